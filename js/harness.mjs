@@ -1,0 +1,166 @@
+// Runs the real TensorFlow.js (pure-JS cpu backend) for tfjs-lstm's tests and benchmarks.
+// Reads one JSON request on stdin, writes one JSON reply on stdout; tfjs's own console output
+// goes to stderr so it never mixes with the reply.
+//
+// Requests:
+//   {"command": "configs", "layers": [{"className": "LSTM", "args": {...}}, ...]}
+//     -> [{"config": getConfig(), "pythonic": what model.save() writes} | {"error": "..."}, ...]
+//   {"command": "predict", "cases": [{"layers": [{className, args, weights: [{shape, data}]}],
+//                                    "input": {"shape": [...], "data": [...]}}, ...]}
+//     -> [{"outputs": [{"shape", "data"}]} | {"error": "..."}, ...]
+//   {"command": "save", "folder": "/path", "layers": [{className, args}]}
+//     -> {"files": [...]}: model.save() of a Sequential model, as model.json plus one shard
+//   {"command": "load", "folders": ["/path", ...]}
+//     -> [{"layers": [className, ...]} | {"error": "..."}]: tf.loadLayersModel from disk
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+const log = console.log;
+console.log = (...a) => console.error(...a);
+console.warn = (...a) => console.error(...a);
+console.info = (...a) => console.error(...a);
+
+function readStdin() {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    process.stdin.on('data', (c) => chunks.push(c));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
+
+function makeLayer(spec) {
+  const cls = tf.serialization.SerializationMap.getMap().classNameMap[spec.className];
+  if (!cls) throw new Error(`unknown layer class ${spec.className}`);
+  // Constructors mutate their args (LSTM stores the cell there): give each its own copy.
+  return new cls[0](structuredClone(spec.args));
+}
+
+function layerConfigs(request) {
+  return request.layers.map((spec) => {
+    try {
+      const layer = makeLayer(spec);
+      const config = layer.getConfig();
+      // JSON drops undefined, exactly as getConfig() serializes; model.save() turns it to null.
+      const reply = {config: JSON.parse(JSON.stringify(config))};
+      try {
+        reply.pythonic = convertToPythonic(layer);
+      } catch (e) {
+        reply.pythonicError = String(e && e.message ? e.message : e);
+      }
+      return reply;
+    } catch (e) {
+      return {error: String(e && e.message ? e.message : e)};
+    }
+  });
+}
+
+function convertToPythonic(layer) {
+  // The layer config exactly as model.save() writes it into model.json.
+  const shape = layer.batchInputShape;
+  if (shape == null) return null;
+  layer.setFastWeightInitDuringBuild(true);  // toJSON needs a built layer, not its initial values
+  const input = tf.input({batchShape: shape});
+  const model = tf.model({inputs: input, outputs: layer.apply(input)});
+  const topology = model.toJSON(null, false);
+  const layers = topology.config.layers;
+  return layers[layers.length - 1].config;
+}
+
+function toTensor(t, dtype = 'float32') {
+  return tf.tensor(t.data, t.shape, dtype);
+}
+
+async function predict(request) {
+  const replies = [];
+  for (const c of request.cases) {
+    try {
+      const model = tf.sequential();
+      for (const spec of c.layers) {
+        model.add(makeLayer(spec));
+      }
+      c.layers.forEach((spec, i) => {
+        if (spec.weights) model.layers[i].setWeights(spec.weights.map((w) => toTensor(w)));
+      });
+      let out = model.predict(toTensor(c.input, c.input.dtype || 'float32'));
+      if (!Array.isArray(out)) out = [out];
+      const outputs = [];
+      for (const t of out) outputs.push({shape: t.shape, data: Array.from(await t.data())});
+      replies.push({outputs});
+      tf.dispose(out);
+      model.dispose();
+    } catch (e) {
+      replies.push({error: String(e && e.message ? e.message : e)});
+    }
+  }
+  return replies;
+}
+
+async function save(request) {
+  const model = tf.sequential();
+  for (const spec of request.layers) model.add(makeLayer(spec));
+  fs.mkdirSync(request.folder, {recursive: true});
+  const shard = 'group1-shard1of1.bin';
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    const modelJson = {
+      modelTopology: artifacts.modelTopology,
+      format: artifacts.format,
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy,
+      weightsManifest: [{paths: [shard], weights: artifacts.weightSpecs}],
+    };
+    fs.writeFileSync(path.join(request.folder, 'model.json'), JSON.stringify(modelJson));
+    fs.writeFileSync(path.join(request.folder, shard), Buffer.from(artifacts.weightData));
+    return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+  }));
+  return {files: ['model.json', shard]};
+}
+
+function diskHandler(folder) {
+  // tfjs-node's file:// handler is not in the pure-JS package; this reads the same files.
+  return {
+    load: async () => {
+      const modelJson = JSON.parse(fs.readFileSync(path.join(folder, 'model.json'), 'utf8'));
+      const specs = [];
+      const buffers = [];
+      for (const group of modelJson.weightsManifest || []) {
+        specs.push(...group.weights);
+        for (const p of group.paths) buffers.push(fs.readFileSync(path.join(folder, p)));
+      }
+      const data = Buffer.concat(buffers);
+      return {
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: specs,
+        weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+        format: modelJson.format,
+        generatedBy: modelJson.generatedBy,
+        convertedBy: modelJson.convertedBy,
+      };
+    },
+  };
+}
+
+async function load(request) {
+  const replies = [];
+  for (const folder of request.folders) {
+    try {
+      const model = await tf.loadLayersModel(diskHandler(folder));
+      replies.push({layers: model.layers.map((l) => l.getClassName())});
+      model.dispose();
+    } catch (e) {
+      replies.push({error: String(e && e.message ? e.message : e)});
+    }
+  }
+  return replies;
+}
+
+const request = JSON.parse(await readStdin());
+let reply;
+if (request.command === 'configs') reply = layerConfigs(request);
+else if (request.command === 'predict') reply = await predict(request);
+else if (request.command === 'save') reply = await save(request);
+else if (request.command === 'load') reply = await load(request);
+else reply = {error: `unknown command ${request.command}`};
+process.stdout.write(JSON.stringify({tfjs: tf.version.tfjs, reply}));
+log.call(console, '');

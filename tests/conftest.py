@@ -1,0 +1,32 @@
+"""Shared test fixtures: the real runtimes (Keras 3, tf-keras, TensorFlow.js in Node)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+@pytest.fixture(scope="session")
+def keras3():
+    keras = pytest.importorskip("keras", reason="Keras 3 comes with the test extra")
+    assert keras.__version__.startswith("3."), keras.__version__
+    return keras
+
+
+@pytest.fixture(scope="session")
+def tf_keras():
+    return pytest.importorskip("tf_keras", reason="tf-keras comes with the test extra")
+
+
+@pytest.fixture(scope="session")
+def tfjs():
+    from node_harness import NodeHarness
+
+    harness = NodeHarness.find()
+    if harness is None:
+        pytest.skip("Node and js/node_modules are needed: run `make test`, which installs them")
+    return harness

@@ -1,0 +1,91 @@
+"""The tfjs and tfjs-json dialects against the real TensorFlow.js 4.22 in Node.
+
+Configs are batched: one Node process checks a whole list, because tfjs starts slowly.
+"""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from strategies import lstm_configs
+
+from tfjs_lstm import dialects
+
+BATCH = settings(max_examples=5, deadline=None, phases=[Phase.generate], database=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                        HealthCheck.data_too_large, HealthCheck.too_slow,
+                                        HealthCheck.filter_too_much])
+CONFIG_LISTS = st.lists(lstm_configs("tfjs"), min_size=12, max_size=12)
+
+
+@BATCH
+@given(CONFIG_LISTS)
+def test_tfjs_writer_output_is_a_get_config_fixpoint(tfjs, configs):
+    written = [dialects.write("tfjs", c).config for c in configs]
+    replies = tfjs.configs([{"className": "LSTM", "args": args} for args in written])
+    for args, reply in zip(written, replies, strict=True):
+        assert "error" not in reply, (args, reply)
+        assert reply["config"] == args
+
+
+@BATCH
+@given(CONFIG_LISTS)
+def test_tfjs_json_writer_writes_what_model_save_writes(tfjs, configs):
+    with_shape = [c for c in configs if c.batch_input_shape is not None]
+    args = [dialects.write("tfjs", c).config for c in with_shape]
+    replies = tfjs.configs([{"className": "LSTM", "args": a} for a in args])
+    for config, reply in zip(with_shape, replies, strict=True):
+        if config.stateful and config.batch_input_shape[0] is None:
+            assert "needs to know its batch size" in reply["pythonicError"]
+            continue
+        assert reply["pythonic"] == dialects.write("tfjs-json", config).config
+
+
+@BATCH
+@given(CONFIG_LISTS, st.randoms(use_true_random=False))
+def test_tfjs_reader_fills_the_defaults_tfjs_fills(tfjs, configs, rng: random.Random):
+    partials = []
+    for config in configs:
+        args = dialects.write("tfjs", config).config
+        kept = {key for key in args if rng.random() < 0.3} | {"units", "name"}
+        partials.append({key: args[key] for key in kept})
+    replies = tfjs.configs([{"className": "LSTM", "args": p} for p in partials])
+    for partial, reply in zip(partials, replies, strict=True):
+        assert dialects.read("tfjs", reply["config"]) == dialects.read("tfjs", partial)
+
+
+def test_seed_002_tfjs_defaults_hard_sigmoid_no_unit_forget_bias_glorot_normal(tfjs):
+    args = {"units": 32, "inputShape": [10, 8], "returnSequences": True}
+    [reply] = tfjs.configs([{"className": "LSTM", "args": args}])
+    real = reply["config"]
+    assert real["recurrentActivation"] == "hardSigmoid"
+    assert "unitForgetBias" not in real
+    assert real["kernelInitializer"]["config"]["distribution"] == "normal"
+    ours = dialects.read("tfjs", args)
+    assert ours.recurrent_activation == "hard_sigmoid_keras2"
+    assert ours.unit_forget_bias is False
+    assert ours.batch_input_shape == (None, 10, 8)
+    assert reply["pythonic"]["implementation"] is None
+    assert dialects.read("tfjs-json", reply["pythonic"]) == ours.replace(name=real["name"])
+
+
+def test_tfjs_silently_drops_the_keys_we_refuse_to_drop(tfjs):
+    """Why the tfjs writer refuses time_major and zero_output_for_mask: tfjs ignores them."""
+    args = {"units": 2, "timeMajor": True, "zeroOutputForMask": True, "returnSequences": True}
+    [reply] = tfjs.configs([{"className": "LSTM", "args": args}])
+    assert "timeMajor" not in reply["config"]
+    assert "zeroOutputForMask" not in reply["config"]
+
+
+def test_tfjs_refuses_snake_case_activation_values_as_the_reader_does(tfjs):
+    import pytest
+
+    from tfjs_lstm.errors import InputError
+
+    [reply] = tfjs.configs([{"className": "LSTM",
+                             "args": {"units": 2, "recurrentActivation": "hard_sigmoid"}}])
+    assert "Unknown activation" in reply["error"]
+    with pytest.raises(InputError, match="camelCase"):
+        dialects.read("tfjs", {"units": 2, "recurrentActivation": "hard_sigmoid"})

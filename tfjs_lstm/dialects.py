@@ -1,0 +1,267 @@
+"""Readers (dialect dict -> canonical `LayerConfig`) and writers (canonical -> dialect dict).
+
+Dialects:
+- `tfjs`: TensorFlow.js constructor args and `getConfig()` (camelCase).
+- `tfjs-json`: the snake_case layer config inside a tfjs `model.json` (`model.save()` output),
+  which is `tfjs` passed through tfjs's own casing rules (casing.py).
+- `keras2`: tf.keras 2.x / tf-keras `get_config()` and kwargs.
+- `keras2.2`: standalone Keras 2.0-2.2 kwargs and configs, as old tutorials still show them.
+- `keras3`: Keras 3 `get_config()` and kwargs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import activations as act
+from .casing import pythonic_to_ts, strip_undefined, to_camel_case, to_snake_case, ts_to_pythonic
+from .context import Context
+from .errors import InputError, NotExpressibleError
+from .layers import REGISTRY, LayerConfig, LayerType
+from .layers.base import REQUIRED
+from .transforms import ScaleGateColumns
+
+DIALECTS = ("tfjs", "tfjs-json", "keras2", "keras2.2", "keras3")
+FAMILY_OF = {"tfjs": "tfjs", "tfjs-json": "tfjs", "keras2": "keras2", "keras2.2": "keras2.2",
+             "keras3": "keras3"}
+
+# Keys that belong to a neighbouring dialect, with the hint a user needs.
+_FOREIGN_KEY_HINTS = {
+    "keras3": {
+        "time_major": "a tf.keras 2 key; Keras 3 refuses it (read the file as keras2)",
+        "batch_input_shape": "Keras 3 refuses it on layers; shapes belong on keras.Input",
+        "batch_shape": "Keras 3 accepts batch_shape on InputLayer only",
+    },
+    "tfjs": {
+        "inputDim": "TensorFlow.js ignores inputDim; use inputShape: [timesteps, features]",
+        "inputLength": "TensorFlow.js ignores inputLength; use inputShape: [timesteps, features]",
+        "batchShape": "a Keras 3 InputLayer key; TensorFlow.js wants batchInputShape",
+    },
+}
+
+
+@dataclass
+class MapResult:
+    """A mapped config plus what the target needs to compute exactly the same thing."""
+
+    config: dict[str, Any]
+    transforms: list[ScaleGateColumns] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def layer_type(class_name: str, ctx: Context) -> LayerType:
+    if class_name not in REGISTRY:
+        ctx.bad_input("class_name", f"layer class '{class_name}' is not supported "
+                                    f"(supported: {', '.join(sorted(REGISTRY))})")
+    return REGISTRY[class_name]
+
+
+def unwrap(data: Any, dialect: str, file: str | None = None) -> tuple[str | None, Any, str]:
+    """Split `{class_name, config}` wrappers; returns (class name or None, config, pointer)."""
+    if isinstance(data, dict):
+        for class_key in ("class_name", "className"):
+            if class_key in data and isinstance(data.get("config"), dict):
+                return data[class_key], data["config"], "/config"
+    return None, data, ""
+
+
+def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None = None,
+         pointer: str = "", notes: list[str] | None = None) -> LayerConfig:
+    """Read one layer config of `dialect`, filling that runtime's defaults for missing keys."""
+    _check_dialect(dialect)
+    wrapped_class, data, inner = unwrap(data, dialect, file)
+    class_name = wrapped_class or class_name
+    family = FAMILY_OF[dialect]
+    ctx = Context(dialect, family, file=file, pointer=pointer + inner)
+    if not isinstance(data, dict):
+        raise InputError("a layer config must be a JSON object", file=file, pointer=ctx.pointer)
+    layer = layer_type(class_name, ctx)
+    if dialect == "tfjs-json":
+        data = pythonic_to_ts(data)
+    name_key = "name"
+    if isinstance(data.get(name_key), str):
+        ctx.layer = data[name_key]
+    remaining = dict(data)
+    values: dict[str, Any] = {"batch_input_shape": _read_shape(family, remaining, ctx)}
+    ignored: dict[str, Any] = {}
+    for spec in layer.fields:
+        if spec.name == "batch_input_shape":
+            continue
+        key = spec.key_for(family)
+        readable = family in spec.families or family in spec.accepted_by
+        if family in spec.ignored_by and key in remaining:
+            ignored[spec.name] = spec.kind.read(family, remaining.pop(key), ctx, key)
+            values[spec.name] = spec.default_for(family)
+        elif readable and key in remaining:
+            raw = remaining.pop(key)
+            if raw is None and family == "tfjs" and spec.null_is_default:
+                values[spec.name] = spec.default_for(family)
+            else:
+                values[spec.name] = spec.kind.read(family, raw, ctx, key)
+        elif spec.default_for(family) is REQUIRED:
+            ctx.bad_input(key, f"missing required key '{key}'")
+        else:
+            values[spec.name] = spec.default_for(family)
+    _reject_leftovers(layer, family, remaining, ctx)
+    _check_ignored(layer, family, values, ignored, ctx)
+    if layer.adjust:
+        layer.adjust(values, family)
+    if ctx.problems:
+        raise NotExpressibleError(ctx.problems)
+    if notes is not None:
+        notes.extend(ctx.notes)
+    return LayerConfig(layer.class_name, tuple((s.name, values[s.name]) for s in layer.fields))
+
+
+def _check_dialect(dialect: str) -> None:
+    if dialect not in DIALECTS:
+        raise InputError(f"unknown dialect '{dialect}' (known: {', '.join(DIALECTS)})")
+
+
+def _read_shape(family: str, data: dict[str, Any], ctx: Context) -> tuple | None:
+    """The batch input shape from whatever shape keys the family's constructors accept."""
+    from .kinds import SHAPE
+
+    camel = family == "tfjs"
+    keys = {name: (to_camel_case(name) if camel else name) for name in
+            ("batch_input_shape", "input_shape", "batch_size", "input_dim", "input_length")}
+    if camel:
+        for legacy in ("input_dim", "input_length"):
+            if keys[legacy] in data:
+                ctx.bad_input(keys[legacy], _FOREIGN_KEY_HINTS["tfjs"][keys[legacy]])
+    batch_shape = data.pop(keys["batch_input_shape"], None) if family != "keras3" else None
+    input_shape = data.pop(keys["input_shape"], None)
+    batch_size = data.pop(keys["batch_size"], None)
+    input_dim = None if camel else data.pop(keys["input_dim"], None)
+    input_length = None if camel else data.pop(keys["input_length"], None)
+    if batch_shape is not None:
+        return SHAPE.read(family, batch_shape, ctx, keys["batch_input_shape"])
+    if input_shape is not None:
+        shape = SHAPE.read(family, input_shape, ctx, keys["input_shape"])
+        return (batch_size, *shape)
+    if input_dim is not None or input_length is not None:
+        dims = SHAPE.read(family, [input_length, input_dim], ctx, keys["input_dim"])
+        return (batch_size, *dims)
+    return None
+
+
+def _check_ignored(layer: LayerType, family: str, values: dict[str, Any],
+                   ignored: dict[str, Any], ctx: Context) -> None:
+    """Keys the runtime accepts and ignores: fine while ignoring them changes no output."""
+    for name, value in ignored.items():
+        spec = layer.field(name)
+        if value == spec.default_for(family):
+            continue
+        as_written = LayerConfig(layer.class_name, tuple({**values, name: value}.items()))
+        reason = spec.omit_reason(as_written, name) if spec.omit_reason else None
+        key = spec.key_for(family)
+        if reason is None:
+            ctx.refuse(key, f"this runtime ignores '{key}', so {value!r} would run as if it "
+                            "were absent")
+        else:
+            ctx.note(key, f"ignored by this runtime: {reason}")
+
+
+def _reject_leftovers(layer: LayerType, family: str, remaining: dict[str, Any],
+                      ctx: Context) -> None:
+    for key in remaining:
+        hint = _FOREIGN_KEY_HINTS.get(family, {}).get(key)
+        if hint is None:
+            hint = _casing_hint(layer, family, key)
+        ctx.bad_input(key, f"unknown key '{key}' for {layer.class_name}" +
+                      (f" ({hint})" if hint else ""))
+
+
+def _casing_hint(layer: LayerType, family: str, key: str) -> str | None:
+    """Name the classic mix-up: a camelCase key in a snake_case config, or the reverse."""
+    snake, camel = to_snake_case(key), to_camel_case(key)
+    names = {spec.name for spec in layer.fields}
+    if family == "tfjs" and snake in names and snake != key:
+        return f"a snake_case key; TensorFlow.js args use '{to_camel_case(snake)}'"
+    if family == "tfjs" and key in names and "_" in key:
+        return f"a snake_case key; TensorFlow.js args use '{camel}'"
+    if family != "tfjs" and snake in names and snake != key:
+        return f"a camelCase TensorFlow.js key; this dialect uses '{snake}'"
+    return None
+
+
+def write(dialect: str, config: LayerConfig, *, notes_only: bool = False) -> MapResult:
+    """Write a canonical config into `dialect`, or raise NotExpressibleError naming every key."""
+    _check_dialect(dialect)
+    family = FAMILY_OF[dialect]
+    ctx = Context(dialect, family, layer=config.name)
+    layer = REGISTRY[config.class_name]
+    values = config.as_dict()
+    for key, why in (layer.adjust(values, family) if layer.adjust else {}).items():
+        ctx.note(key, why)
+    out: dict[str, Any] = {}
+    for spec in layer.fields:
+        value = values[spec.name]
+        key = spec.key_for(family)
+        ignored_here = family in spec.ignored_by and family in spec.families
+        if family not in spec.families or ignored_here:
+            reason = spec.omit_reason(config, spec.name) if spec.omit_reason else None
+            if reason is None:
+                ctx.refuse(spec.name, f"{spec.name}={value!r} does not exist in this runtime")
+            elif value != spec.default_for(family):
+                ctx.note(spec.name, f"left out: {reason}")
+            if ignored_here:
+                out[key] = spec.kind.write(family, spec.default_for(family), ctx, key)
+            continue
+        if spec.name == "batch_input_shape" and value is None:
+            continue
+        if spec.written_when and not spec.written_when(config, family):
+            continue
+        if spec.kind is _activation_kind() and act.ACTIVATIONS[value].spellings[family] is None:
+            out[key] = _rescaled_activation(layer, config, spec.name, family, ctx)
+            continue
+        out[key] = spec.kind.write(family, value, ctx, key)
+    if ctx.problems:
+        raise NotExpressibleError(ctx.problems)
+    if dialect == "tfjs-json":
+        out = ts_to_pythonic(out)
+    elif family == "tfjs":
+        out = strip_undefined(out)
+    return MapResult(out, list(ctx.transforms), list(ctx.notes))
+
+
+def _activation_kind() -> Any:
+    from .kinds import ACTIVATION
+
+    return ACTIVATION
+
+
+def _rescaled_activation(layer: LayerType, config: LayerConfig, field_name: str, family: str,
+                         ctx: Context) -> str | None:
+    """Express a hard sigmoid the family spells differently by scaling the weights feeding it."""
+    wanted = act.ACTIVATIONS[getattr(config, field_name)]
+    target = act.hard_sigmoid_in(family)
+    transform = None
+    if wanted.hard_sigmoid_slope is not None and target is not None and layer.gate_rescale:
+        factor = wanted.hard_sigmoid_slope / target.hard_sigmoid_slope
+        transform = layer.gate_rescale(config, field_name, factor)
+    if transform is None:
+        ctx.refuse(field_name, f"activation '{wanted.name}' does not exist in this runtime"
+                   + (" and cannot be reached by rescaling weights here"
+                      if wanted.hard_sigmoid_slope is not None else ""))
+        return None
+    ctx.transforms.append(transform)
+    return target.spellings[family]
+
+
+def to_json(config: LayerConfig) -> dict[str, Any]:
+    """The canonical config as plain JSON, for `map --to canonical` and debugging."""
+    layer = REGISTRY[config.class_name]
+    return {"class_name": config.class_name,
+            "config": {spec.name: spec.kind.to_json(getattr(config, spec.name))
+                       for spec in layer.fields}}
+
+
+def convert(source: str, target: str, data: Any, *, file: str | None = None) -> MapResult:
+    """Read `data` as `source` and write it as `target`."""
+    notes: list[str] = []
+    config = read(source, data, file=file, notes=notes)
+    result = write(target, config)
+    result.notes[:0] = notes
+    return result

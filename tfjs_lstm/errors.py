@@ -1,0 +1,46 @@
+"""Typed errors. Each says where: file, JSON pointer, layer name, so a user can find the spot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class TfjsLstmError(Exception):
+    """Base of every error tfjs-lstm raises on purpose; the CLI prints it on one line."""
+
+    exit_code = 2
+
+
+class InputError(TfjsLstmError):
+    """Input that cannot be read or makes no sense: malformed JSON, wrong types, unknown keys."""
+
+    def __init__(self, message: str, *, file: str | None = None, pointer: str | None = None):
+        self.file = file
+        self.pointer = pointer
+        self.message = message
+        where = ":".join(part for part in (file, pointer) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a target runtime cannot compute what the source computes."""
+
+    layer: str
+    key: str
+    dialect: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"layer '{self.layer}', key '{self.key}' ({self.dialect}): {self.reason}"
+
+
+class NotExpressibleError(TfjsLstmError):
+    """The target dialect cannot express the config exactly; lists every offending layer and key."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = tuple(problems)
+        listing = "; ".join(str(p) for p in self.problems)
+        super().__init__(f"cannot be expressed exactly: {listing}")

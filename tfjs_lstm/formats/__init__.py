@@ -1,0 +1,1 @@
+"""On-disk formats: the TensorFlow.js layers-model weights (`tfjs_weights`)."""

@@ -1,0 +1,10 @@
+"""The layer registry: one module per layer type, each exporting a `LayerType`."""
+
+from __future__ import annotations
+
+from .base import FAMILIES, Field, LayerConfig, LayerType, Weight
+from .lstm import LSTM
+
+REGISTRY: dict[str, LayerType] = {layer.class_name: layer for layer in (LSTM,)}
+
+__all__ = ["FAMILIES", "Field", "LayerConfig", "LayerType", "REGISTRY", "Weight"]

@@ -1,0 +1,111 @@
+"""How a layer type is described once: its config fields per family, weights, shapes, counts.
+
+A `LayerType` is the single place that knows a layer. The dialect readers and writers, the JSON
+Schemas, the weight layout, `summary()` and the reference runtime all read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..casing import to_camel_case
+from ..kinds import Kind
+
+FAMILIES = ("keras3", "keras2", "keras2.2", "tfjs")
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One config field: its kind, its default in each family, and which families have it.
+
+    `omit_reason` is asked when a family lacks the key: it returns why leaving the value out
+    cannot change a model's outputs, or None when it would (then a writer refuses).
+    `accepted_by` lists families whose constructors take the key without ever writing it back.
+    `ignored_by` lists families whose loaders accept the key and then ignore it: a reader keeps
+    the runtime's default, and refuses when `omit_reason` says the ignored value matters.
+    `null_is_default` follows tfjs, whose constructors treat null like a missing argument.
+    `written_when` says when a writer emits the key at all (tfjs keeps dtype only with a shape).
+    """
+
+    name: str
+    kind: Kind
+    default: Any = REQUIRED
+    families: tuple[str, ...] = FAMILIES
+    accepted_by: tuple[str, ...] = ()
+    ignored_by: tuple[str, ...] = ()
+    omit_reason: Callable[[LayerConfig, str], str | None] | None = None
+    null_is_default: bool = True
+    written_when: Callable[[LayerConfig, str], bool] | None = None
+    doc: str = ""
+
+    def default_for(self, family: str) -> Any:
+        if isinstance(self.default, Mapping):
+            return self.default[family]
+        return self.default
+
+    def key_for(self, family: str) -> str:
+        return to_camel_case(self.name) if family == "tfjs" else self.name
+
+
+@dataclass(frozen=True)
+class Weight:
+    """One weight variable: its name within the layer and its shape."""
+
+    name: str
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LayerType:
+    """Everything tfjs-lstm knows about one Keras/tfjs layer class.
+
+    `adjust(values, family)` applies a runtime's own rewrites of a config (in place) and returns
+    {field: why} for each value it changed; readers and writers both apply it.
+    """
+
+    class_name: str
+    fields: tuple[Field, ...]
+    weights: Callable[[LayerConfig, tuple], list[Weight]]
+    output_shape: Callable[[LayerConfig, tuple], Any]
+    gate_rescale: Callable[[LayerConfig, str, float], Any] | None = None
+    adjust: Callable[[dict[str, Any], str], dict[str, str]] | None = None
+    doc: str = ""
+
+    def field(self, name: str) -> Field:
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    def param_count(self, config: LayerConfig, input_shape: tuple) -> int:
+        count = 0
+        for weight in self.weights(config, input_shape):
+            size = 1
+            for dim in weight.shape:
+                size *= dim
+            count += size
+        return count
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """A canonical, immutable layer config: every field of its type explicit, no 'unset'."""
+
+    class_name: str
+    values: tuple[tuple[str, Any], ...] = field(default=())
+
+    def __getattr__(self, name: str) -> Any:
+        for key, value in object.__getattribute__(self, "values"):
+            if key == name:
+                return value
+        raise AttributeError(name)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.values)
+
+    def replace(self, **changes: Any) -> LayerConfig:
+        merged = {**self.as_dict(), **changes}
+        return replace(self, values=tuple(merged.items()))
