@@ -5,7 +5,9 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from tfjs_lstm import activations as act
+from tfjs_lstm import kinds as k
 from tfjs_lstm.layers import REGISTRY, LayerConfig
+from tfjs_lstm.layers.base import REQUIRED
 from tfjs_lstm.objects import CONSTRAINTS, INITIALIZERS, REGULARIZERS
 
 # Multiples of 1/64: exact in float32, so no runtime's rounding hides a real difference.
@@ -73,43 +75,61 @@ def constraints(family: str) -> st.SearchStrategy:
     )
 
 
+def _value(spec, layer, family: str) -> st.SearchStrategy:
+    """Values a family can hold for one field, from the field's kind."""
+    if family not in spec.families:
+        return st.just(spec.default_for(family))
+    kind = spec.kind
+    if kind is k.UNITS:
+        return st.integers(1, 64)
+    if kind is k.BOOLEAN:
+        if spec.omit_reason is not None and spec.name in ("ragged", "optional"):
+            return st.just(False)
+        return st.booleans()
+    if kind is k.FRACTION:
+        return st.sampled_from([0.0, 0.25, 0.5])
+    if kind is k.TEXT:
+        return st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+    if kind is k.ACTIVATION:
+        return activations(family, gate=_is_gate(layer, spec.name))
+    if kind is k.INITIALIZER:
+        return initializers(family)
+    if kind is k.REGULARIZER:
+        return regularizers(family)
+    if kind is k.CONSTRAINT:
+        return constraints(family)
+    if kind is k.DTYPE or kind is k.DTYPE_STRING:
+        return st.just("float32") if family == "tfjs" else st.sampled_from(["float32",
+                                                                             "float64"])
+    if kind is k.IMPLEMENTATION:
+        return st.sampled_from([1, 2])
+    if kind is k.SEED:
+        return SEEDS
+    if kind is k.NULL_ONLY:
+        return st.none()
+    if kind is k.SHAPE:
+        dims = (st.none() | st.integers(1, 20),) if layer.sequence_input else ()
+        shape = st.tuples(st.none() | st.integers(1, 8), *dims, st.integers(1, 16))
+        return shape if spec.default_for(family) is REQUIRED else st.none() | shape
+    raise AssertionError(f"no strategy for {spec.name}")
+
+
+def _is_gate(layer, field_name: str) -> bool:
+    """Fields whose hard sigmoid a writer can reach by rescaling weights."""
+    probe = LayerConfig(layer.class_name, (("name", "probe"),))
+    return layer.gate_rescale is not None and \
+        layer.gate_rescale(probe, field_name, 1.0) is not None
+
+
 @st.composite
-def lstm_configs(draw, family: str) -> LayerConfig:
-    """A canonical LSTM config; `family` limits it to what that runtime can express."""
-    layer = REGISTRY["LSTM"]
-    values = {spec.name: spec.default_for(family) for spec in layer.fields}
-    flag = st.booleans()
-    values.update(
-        units=draw(st.integers(1, 64)),
-        activation=draw(activations(family, gate=False)),
-        recurrent_activation=draw(activations(family, gate=True)),
-        use_bias=draw(flag),
-        unit_forget_bias=draw(flag),
-        dropout=draw(st.sampled_from([0.0, 0.25, 0.5])),
-        recurrent_dropout=draw(st.sampled_from([0.0, 0.125])),
-        return_sequences=draw(flag),
-        return_state=draw(flag),
-        go_backwards=draw(flag),
-        stateful=draw(flag),
-        unroll=draw(flag),
-        name=draw(st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)),
-        trainable=draw(flag),
-    )
-    for name in ("kernel_initializer", "recurrent_initializer", "bias_initializer"):
-        values[name] = draw(initializers(family))
-    for name in ("kernel", "recurrent", "bias", "activity"):
-        values[f"{name}_regularizer"] = draw(regularizers(family))
-    for name in ("kernel", "recurrent", "bias"):
-        values[f"{name}_constraint"] = draw(constraints(family))
-    if family in ("keras2", "keras2.2", "tfjs"):
-        values["implementation"] = draw(st.sampled_from([1, 2]))
-        values["batch_input_shape"] = draw(st.none() | st.tuples(
-            st.none() | st.integers(1, 8), st.none() | st.integers(1, 20), st.integers(1, 16)))
-    if family == "keras2":
-        values["time_major"] = draw(flag)
-    if family == "keras3":
-        values["zero_output_for_mask"] = draw(flag)
-        values["seed"] = draw(SEEDS)
-    if family != "tfjs":
-        values["dtype"] = draw(st.sampled_from(["float32", "float64"]))
-    return LayerConfig("LSTM", tuple((spec.name, values[spec.name]) for spec in layer.fields))
+def layer_configs(draw, layer, family: str) -> LayerConfig:
+    """A canonical config of `layer` that `family`'s runtime can express."""
+    values = {spec.name: draw(_value(spec, layer, family)) for spec in layer.fields}
+    if family == "keras3" and "implementation" in values:
+        values["implementation"] = 2  # Keras 3 never writes it back
+    return LayerConfig(layer.class_name, tuple((spec.name, values[spec.name])
+                                               for spec in layer.fields))
+
+
+def lstm_configs(family: str) -> st.SearchStrategy[LayerConfig]:
+    return layer_configs(REGISTRY["LSTM"], family)

@@ -9,22 +9,29 @@ import random
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from strategies import lstm_configs
+from strategies import layer_configs
 
 from tfjs_lstm import dialects
+from tfjs_lstm.layers import REGISTRY
 
 BATCH = settings(max_examples=5, deadline=None, phases=[Phase.generate], database=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture,
                                         HealthCheck.data_too_large, HealthCheck.too_slow,
                                         HealthCheck.filter_too_much])
-CONFIG_LISTS = st.lists(lstm_configs("tfjs"), min_size=12, max_size=12)
+# One list mixes every registered layer type, so each example is one Node process.
+CONFIG_LISTS = st.lists(st.sampled_from(sorted(REGISTRY)).flatmap(
+    lambda name: layer_configs(REGISTRY[name], "tfjs")), min_size=12, max_size=12)
+
+
+def request(config, args: dict) -> dict:
+    return {"className": config.class_name, "args": args}
 
 
 @BATCH
 @given(CONFIG_LISTS)
 def test_tfjs_writer_output_is_a_get_config_fixpoint(tfjs, configs):
     written = [dialects.write("tfjs", c).config for c in configs]
-    replies = tfjs.configs([{"className": "LSTM", "args": args} for args in written])
+    replies = tfjs.configs([request(c, a) for c, a in zip(configs, written, strict=True)])
     for args, reply in zip(written, replies, strict=True):
         assert "error" not in reply, (args, reply)
         assert reply["config"] == args
@@ -33,13 +40,14 @@ def test_tfjs_writer_output_is_a_get_config_fixpoint(tfjs, configs):
 @BATCH
 @given(CONFIG_LISTS)
 def test_tfjs_json_writer_writes_what_model_save_writes(tfjs, configs):
-    with_shape = [c for c in configs if c.batch_input_shape is not None]
-    args = [dialects.write("tfjs", c).config for c in with_shape]
-    replies = tfjs.configs([{"className": "LSTM", "args": a} for a in args])
+    with_shape = [c for c in configs
+                  if c.class_name != "InputLayer" and c.batch_input_shape is not None]
+    replies = tfjs.configs([request(c, dialects.write("tfjs", c).config) for c in with_shape])
     for config, reply in zip(with_shape, replies, strict=True):
-        if config.stateful and config.batch_input_shape[0] is None:
+        if getattr(config, "stateful", False) and config.batch_input_shape[0] is None:
             assert "needs to know its batch size" in reply["pythonicError"]
             continue
+        assert "pythonic" in reply, reply
         assert reply["pythonic"] == dialects.write("tfjs-json", config).config
 
 
@@ -49,11 +57,14 @@ def test_tfjs_reader_fills_the_defaults_tfjs_fills(tfjs, configs, rng: random.Ra
     partials = []
     for config in configs:
         args = dialects.write("tfjs", config).config
-        kept = {key for key in args if rng.random() < 0.3} | {"units", "name"}
+        required = {"units", "batchInputShape"}
+        kept = {key for key in args if rng.random() < 0.3} | {"name"} | (required & set(args))
         partials.append({key: args[key] for key in kept})
-    replies = tfjs.configs([{"className": "LSTM", "args": p} for p in partials])
-    for partial, reply in zip(partials, replies, strict=True):
-        assert dialects.read("tfjs", reply["config"]) == dialects.read("tfjs", partial)
+    replies = tfjs.configs([request(c, p) for c, p in zip(configs, partials, strict=True)])
+    for config, partial, reply in zip(configs, partials, replies, strict=True):
+        name = config.class_name
+        assert dialects.read("tfjs", reply["config"], class_name=name) == \
+            dialects.read("tfjs", partial, class_name=name)
 
 
 def test_seed_002_tfjs_defaults_hard_sigmoid_no_unit_forget_bias_glorot_normal(tfjs):

@@ -83,7 +83,9 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
     if isinstance(data.get(name_key), str):
         ctx.layer = data[name_key]
     remaining = dict(data)
-    values: dict[str, Any] = {"batch_input_shape": _read_shape(family, remaining, ctx)}
+    values: dict[str, Any] = {}
+    if any(spec.name == "batch_input_shape" for spec in layer.fields):
+        values["batch_input_shape"] = _read_shape(layer, family, remaining, ctx)
     ignored: dict[str, Any] = {}
     for spec in layer.fields:
         if spec.name == "batch_input_shape":
@@ -119,30 +121,32 @@ def _check_dialect(dialect: str) -> None:
         raise InputError(f"unknown dialect '{dialect}' (known: {', '.join(DIALECTS)})")
 
 
-def _read_shape(family: str, data: dict[str, Any], ctx: Context) -> tuple | None:
+def _read_shape(layer: LayerType, family: str, data: dict[str, Any],
+                ctx: Context) -> tuple | None:
     """The batch input shape from whatever shape keys the family's constructors accept."""
     from .kinds import SHAPE
 
     camel = family == "tfjs"
     keys = {name: (to_camel_case(name) if camel else name) for name in
-            ("batch_input_shape", "input_shape", "batch_size", "input_dim", "input_length")}
-    if camel:
-        for legacy in ("input_dim", "input_length"):
-            if keys[legacy] in data:
-                ctx.bad_input(keys[legacy], _FOREIGN_KEY_HINTS["tfjs"][keys[legacy]])
-    batch_shape = data.pop(keys["batch_input_shape"], None) if family != "keras3" else None
+            ("input_shape", "batch_size", "input_dim", "input_length")}
+    keys["batch_input_shape"] = layer.field("batch_input_shape").key_for(family)
+    legacy = ("input_length", "input_dim") if layer.sequence_input else ("input_dim",)
+    if family not in layer.input_dim_families:
+        for name in ("input_dim", "input_length"):
+            if keys[name] in data:
+                ctx.bad_input(keys[name], _FOREIGN_KEY_HINTS["tfjs"][keys[name]])
+    readable_batch_shape = family in layer.field("batch_input_shape").families
+    batch_shape = data.pop(keys["batch_input_shape"], None) if readable_batch_shape else None
     input_shape = data.pop(keys["input_shape"], None)
     batch_size = data.pop(keys["batch_size"], None)
-    input_dim = None if camel else data.pop(keys["input_dim"], None)
-    input_length = None if camel else data.pop(keys["input_length"], None)
+    dims = [data.pop(keys[name], None) for name in legacy]
     if batch_shape is not None:
         return SHAPE.read(family, batch_shape, ctx, keys["batch_input_shape"])
     if input_shape is not None:
         shape = SHAPE.read(family, input_shape, ctx, keys["input_shape"])
         return (batch_size, *shape)
-    if input_dim is not None or input_length is not None:
-        dims = SHAPE.read(family, [input_length, input_dim], ctx, keys["input_dim"])
-        return (batch_size, *dims)
+    if any(d is not None for d in dims):
+        return (batch_size, *SHAPE.read(family, dims, ctx, keys["input_dim"]))
     return None
 
 

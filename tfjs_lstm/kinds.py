@@ -193,8 +193,12 @@ class ObjectKind(Kind):
         return {"anyOf": options}
 
 
+@dataclass
 class DType(Kind):
-    """The layer's compute dtype. Keras 3 writes a DTypePolicy object, the others a string."""
+    """The layer's compute dtype. Keras 3 writes a DTypePolicy object for layers (`policy`),
+    a plain string for InputLayer; the others always a string."""
+
+    policy: bool = True
 
     def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
         if family == "keras3" and isinstance(value, dict):
@@ -216,14 +220,14 @@ class DType(Kind):
     def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:
         if family == "tfjs" and value not in ("float32", "int32"):
             ctx.refuse(key, f"TensorFlow.js layers compute in float32 or int32, not {value}")
-        if family == "keras3":
+        if family == "keras3" and self.policy:
             return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": value},
                     "registered_name": None}
         return value
 
     def schema(self, family: str, snake: bool) -> dict[str, Any]:
         as_string = {"enum": list(DTYPES)}
-        if family != "keras3":
+        if family != "keras3" or not self.policy:
             return as_string
         policy = {"type": "object", "required": ["class_name", "config"], "properties": {
             "class_name": {"const": "DTypePolicy"},
@@ -243,5 +247,21 @@ INITIALIZER = ObjectKind(INITIALIZERS)
 REGULARIZER = ObjectKind(REGULARIZERS)
 CONSTRAINT = ObjectKind(CONSTRAINTS)
 DTYPE = DType()
+DTYPE_STRING = DType(policy=False)
+
+
+class NullOnly(Kind):
+    """A key that must be null for tfjs-lstm to compute the layer (e.g. Keras 3's
+    quantization_config: quantized Keras 3 weights are not supported)."""
+
+    def check(self, value: Any, ctx: Context, key: str) -> None:
+        if value is not None:
+            ctx.bad_input(key, f"only null is supported here, found {value!r}")
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        return {"type": "null"}
+
+
+NULL_ONLY = NullOnly()
 IMPLEMENTATION = Integer(minimum=0, nullable=True)
 SEED = Integer(minimum=0, nullable=True)

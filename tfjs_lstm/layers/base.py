@@ -28,6 +28,7 @@ class Field:
     the runtime's default, and refuses when `omit_reason` says the ignored value matters.
     `null_is_default` follows tfjs, whose constructors treat null like a missing argument.
     `written_when` says when a writer emits the key at all (tfjs keeps dtype only with a shape).
+    `keys` spells the key differently in some families (Keras 3's InputLayer `batch_shape`).
     """
 
     name: str
@@ -39,6 +40,7 @@ class Field:
     omit_reason: Callable[[LayerConfig, str], str | None] | None = None
     null_is_default: bool = True
     written_when: Callable[[LayerConfig, str], bool] | None = None
+    keys: Mapping[str, str] | None = None
     doc: str = ""
 
     def default_for(self, family: str) -> Any:
@@ -47,7 +49,34 @@ class Field:
         return self.default
 
     def key_for(self, family: str) -> str:
+        """The key a family spells this field with: `keys` overrides, else tfjs camelCase."""
+        if self.keys and family in self.keys:
+            return self.keys[family]
         return to_camel_case(self.name) if family == "tfjs" else self.name
+
+
+def common_fields(default_name: str) -> tuple[Field, ...]:
+    """name, trainable, dtype and the batch input shape: the base Layer's fields everywhere."""
+    from .. import kinds
+
+    def shape_rule(config: LayerConfig, name: str) -> str | None:
+        if config.batch_input_shape is None:
+            return "no input shape is declared"
+        return ("Keras 3 keeps input shapes on the model's InputLayer, not on the layer: "
+                f"use keras.Input(batch_shape={list(config.batch_input_shape)})")
+
+    def dtype_written(config: LayerConfig, family: str) -> bool:
+        """tfjs sets a layer's dtype only together with an input shape (topology.ts, Layer)."""
+        return family != "tfjs" or config.batch_input_shape is not None or \
+            config.dtype != "float32"
+
+    return (
+        Field("name", kinds.TEXT, default_name),
+        Field("trainable", kinds.BOOLEAN, True),
+        Field("dtype", kinds.DTYPE, "float32", written_when=dtype_written),
+        Field("batch_input_shape", kinds.SHAPE, None, families=("keras2", "keras2.2", "tfjs"),
+              omit_reason=shape_rule),
+    )
 
 
 @dataclass(frozen=True)
@@ -62,6 +91,8 @@ class Weight:
 class LayerType:
     """Everything tfjs-lstm knows about one Keras/tfjs layer class.
 
+    `sequence_input` layers read legacy `input_dim`/`input_length` as [length, dim]; the others
+    as [dim]. `input_dim_families` lists the families whose constructors honour `input_dim`.
     `adjust(values, family)` applies a runtime's own rewrites of a config (in place) and returns
     {field: why} for each value it changed; readers and writers both apply it.
     """
@@ -72,6 +103,8 @@ class LayerType:
     output_shape: Callable[[LayerConfig, tuple], Any]
     gate_rescale: Callable[[LayerConfig, str, float], Any] | None = None
     adjust: Callable[[dict[str, Any], str], dict[str, str]] | None = None
+    sequence_input: bool = False
+    input_dim_families: tuple[str, ...] = ("keras3", "keras2", "keras2.2")
     doc: str = ""
 
     def field(self, name: str) -> Field:

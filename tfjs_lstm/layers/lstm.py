@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import kinds as k
 from ..objects import INITIALIZERS
 from ..transforms import ScaleGateColumns
-from .base import Field, LayerConfig, LayerType, Weight
+from .base import Field, LayerConfig, LayerType, Weight, common_fields
 
 GATES = ("i", "f", "c", "o")
 _RECURRENT_GATES = (0, 1, 3)
@@ -34,18 +34,6 @@ def _zero_output_rule(config: LayerConfig, name: str) -> str | None:
     if not config.zero_output_for_mask or not config.return_sequences:
         return "only changes returned sequences, and this layer returns none or writes no zeros"
     return None
-
-
-def _batch_shape_rule(config: LayerConfig, name: str) -> str | None:
-    if config.batch_input_shape is None:
-        return "no input shape is declared"
-    return ("Keras 3 keeps input shapes on the model's InputLayer, not on the layer: "
-            f"use keras.Input(batch_shape={list(config.batch_input_shape)})")
-
-
-def _dtype_written(config: LayerConfig, family: str) -> bool:
-    """tfjs sets a layer's dtype only together with an input shape (topology.ts, Layer)."""
-    return family != "tfjs" or config.batch_input_shape is not None or config.dtype != "float32"
 
 
 FIELDS = (
@@ -89,11 +77,7 @@ FIELDS = (
     Field("seed", k.SEED, None, families=("keras3",), ignored_by=("tfjs",),
           omit_reason=lambda c, n: f"the seed drives dropout and initializers only; it "
                                    f"{_INFERENCE_FREE}"),
-    Field("name", k.TEXT, "lstm"),
-    Field("trainable", k.BOOLEAN, True),
-    Field("dtype", k.DTYPE, "float32", written_when=_dtype_written),
-    Field("batch_input_shape", k.SHAPE, None, families=("keras2", "keras2.2", "tfjs"),
-          omit_reason=_batch_shape_rule),
+    *common_fields("lstm"),
 )
 
 
@@ -147,5 +131,6 @@ LSTM = LayerType(
     output_shape=_output_shape,
     gate_rescale=_gate_rescale,
     adjust=_adjust,
+    sequence_input=True,
     doc="Long short-term memory; fused gates in order i, f, c, o in every runtime.",
 )

@@ -1,0 +1,63 @@
+"""Dense: `activation(x @ kernel + bias)` on the last axis.
+
+Defaults read in Keras 3.15 `keras/src/layers/core/dense.py`, tf-keras 2.21 and TensorFlow.js
+4.22 `tfjs-layers/src/layers/core.ts` (`Dense`: kernel 'glorotNormal', activation null = linear).
+"""
+
+from __future__ import annotations
+
+from .. import kinds as k
+from ..objects import INITIALIZERS
+from ..transforms import ScaleGateColumns
+from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from .lstm import GLOROT_UNIFORM, TFJS_GLOROT_NORMAL
+
+FIELDS = (
+    Field("units", k.UNITS, doc="positive integer, size of the last output axis"),
+    Field("activation", k.ACTIVATION, "linear", null_is_default=False),
+    Field("use_bias", k.BOOLEAN, True),
+    Field("kernel_initializer", k.INITIALIZER,
+          {"keras3": GLOROT_UNIFORM, "keras2": GLOROT_UNIFORM, "keras2.2": GLOROT_UNIFORM,
+           "tfjs": TFJS_GLOROT_NORMAL}),
+    Field("bias_initializer", k.INITIALIZER, INITIALIZERS.make("Zeros")),
+    Field("kernel_regularizer", k.REGULARIZER, None),
+    Field("bias_regularizer", k.REGULARIZER, None),
+    Field("activity_regularizer", k.REGULARIZER, None, families=("keras2", "keras2.2", "tfjs"),
+          accepted_by=("keras3",), ignored_by=("tfjs",),
+          omit_reason=lambda c, n: "a training-only loss term; Keras 3's Dense does not write "
+                                   "it, and TensorFlow.js 4.22 cannot call a Dense that has one"),
+    Field("kernel_constraint", k.CONSTRAINT, None),
+    Field("bias_constraint", k.CONSTRAINT, None),
+    Field("quantization_config", k.NULL_ONLY, None, families=("keras3",),
+          omit_reason=lambda c, n: "no quantization is configured"),
+    *common_fields("dense"),
+)
+
+
+def _weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
+    weights = [Weight("kernel", (input_shape[-1], config.units))]
+    if config.use_bias:
+        weights.append(Weight("bias", (config.units,)))
+    return weights
+
+
+def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
+    return (*input_shape[:-1], config.units)
+
+
+def _gate_rescale(config: LayerConfig, field_name: str, factor: float) -> ScaleGateColumns:
+    """hard_sigmoid right after the affine map: scaling kernel and bias changes its slope."""
+    return ScaleGateColumns(layer=config.name, weights=("kernel", "bias"), gates=(0,),
+                            gate_count=1, factor=factor,
+                            reason="hard_sigmoid has another slope in the target runtime")
+
+
+DENSE = LayerType(
+    class_name="Dense",
+    fields=FIELDS,
+    weights=_weights,
+    output_shape=_output_shape,
+    gate_rescale=_gate_rescale,
+    input_dim_families=("keras3", "keras2", "keras2.2", "tfjs"),
+    doc="Fully connected layer on the last axis.",
+)
