@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tfjs_lstm.errors import InputError
@@ -86,6 +86,7 @@ def test_quantized_round_trip_within_bound(tmp_path_factory, shape, method, spre
     folder = tmp_path_factory.mktemp("q")
     rng = np.random.default_rng(seed)
     data = ((rng.standard_normal(shape) + shift) * spread / 4).astype(np.float32)
+    assume(method != "float16" or np.abs(data).max(initial=0) < 65504)  # else refused, by design
     manifest = write_weights(folder, [("w", data)], shard_size_bytes=shard,
                              quantize={"w": method})
     quantization = manifest[0]["weights"][0]["quantization"]
