@@ -28,7 +28,7 @@ demo: $(VENV)/.runtime
 	$(BIN)/tfjs-lstm validate --as tfjs-json $(VENV)/demo-tfjs-json.json
 
 test: $(VENV)/.test js/node_modules/.package-lock.json
-	$(BIN)/ruff check tfjs_lstm tests
+	$(BIN)/ruff check tfjs_lstm tests bench
 	$(BIN)/python -m pytest
 
 schemas: $(VENV)/.runtime
