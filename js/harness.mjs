@@ -12,6 +12,8 @@
 //     -> {"files": [...]}: model.save() of a Sequential model, as model.json plus one shard
 //   {"command": "load", "folders": ["/path", ...]}
 //     -> [{"layers": [className, ...]} | {"error": "..."}]: tf.loadLayersModel from disk
+//   {"command": "predictFolders", "cases": [{"folder": "/path", "inputs": [{shape, data}]}]}
+//     -> [{"outputs": [{"shape", "data"}]} | {"error": "..."}]: load from disk, then predict
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -155,12 +157,33 @@ async function load(request) {
   return replies;
 }
 
+async function predictFolders(request) {
+  const replies = [];
+  for (const c of request.cases) {
+    try {
+      const model = await tf.loadLayersModel(diskHandler(c.folder));
+      const inputs = c.inputs.map((t) => toTensor(t, t.dtype || 'float32'));
+      let out = model.predict(inputs.length === 1 ? inputs[0] : inputs);
+      if (!Array.isArray(out)) out = [out];
+      const outputs = [];
+      for (const t of out) outputs.push({shape: t.shape, data: Array.from(await t.data())});
+      replies.push({outputs});
+      tf.dispose([...out, ...inputs]);
+      model.dispose();
+    } catch (e) {
+      replies.push({error: String(e && e.message ? e.message : e)});
+    }
+  }
+  return replies;
+}
+
 const request = JSON.parse(await readStdin());
 let reply;
 if (request.command === 'configs') reply = layerConfigs(request);
 else if (request.command === 'predict') reply = await predict(request);
 else if (request.command === 'save') reply = await save(request);
 else if (request.command === 'load') reply = await load(request);
+else if (request.command === 'predictFolders') reply = await predictFolders(request);
 else reply = {error: `unknown command ${request.command}`};
 process.stdout.write(JSON.stringify({tfjs: tf.version.tfjs, reply}));
 log.call(console, '');

@@ -58,6 +58,16 @@ class NodeHarness:
         return reply
 
 
+    def predict_folders(self, cases: list[tuple[Path, list[np.ndarray]]]
+                        ) -> list[list[np.ndarray] | str]:
+        """Load each folder with tf.loadLayersModel and predict; an error string on failure."""
+        replies = self.call({"command": "predictFolders", "cases": [
+            {"folder": str(folder), "inputs": [tensor(x) for x in inputs]}
+            for folder, inputs in cases]})
+        return [reply["error"] if "error" in reply else
+                [np.asarray(o["data"], np.float32).reshape(o["shape"]) for o in reply["outputs"]]
+                for reply in replies]
+
     def load(self, folders: list[Path]) -> list[dict[str, Any]]:
         """tf.loadLayersModel on each folder: its layer classes, or the error tfjs raised."""
         return self.call({"command": "load", "folders": [str(f) for f in folders]})

@@ -9,7 +9,8 @@ import sys
 import traceback
 
 from . import __version__, dialects
-from .errors import TfjsLstmError
+from .errors import InputError, TfjsLstmError
+from .formats.atomic import staged_file
 from .validate import load_json, validate_file
 
 
@@ -53,6 +54,65 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return worst
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .convert import check, convert
+
+    options = {}
+    if args.weight_shard_size_bytes is not None:
+        options["shard_size_bytes"] = args.weight_shard_size_bytes
+    report = convert(args.source, args.destination, to=args.to, **options)
+    print(f"wrote {args.destination}: {report['layers']} layers, {report['params']:,} params, "
+          f"{report['weights']} weights, {report['bytes']:,} bytes"
+          + (f", shards {', '.join(report['shards'])}" if report.get("shards") else ""))
+    _print_notes(report["notes"], report["transforms"])
+    if args.check:
+        difference = check(args.source, args.destination)
+        verdict = "ok" if difference <= args.tolerance else "DIFFERENT"
+        print(f"check: max abs difference {difference:.3g} on random inputs "
+              f"(tolerance {args.tolerance:g}): {verdict}")
+        return 0 if difference <= args.tolerance else 1
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from .convert import load
+    from .summary import as_json, render
+
+    model = load(args.model)
+    if args.json:
+        _print_json(as_json(model))
+    else:
+        print(render(model, args.style))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .convert import load
+    from .runtime.engine import run
+
+    model = load(args.model)
+    inputs = []
+    for path in args.inputs:
+        try:
+            inputs.append(np.load(path, allow_pickle=False))
+        except (OSError, ValueError) as error:
+            raise InputError(f"cannot read the input array: {error}", file=path) from None
+    outputs = run(model, inputs, precision=args.precision)
+    with staged_file(args.output) as stage:
+        if len(outputs) == 1:
+            with open(stage, "wb") as handle:
+                np.save(handle, outputs[0])
+        else:
+            with open(stage, "wb") as handle:
+                np.savez(handle, **{ref.layer: out for ref, out
+                                    in zip(model.outputs, outputs, strict=True)})
+    shapes = ", ".join(str(list(o.shape)) for o in outputs)
+    print(f"wrote {args.output}: {len(outputs)} output(s) {shapes}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tfjs-lstm",
@@ -78,6 +138,35 @@ def build_parser() -> argparse.ArgumentParser:
     validator.add_argument("--as", dest="as_dialect", choices=dialects.DIALECTS,
                            help="the dialect of layer configs (default: detect)")
     validator.set_defaults(run=_cmd_validate)
+
+    converter = commands.add_parser(
+        "convert", help="convert a model: .keras <-> tfjs layers-model folder",
+        description="Convert exactly or not at all: a layer the target cannot compute exactly "
+                    "stops the conversion before anything is written.")
+    converter.add_argument("source", help="a .keras file, or a tfjs folder or model.json")
+    converter.add_argument("destination", help="a folder for tfjs, or a .keras file")
+    converter.add_argument("--to", choices=("tfjs", "keras3"),
+                           help="the target format (default: from DESTINATION)")
+    converter.add_argument("--weight_shard_size_bytes", type=int, default=None,
+                           help="shard size for tfjs output (default 4194304)")
+    converter.add_argument("--check", action="store_true",
+                           help="run both models on random inputs and compare")
+    converter.add_argument("--tolerance", type=float, default=1e-5)
+    converter.set_defaults(run=_cmd_convert)
+
+    summary = commands.add_parser("summary", help="layers, output shapes and parameter counts")
+    summary.add_argument("model")
+    summary.add_argument("--style", choices=("keras3", "tfjs"), default="keras3")
+    summary.add_argument("--json", action="store_true")
+    summary.set_defaults(run=_cmd_summary)
+
+    runner = commands.add_parser("run", help="run a model in the numpy reference runtime")
+    runner.add_argument("model")
+    runner.add_argument("--input", dest="inputs", action="append", required=True,
+                        help="a .npy file per model input, in order")
+    runner.add_argument("--output", required=True, help=".npy (one output) or .npz")
+    runner.add_argument("--precision", choices=("float32", "float64"), default="float32")
+    runner.set_defaults(run=_cmd_run)
     return parser
 
 

@@ -91,6 +91,8 @@ class Weight:
 class LayerType:
     """Everything tfjs-lstm knows about one Keras/tfjs layer class.
 
+    `forward(config, weights, inputs, masks, dtype)` computes the layer at inference in numpy
+    and returns (outputs, output masks); None for layers that are never called (InputLayer).
     `sequence_input` layers read legacy `input_dim`/`input_length` as [length, dim]; the others
     as [dim]. `input_dim_families` lists the families whose constructors honour `input_dim`.
     `adjust(values, family)` applies a runtime's own rewrites of a config (in place) and returns
@@ -101,6 +103,7 @@ class LayerType:
     fields: tuple[Field, ...]
     weights: Callable[[LayerConfig, tuple], list[Weight]]
     output_shape: Callable[[LayerConfig, tuple], Any]
+    forward: Callable[..., tuple[list, list]] | None = None
     gate_rescale: Callable[[LayerConfig, str, float], Any] | None = None
     adjust: Callable[[dict[str, Any], str], dict[str, str]] | None = None
     sequence_input: bool = False

@@ -6,6 +6,8 @@ Defaults read in Keras 3.15 `keras/src/layers/core/dense.py`, tf-keras 2.21 and 
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import kinds as k
 from ..objects import INITIALIZERS
 from ..transforms import ScaleGateColumns
@@ -45,6 +47,16 @@ def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
     return (*input_shape[:-1], config.units)
 
 
+def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
+    from ..activations import ACTIVATIONS
+
+    x = np.asarray(inputs[0], dtype=dtype)
+    y = x @ np.asarray(weights["kernel"], dtype=dtype)
+    if config.use_bias:
+        y += np.asarray(weights["bias"], dtype=dtype)
+    return [ACTIVATIONS[config.activation].function(y)], [masks[0]]
+
+
 def _gate_rescale(config: LayerConfig, field_name: str, factor: float) -> ScaleGateColumns:
     """hard_sigmoid right after the affine map: scaling kernel and bias changes its slope."""
     return ScaleGateColumns(layer=config.name, weights=("kernel", "bias"), gates=(0,),
@@ -57,6 +69,7 @@ DENSE = LayerType(
     fields=FIELDS,
     weights=_weights,
     output_shape=_output_shape,
+    forward=_forward,
     gate_rescale=_gate_rescale,
     input_dim_families=("keras3", "keras2", "keras2.2", "tfjs"),
     doc="Fully connected layer on the last axis.",

@@ -7,6 +7,8 @@ and TensorFlow.js 4.22 `tfjs-layers/src/layers/recurrent.ts` (`LSTMCell`, `RNN`)
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import kinds as k
 from ..objects import INITIALIZERS
 from ..transforms import ScaleGateColumns
@@ -100,6 +102,28 @@ def _output_shape(config: LayerConfig, input_shape: tuple):
     return output
 
 
+def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
+    """Inputs are x, then optionally the initial h and c (Keras's initial_state)."""
+    from ..activations import ACTIVATIONS
+    from ..runtime.recurrent import lstm_forward
+
+    if config.time_major:
+        inputs = [np.swapaxes(inputs[0], 0, 1), *inputs[1:]]
+    output, h, c = lstm_forward(
+        inputs[0], weights["kernel"], weights["recurrent_kernel"], weights.get("bias"),
+        activation=ACTIVATIONS[config.activation].function,
+        recurrent_activation=ACTIVATIONS[config.recurrent_activation].function,
+        mask=masks[0], initial_state=inputs[1:3] or None, go_backwards=config.go_backwards,
+        return_sequences=config.return_sequences,
+        zero_output_for_mask=config.zero_output_for_mask, dtype=dtype)
+    if config.time_major and config.return_sequences:
+        output = np.swapaxes(output, 0, 1)
+    mask = masks[0] if config.return_sequences else None
+    if config.return_state:
+        return [output, h, c], [mask, None, None]
+    return [output], [mask]
+
+
 def _gate_rescale(config: LayerConfig, field_name: str, factor: float) -> ScaleGateColumns | None:
     """Only the gates read recurrent_activation right after the affine map; `activation` is
     also applied to the carry state, which no weight scaling can reach."""
@@ -129,6 +153,7 @@ LSTM = LayerType(
     fields=FIELDS,
     weights=_weights,
     output_shape=_output_shape,
+    forward=_forward,
     gate_rescale=_gate_rescale,
     adjust=_adjust,
     sequence_input=True,

@@ -1,0 +1,122 @@
+"""Whole-model conversion judged by the real runtimes.
+
+Keras 3 models built here are saved as .keras, converted to tfjs folders, loaded from disk by
+TensorFlow.js 4.22 in Node (one process for all cases) and must predict what Keras predicted.
+Models built in TensorFlow.js go the other way and must load in Keras 3 and predict the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfjs_lstm.convert import convert, load
+from tfjs_lstm.errors import NotExpressibleError
+from tfjs_lstm.runtime.engine import run
+
+TOLERANCE = 1e-5
+rng = np.random.default_rng(11)
+
+
+def keras3_models(keras):
+    """name -> (model, inputs): small models covering the LSTM options and hard_sigmoid."""
+    L = keras.layers
+    models = {}
+
+    def seq(name, layers, shape):
+        model = keras.Sequential([keras.Input(shape), *layers], name=name)
+        models[name] = (model, [rng.normal(0, 1, (3, *shape)).astype(np.float32)])
+
+    seq("stacked", [L.LSTM(6, return_sequences=True), L.LSTM(5), L.Dense(2)], (7, 4))
+    seq("hard_sigmoid_gates", [L.LSTM(5, recurrent_activation="hard_sigmoid",
+                                      return_sequences=True)], (6, 3))
+    seq("hard_sigmoid_dense", [L.LSTM(4), L.Dense(3, activation="hard_sigmoid")], (5, 3))
+    seq("backwards_no_bias", [L.LSTM(4, go_backwards=True, use_bias=False,
+                                     unit_forget_bias=False, return_sequences=True)], (5, 2))
+    seq("softsign_sigmoid", [L.LSTM(3, activation="softsign", recurrent_activation="sigmoid"),
+                             L.Dense(2, activation="tanh")], (9, 2))
+    seq("one_step", [L.LSTM(3)], (1, 2))
+    inp = keras.Input((6, 3), name="seq_in")
+    out, h, c = L.LSTM(4, return_state=True, name="enc")(inp)
+    head = L.Dense(2, name="head")(out)
+    functional = keras.Model(inp, [head, h, c], name="return_state")
+    models["return_state"] = (functional, [rng.normal(0, 1, (2, 6, 3)).astype(np.float32)])
+    for model, _ in models.values():
+        for layer in model.layers:
+            layer.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32)
+                               for w in layer.get_weights()])
+    return models
+
+
+def test_keras3_models_convert_to_tfjs_and_predict_the_same_in_node(keras3, tfjs, tmp_path):
+    cases, expected = [], {}
+    for name, (model, inputs) in keras3_models(keras3).items():
+        source = tmp_path / f"{name}.keras"
+        model.save(source)
+        outputs = model.predict(inputs, verbose=0)
+        expected[name] = [np.asarray(o) for o in (outputs if isinstance(outputs, list)
+                                                  else [outputs])]
+        convert(source, tmp_path / name)
+        cases.append((name, tmp_path / name, inputs))
+        ours = run(load(source), inputs)
+        for mine, theirs in zip(ours, expected[name], strict=True):
+            assert np.abs(mine - theirs).max() < TOLERANCE, f"reference runtime, {name}"
+    results = tfjs.predict_folders([(folder, inputs) for _, folder, inputs in cases])
+    for (name, _, _), got in zip(cases, results, strict=True):
+        assert not isinstance(got, str), f"{name}: tfjs failed to load or run: {got}"
+        for mine, theirs in zip(got, expected[name], strict=True):
+            assert np.abs(mine - theirs).max() < TOLERANCE, name
+
+
+def test_tfjs_models_convert_to_keras3_and_predict_the_same(keras3, tfjs, tmp_path):
+    specs = {
+        "defaults_only": [{"className": "LSTM", "args": {"units": 5, "inputShape": [6, 3]}}],
+        "seed_002": [{"className": "LSTM", "args": {"units": 32, "inputShape": [10, 8],
+                                                    "returnSequences": True}}],
+        "stack_dense": [
+            {"className": "LSTM", "args": {"units": 4, "inputShape": [5, 2],
+                                           "returnSequences": True, "goBackwards": True}},
+            {"className": "LSTM", "args": {"units": 3, "unitForgetBias": True}},
+            {"className": "Dense", "args": {"units": 2, "activation": "hardSigmoid"}}],
+    }
+    cases = []
+    for name, layers in specs.items():
+        folder = tmp_path / name
+        tfjs.save(folder, layers)
+        shape = layers[0]["args"]["inputShape"]
+        cases.append((name, folder, [rng.normal(0, 1.5, (2, *shape)).astype(np.float32)]))
+    expected = tfjs.predict_folders([(folder, inputs) for _, folder, inputs in cases])
+    for (name, folder, inputs), theirs in zip(cases, expected, strict=True):
+        target = tmp_path / f"{name}.keras"
+        report = convert(folder, target)
+        assert report["transforms"], "tfjs's hardSigmoid must be rescaled for Keras 3"
+        model = keras3.models.load_model(target)
+        got = np.asarray(model.predict(inputs, verbose=0))
+        assert np.abs(got - theirs[0]).max() < TOLERANCE, name
+
+
+def test_a_layer_tfjs_cannot_compute_stops_the_conversion_before_writing(keras3, tmp_path):
+    model = keras3.Sequential([keras3.Input((4, 2)),
+                               keras3.layers.LSTM(3, activation="hard_sigmoid", name="enc"),
+                               keras3.layers.Dense(2, activation="hard_silu", name="head")])
+    source = tmp_path / "bad.keras"
+    model.save(source)
+    destination = tmp_path / "out"
+    with pytest.raises(NotExpressibleError) as caught:
+        convert(source, destination)
+    assert {(p.layer, p.key) for p in caught.value.problems} == {
+        ("enc", "activation"), ("head", "activation")}
+    assert not destination.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.keras"]
+
+
+def test_an_existing_destination_is_untouched_when_conversion_fails(keras3, tmp_path):
+    model = keras3.Sequential([keras3.Input((4, 2)),
+                               keras3.layers.LSTM(3, activation="exponential")])
+    model.save(tmp_path / "bad.keras")
+    destination = tmp_path / "out"
+    destination.mkdir()
+    (destination / "keep.txt").write_text("previous conversion")
+    with pytest.raises(NotExpressibleError):
+        convert(tmp_path / "bad.keras", destination)
+    assert (destination / "keep.txt").read_text() == "previous conversion"

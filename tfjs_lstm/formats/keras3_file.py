@@ -1,0 +1,280 @@
+"""Keras 3 `.keras` files (a zip of config.json, metadata.json, model.weights.h5) <-> `Model`.
+
+Weights live in the h5 under paths Keras makes from class names, not layer names
+(`layers/lstm/cell/vars/0`, `layers/dense_1/vars/1`); each `vars` group's `name` attribute holds
+the layer name, which is how they are matched here. Nothing in the file is ever executed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from .. import __version__, dialects
+from ..casing import to_snake_case
+from ..errors import InputError
+from ..model import LayerCall, Model, TensorRef, sequential
+from ..runtime.engine import output_shapes
+from .atomic import staged_file
+from .tfjs_model import check_weights, read_layers
+
+MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
+MAX_MEMBER_BYTES = {"config.json": 64 << 20, "metadata.json": 1 << 20,
+                    "model.weights.h5": 16 << 30}
+KERAS_VERSION = "3.15.1"
+
+
+def read_keras3(path: str | os.PathLike) -> Model:
+    """Read a Keras 3 `.keras` file into a canonical model with weights."""
+    where = str(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise InputError("no such file", file=where) from None
+    except (OSError, zipfile.BadZipFile) as error:
+        raise InputError(f"not a .keras zip file: {error}", file=where) from None
+    with archive:
+        infos = {info.filename: info for info in archive.infolist()}
+        for name, info in infos.items():
+            if name not in MEMBERS and not name.startswith("assets/"):
+                raise InputError(f"unexpected member {name!r} in the .keras zip", file=where)
+            limit = MAX_MEMBER_BYTES.get(name, 1 << 30)
+            if info.file_size > limit:
+                raise InputError(f"member {name!r} declares {info.file_size} bytes, over the "
+                                 f"{limit}-byte bound", file=where)
+        for required in ("config.json", "model.weights.h5"):
+            if required not in infos:
+                raise InputError(f"the .keras zip has no {required}", file=where)
+        try:
+            config = json.loads(archive.read("config.json"))
+        except json.JSONDecodeError as error:
+            raise InputError(f"config.json is not JSON: {error}", file=where,
+                             pointer="") from None
+        metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in infos else {}
+        model = config_to_model(_strip_shared_ids(config), f"{where}!config.json")
+        model.source = f"keras v{metadata.get('keras_version', '?')}"
+        with archive.open("model.weights.h5") as handle:
+            data = io.BytesIO(handle.read())
+    with h5py.File(data, "r") as h5:
+        by_layer = _read_h5_weights(h5, model, where)
+    model.weights = check_weights(model, by_layer, f"{where}!model.weights.h5")
+    return model
+
+
+def _strip_shared_ids(value: Any) -> Any:
+    """Keras 3 marks shared objects with `shared_object_id`; it carries no config."""
+    if isinstance(value, dict):
+        return {k: _strip_shared_ids(v) for k, v in value.items() if k != "shared_object_id"}
+    if isinstance(value, list):
+        return [_strip_shared_ids(v) for v in value]
+    return value
+
+
+def config_to_model(config: dict[str, Any], file: str) -> Model:
+    """Keras 3's model config (Sequential or Functional) as a canonical model."""
+    class_name = config.get("class_name")
+    body = config.get("config") or {}
+    entries = body.get("layers")
+    if not isinstance(entries, list):
+        raise InputError("expected a list of layers", file=file, pointer="/config/layers")
+    configs = read_layers(entries, "keras3", file, "/config/layers")
+    name = body.get("name", "model")
+    if class_name == "Sequential":
+        return sequential(name, configs, file=file)
+    if class_name not in ("Functional", "Model"):
+        raise InputError(f"model class {class_name!r} is not supported (subclassed models "
+                         "hold Python code)", file=file, pointer="/class_name")
+    layers = {c.name: c for c in configs}
+    calls = []
+    for index, entry in enumerate(entries):
+        for node_index, node in enumerate(entry.get("inbound_nodes") or []):
+            at = f"/config/layers/{index}/inbound_nodes/{node_index}"
+            refs = tuple(_keras_tensors(node.get("args", []), layers, file, at)) + \
+                tuple(_keras_tensors(node.get("kwargs", {}).get("initial_state") or [],
+                                     layers, file, at))
+            calls.append(LayerCall(configs[index].name, refs))
+    inputs = [_triple(item, layers, file, "/config/input_layers")
+              for item in _triples(body.get("input_layers"))]
+    outputs = [_triple(item, layers, file, "/config/output_layers")
+               for item in _triples(body.get("output_layers"))]
+    return Model(name, layers, calls, inputs, outputs)
+
+
+def _triples(value: Any) -> list:
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [value]
+    return value or []
+
+
+def _triple(item: Any, layers: dict, file: str, at: str) -> TensorRef:
+    if not isinstance(item, list) or len(item) != 3 or item[0] not in layers:
+        raise InputError(f"expected [layer_name, node_index, tensor_index], found "
+                         f"{json.dumps(item)[:80]}", file=file, pointer=at)
+    return TensorRef(item[0], int(item[1]), int(item[2]))
+
+
+def _keras_tensors(value: Any, layers: dict, file: str, at: str):
+    """Every `__keras_tensor__` in a node's args, in order (lists of tensors flatten)."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        yield _triple(value.get("config", {}).get("keras_history"), layers, file, at)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _keras_tensors(item, layers, file, at)
+
+
+def _h5_keys(model: Model) -> list[tuple[str, str]]:
+    """(h5 group key, layer name) in Keras's saving order: class names made unique."""
+    used: dict[str, int] = {}
+    keys = []
+    for name, config in model.layers.items():
+        if model.sequential and config.class_name == "InputLayer":
+            continue
+        key = to_snake_case(config.class_name)
+        if key in used:
+            used[key] += 1
+            key = f"{key}_{used[key]}"
+        else:
+            used[key] = 0
+        keys.append((key, name))
+    return keys
+
+
+def _read_h5_weights(h5: h5py.File, model: Model, file: str) -> dict[str, dict]:
+    shapes = output_shapes(model)
+    by_layer: dict[str, dict[str, np.ndarray]] = {}
+    layers_group = h5.get("layers")
+    for key, name in _h5_keys(model):
+        group = layers_group.get(key) if layers_group is not None else None
+        calls = model.layer_calls(name)
+        if not calls:
+            continue
+        specs = model.weight_specs(name, shapes[calls[0].inputs[0]])
+        datasets = _datasets(group) if group is not None else []
+        if len(datasets) != len(specs):
+            raise InputError(f"layer '{name}' (h5 group layers/{key}) holds {len(datasets)} "
+                             f"weights, its config implies {len(specs)}",
+                             file=f"{file}!model.weights.h5")
+        by_layer[name] = {spec.name: np.asarray(dataset[()]) for spec, (_, dataset)
+                          in zip(specs, datasets, strict=True)}
+    return by_layer
+
+
+def _datasets(group: h5py.Group) -> list[tuple[str, h5py.Dataset]]:
+    """Every dataset below `group`, in Keras's variable order (vars/0, vars/1, ...)."""
+    found: list[tuple[str, h5py.Dataset]] = []
+
+    def visit(path: str, obj: object) -> None:
+        if isinstance(obj, h5py.Dataset):
+            found.append((path, obj))
+
+    group.visititems(visit)
+    return sorted(found, key=lambda item: _natural(item[0]))
+
+
+def _natural(path: str) -> list:
+    return [int(part) if part.isdigit() else part for part in path.split("/")]
+
+
+def model_to_config(model: Model) -> dict[str, Any]:
+    """Keras 3's config.json for the model; raises NotExpressibleError before any writing."""
+    written = _write_layers(model)
+    if model.sequential:
+        layers = [_entry(model, name, written[name]) for name in model.layers]
+        return {"module": "keras", "class_name": "Sequential", "config": {
+            "name": model.name, "trainable": True, "dtype": _policy(), "layers": layers},
+            "registered_name": None, "build_config": {"input_shape": list(
+                model.layers[model.inputs[0].layer].batch_input_shape)}}
+    layers = []
+    for name in model.layers:
+        entry = _entry(model, name, written[name])
+        entry["name"] = name
+        entry["inbound_nodes"] = [_node(model, call) for call in model.layer_calls(name)]
+        layers.append(entry)
+    return {"module": "keras.src.models.functional", "class_name": "Functional", "config": {
+        "name": model.name, "trainable": True, "layers": layers,
+        "input_layers": [[r.layer, r.node, r.index] for r in model.inputs],
+        "output_layers": [[r.layer, r.node, r.index] for r in model.outputs]},
+        "registered_name": None, "build_config": {"input_shape": None}}
+
+
+def _write_layers(model: Model) -> dict[str, dict]:
+    from ..errors import NotExpressibleError
+
+    written, problems = {}, []
+    for name, config in model.layers.items():
+        try:
+            result = dialects.write("keras3", config)
+        except NotExpressibleError as error:
+            problems.extend(error.problems)
+            continue
+        written[name] = result
+    if problems:
+        raise NotExpressibleError(problems)
+    return written
+
+
+def _entry(model: Model, name: str, result: dialects.MapResult) -> dict[str, Any]:
+    return {"module": "keras.layers", "class_name": model.layers[name].class_name,
+            "config": result.config, "registered_name": None}
+
+
+def _policy() -> dict[str, Any]:
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+            "registered_name": None}
+
+
+def _node(model: Model, call: LayerCall) -> dict[str, Any]:
+    shapes = output_shapes(model)
+    tensors = [{"class_name": "__keras_tensor__", "config": {
+        "shape": list(shapes[ref]), "dtype": "float32",
+        "keras_history": [ref.layer, ref.node, ref.index]}} for ref in call.inputs]
+    config = model.layers[call.layer]
+    if config.class_name == "LSTM" and len(tensors) > 1:
+        return {"args": [tensors[0]], "kwargs": {"initial_state": tensors[1:]}}
+    return {"args": tensors if len(tensors) > 1 else tensors[:1], "kwargs": {}}
+
+
+def write_keras3(model: Model, destination: str | os.PathLike) -> dict[str, Any]:
+    """Write a `.keras` file Keras 3 loads with `keras.models.load_model`; atomic."""
+    config = model_to_config(model)
+    weights = dict(model.weights)
+    transforms, notes = [], []
+    for name, layer_config in model.layers.items():
+        result = dialects.write("keras3", layer_config)
+        notes.extend(result.notes)
+        for transform in result.transforms:
+            weights[name] = transform.apply(weights.get(name, {}))
+            transforms.append(transform.describe())
+    metadata = {"keras_version": KERAS_VERSION,
+                "date_saved": datetime.now(timezone.utc).strftime("%Y-%m-%d@%H:%M:%S"),
+                "converted_by": f"tfjs-lstm {__version__}"}
+    h5_bytes = io.BytesIO()
+    with h5py.File(h5_bytes, "w") as h5:
+        h5.create_group("vars").attrs["name"] = model.name
+        layers = h5.create_group("layers")
+        for key, name in _h5_keys(model):
+            group = layers.create_group(key)
+            arrays = list(weights.get(name, {}).values())
+            holder = group
+            if model.layers[name].class_name == "LSTM":
+                group.create_group("vars").attrs["name"] = name
+                holder = group.create_group("cell")
+            target = holder.create_group("vars")
+            target.attrs["name"] = name if holder is group else "lstm_cell"
+            for index, array in enumerate(arrays):
+                target.create_dataset(str(index), data=np.asarray(array, np.float32))
+    with staged_file(destination) as stage, zipfile.ZipFile(stage, "w") as archive:
+        archive.writestr("metadata.json", json.dumps(metadata))
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.weights.h5", h5_bytes.getvalue())
+    return {"transforms": transforms, "notes": notes,
+            "weights": sum(len(w) for w in weights.values()),
+            "bytes": Path(destination).stat().st_size}

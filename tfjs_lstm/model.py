@@ -1,0 +1,85 @@
+"""The canonical model: layers (canonical configs), how they are called, and their weights.
+
+Every file format reads into a `Model` and writes out of one; the runtime and `summary` work on
+it. A Sequential model is held as the equivalent graph and remembers it was Sequential.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError
+from .layers import REGISTRY, LayerConfig, Weight
+
+
+@dataclass(frozen=True)
+class TensorRef:
+    """An output tensor: output `index` of call `node` of layer `layer`."""
+
+    layer: str
+    node: int = 0
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class LayerCall:
+    """One call of a layer (a Keras 'inbound node') on tensors."""
+
+    layer: str
+    inputs: tuple[TensorRef, ...]
+
+
+@dataclass
+class Model:
+    """A whole layers model in canonical form."""
+
+    name: str
+    layers: dict[str, LayerConfig]
+    calls: list[LayerCall]
+    inputs: list[TensorRef]
+    outputs: list[TensorRef]
+    weights: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    sequential: bool = False
+    source: str = ""
+
+    def layer_calls(self, name: str) -> list[LayerCall]:
+        return [call for call in self.calls if call.layer == name]
+
+    def weight_specs(self, name: str, input_shape: tuple) -> list[Weight]:
+        config = self.layers[name]
+        return REGISTRY[config.class_name].weights(config, input_shape)
+
+
+def sequential(name: str, configs: list[LayerConfig], *, source: str = "",
+               file: str | None = None) -> Model:
+    """A Sequential model as a chain; the first layer's batch input shape makes the input."""
+    layers: dict[str, LayerConfig] = {}
+    if not configs:
+        raise InputError("a Sequential model needs at least one layer", file=file)
+    if configs[0].class_name != "InputLayer":
+        shape = getattr(configs[0], "batch_input_shape", None)
+        if shape is None:
+            raise InputError(f"the first layer '{configs[0].name}' declares no input shape",
+                             file=file)
+        input_config = _input_layer(f"{configs[0].name}_input", shape, configs[0].dtype)
+        configs = [input_config, *configs]
+    calls = []
+    previous = None
+    for config in configs:
+        if config.name in layers:
+            raise InputError(f"two layers are named '{config.name}'", file=file)
+        layers[config.name] = config
+        if config.class_name != "InputLayer":
+            calls.append(LayerCall(config.name, (previous,)))
+        previous = TensorRef(config.name, 0, 0)
+    return Model(name, layers, calls, [TensorRef(configs[0].name)], [previous],
+                 sequential=True, source=source)
+
+
+def _input_layer(name: str, shape: tuple, dtype: str) -> LayerConfig:
+    from .dialects import read
+
+    return read("tfjs", {"batchInputShape": list(shape), "dtype": dtype, "name": name},
+                class_name="InputLayer")

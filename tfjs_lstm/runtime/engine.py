@@ -1,0 +1,82 @@
+"""Runs a canonical `Model` in numpy: layer calls in order, masks carried the way Keras does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..layers import REGISTRY
+from ..model import Model, TensorRef
+
+PRECISIONS = {"float32": np.float32, "float64": np.float64}
+
+
+def run(model: Model, inputs: Sequence[np.ndarray], *, precision: str = "float32",
+        initial_states: dict[str, Sequence[np.ndarray]] | None = None) -> list[np.ndarray]:
+    """The model's outputs for `inputs` (one array per model input, in order)."""
+    dtype = PRECISIONS[precision]
+    if len(inputs) != len(model.inputs):
+        raise InputError(f"model '{model.name}' takes {len(model.inputs)} input(s), "
+                         f"got {len(inputs)}")
+    tensors: dict[TensorRef, tuple[np.ndarray, Any]] = {}
+    for ref, array in zip(model.inputs, inputs, strict=True):
+        config = model.layers[ref.layer]
+        array = np.asarray(array)
+        _check_input(config.batch_input_shape, array.shape, ref.layer)
+        tensors[ref] = (array.astype(dtype) if array.dtype.kind == "f" else array, None)
+    node_counts: dict[str, int] = {}
+    for call in model.calls:
+        config = model.layers[call.layer]
+        layer = REGISTRY[config.class_name]
+        arrays = [tensors[ref][0] for ref in call.inputs]
+        masks = [tensors[ref][1] for ref in call.inputs]
+        if initial_states and call.layer in initial_states:
+            arrays = [*arrays[:1], *initial_states[call.layer]]
+        outputs, out_masks = layer.forward(config, model.weights.get(call.layer, {}), arrays,
+                                           masks, dtype)
+        node = node_counts.get(call.layer, 0)
+        node_counts[call.layer] = node + 1
+        for index, (output, mask) in enumerate(zip(outputs, out_masks, strict=True)):
+            tensors[TensorRef(call.layer, node, index)] = (output, mask)
+    return [np.asarray(tensors[ref][0]) for ref in model.outputs]
+
+
+def _check_input(declared: tuple | None, actual: tuple, name: str) -> None:
+    if declared is None:
+        return
+    if len(declared) != len(actual) or any(d is not None and d != a
+                                           for d, a in zip(declared, actual, strict=True)):
+        raise InputError(f"input '{name}' expects shape {_shape_text(declared)}, "
+                         f"got {list(actual)}")
+
+
+def _shape_text(shape: tuple) -> str:
+    return "[" + ", ".join("null" if d is None else str(d) for d in shape) + "]"
+
+
+def output_shapes(model: Model) -> dict[TensorRef, tuple]:
+    """Every tensor's shape computed from configs alone (no weights needed)."""
+    shapes: dict[TensorRef, tuple] = {}
+    for ref in model.inputs:
+        shapes[ref] = tuple(model.layers[ref.layer].batch_input_shape)
+    node_counts: dict[str, int] = {}
+    for call in model.calls:
+        config = model.layers[call.layer]
+        in_shapes = [shapes[ref] for ref in call.inputs]
+        result = REGISTRY[config.class_name].output_shape(config, in_shapes[0])
+        results = result if isinstance(result, list) else [result]
+        node = node_counts.get(call.layer, 0)
+        node_counts[call.layer] = node + 1
+        for index, shape in enumerate(results):
+            shapes[TensorRef(call.layer, node, index)] = tuple(shape)
+    return shapes
+
+
+def input_shape_of(model: Model, layer: str) -> tuple:
+    """The input shape of a layer's first call, which fixes its weight shapes."""
+    shapes = output_shapes(model)
+    call = model.layer_calls(layer)[0]
+    return shapes[call.inputs[0]]

@@ -1,0 +1,219 @@
+"""`summary()`: parameter counts and output shapes from configs alone, printed the way each
+runtime's own `model.summary()` prints them (tfjs-layers `utils/layer_utils.ts`; Keras 3
+`utils/summary_utils.py`, a rich table)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+
+from .layers import REGISTRY
+from .model import Model, TensorRef
+from .runtime.engine import output_shapes
+
+STYLES = ("keras3", "tfjs")
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    class_name: str
+    input_shapes: list[tuple]
+    output_shapes: list[tuple]
+    params: int
+    trainable: bool
+    inbound: list[TensorRef]
+
+
+def rows(model: Model, *, include_input_layers: bool) -> list[Row]:
+    """One row per layer, in the model's order."""
+    shapes = output_shapes(model)
+    result = []
+    for name, config in model.layers.items():
+        if config.class_name == "InputLayer":
+            if include_input_layers:
+                shape = tuple(config.batch_input_shape)
+                result.append(Row(name, "InputLayer", [shape], [shape], 0, True, []))
+            continue
+        calls = model.layer_calls(name)
+        inputs = [shapes[ref] for ref in calls[0].inputs] if calls else []
+        outputs = [shapes[ref] for ref in shapes if ref.layer == name and ref.node == 0]
+        params = REGISTRY[config.class_name].param_count(config, inputs[0]) if inputs else 0
+        result.append(Row(name, config.class_name, inputs, outputs, params,
+                          bool(getattr(config, "trainable", True)),
+                          [ref for call in calls for ref in call.inputs]))
+    return result
+
+
+def counts(model: Model) -> tuple[int, int]:
+    """(trainable, non-trainable) parameter counts."""
+    all_rows = rows(model, include_input_layers=False)
+    trainable = sum(r.params for r in all_rows if r.trainable)
+    return trainable, sum(r.params for r in all_rows) - trainable
+
+
+def sequential_like(model: Model) -> bool:
+    """A chain: every layer called once on exactly the previous layer's single output."""
+    if model.sequential:
+        return True
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        return False
+    seen = set()
+    for call in model.calls:
+        if call.layer in seen or len(call.inputs) != 1:
+            return False
+        seen.add(call.layer)
+    return True
+
+
+def as_json(model: Model) -> dict:
+    trainable, frozen = counts(model)
+    return {
+        "layers": [{"name": r.name, "class_name": r.class_name,
+                    "output_shape": [list(s) for s in r.output_shapes]
+                    if len(r.output_shapes) > 1 else list(r.output_shapes[0]),
+                    "params": r.params}
+                   for r in rows(model, include_input_layers=not model.sequential)],
+        "total_params": trainable + frozen,
+        "trainable_params": trainable,
+        "non_trainable_params": frozen,
+    }
+
+
+def _tfjs_shape(shapes: list[tuple]) -> str:
+    value = [list(s) for s in shapes] if len(shapes) > 1 else list(shapes[0])
+    return json.dumps(value, separators=(",", ":"))
+
+
+def render_tfjs(model: Model) -> str:
+    """tfjs's printSummary: fixed-width columns, JSON shapes."""
+    chain = sequential_like(model)
+    header = ["Layer (type)", "Input Shape", "Output shape", "Param #"]
+    if chain:
+        width, positions = 90, [0.32, 0.61, 0.89, 1]
+    else:
+        width, positions = 115, [0.24, 0.48, 0.70, 0.80, 1]
+        header.append("Receives inputs")
+    stops = [int(width * p) for p in positions]
+    lines = ["_" * width, _fixed_row(header, stops), "=" * width]
+    table = rows(model, include_input_layers=not model.sequential)
+    for i, row in enumerate(table):
+        fields = [f"{row.name} ({row.class_name})", _tfjs_shape(row.input_shapes),
+                  _tfjs_shape(row.output_shapes), str(row.params)]
+        if chain:
+            lines.append(_fixed_row(fields, stops))
+        else:
+            sources = [f"{ref.layer}[{ref.node}][{ref.index}]" for ref in row.inbound] or [""]
+            lines.append(_fixed_row([*fields, sources[0]], stops))
+            lines.extend(_fixed_row(["", "", "", "", extra], stops) for extra in sources[1:])
+        lines.append(("=" if i == len(table) - 1 else "_") * width)
+    trainable, frozen = counts(model)
+    lines += [f"Total params: {trainable + frozen}", f"Trainable params: {trainable}",
+              f"Non-trainable params: {frozen}", "_" * width]
+    return "\n".join(lines)
+
+
+def _fixed_row(fields: list[str], stops: list[int]) -> str:
+    line = ""
+    for i, text in enumerate(fields):
+        if i > 0:
+            line = line[:-1] + " "
+        line = (line + text)[:stops[i]]
+        line += " " * (stops[i] - len(line))
+    return line
+
+
+def _keras_shape(shape: tuple) -> str:
+    dims = ", ".join("None" if d is None else str(d) for d in shape)
+    return f"({dims},)" if len(shape) == 1 else f"({dims})"
+
+
+def _memory(params: int) -> str:
+    size = float(params * 4)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size / 1024 < 1:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} PB"
+
+
+def render_keras3(model: Model, line_length: int | None = None) -> str:
+    """Keras 3's print_summary, as rich draws it: heavy head, a rule between rows."""
+    chain = sequential_like(model)
+    if chain:
+        default, positions = 88, [0.45, 0.80, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #"]
+        align = "<<>"
+    else:
+        default, positions = 108, [0.3, 0.56, 0.74, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+        align = "<<><"
+    line_length = line_length or min(default, shutil.get_terminal_size().columns - 4)
+    widths, current = [], 0
+    for p in positions:
+        widths.append(int(p * line_length) - current)
+        current += widths[-1]
+    cells = _rich_widths(widths, line_length)
+    body = []
+    for row in rows(model, include_input_layers=not model.sequential):
+        shapes = row.output_shapes
+        shape = _keras_shape(shapes[0]) if len(shapes) == 1 else \
+            "[" + ", ".join(_keras_shape(s) for s in shapes) + "]"
+        fields = [f"{row.name} ({row.class_name})", shape, f"{row.params:,}"]
+        if not chain:
+            fields.append("\n".join(f"{r.layer}[{r.node}][{r.index}]" for r in row.inbound)
+                          or "-")
+        body.append(fields)
+    out = [f'Model: "{model.name}"', _rule("┏", "━", "┳", "┓", cells),
+           _cells(header, cells, align, "┃"), _rule("┡", "━", "╇", "┩", cells)]
+    for i, fields in enumerate(body):
+        out.extend(_cells_multiline(fields, cells, align))
+        out.append(_rule("├", "─", "┼", "┤", cells) if i < len(body) - 1
+                   else _rule("└", "─", "┴", "┘", cells))
+    trainable, frozen = counts(model)
+    total = trainable + frozen
+    out += [f" Total params: {total:,} ({_memory(total)})",
+            f" Trainable params: {trainable:,} ({_memory(trainable)})",
+            f" Non-trainable params: {frozen:,} ({_memory(frozen)})"]
+    return "\n".join(out)
+
+
+def _rich_widths(widths: list[int], line_length: int) -> list[int]:
+    """Cell widths (padding included) after rich shrinks columns to fit `line_length`."""
+    cells = [w + 2 for w in widths]
+    available = line_length - (len(cells) + 1)
+    excess = sum(cells) - available
+    if excess > 0:
+        remaining, ratio_left = excess, len(cells)
+        for i in range(len(cells)):
+            cut = min(cells[i], round(remaining / ratio_left))
+            cells[i] -= cut
+            remaining -= cut
+            ratio_left -= 1
+    return cells
+
+
+def _rule(left: str, fill: str, cross: str, right: str, cells: list[int]) -> str:
+    return left + cross.join(fill * w for w in cells) + right
+
+
+def _cells(fields: list[str], cells: list[int], align: str, bar: str = "│") -> str:
+    parts = []
+    for text, width, how in zip(fields, cells, align, strict=True):
+        inner = width - 2
+        parts.append(" " + (text.rjust(inner) if how == ">" else text.ljust(inner)) + " ")
+    return bar + bar.join(parts) + bar
+
+
+def _cells_multiline(fields: list[str], cells: list[int], align: str) -> list[str]:
+    columns = [f.split("\n") for f in fields]
+    height = max(len(c) for c in columns)
+    return [_cells([c[i] if i < len(c) else "" for c in columns], cells, align)
+            for i in range(height)]
+
+
+def render(model: Model, style: str = "keras3") -> str:
+    if style == "tfjs":
+        return render_tfjs(model)
+    return render_keras3(model)
