@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO := examples/tfjs_lstm_layer.json
+DEMO_LAYER := examples/tfjs_lstm_layer.json
+DEMO_MODEL := examples/keras3_lstm.keras
+DEMO_OUT := $(VENV)/demo/sensor_classifier_tfjs
 
 .PHONY: demo test lint schemas clean
 
@@ -22,10 +24,10 @@ js/node_modules/.package-lock.json: js/package.json js/package-lock.json
 	npm ci --prefix js --no-audit --no-fund --loglevel=error
 
 demo: $(VENV)/.runtime
-	$(BIN)/tfjs-lstm validate $(DEMO)
-	$(BIN)/tfjs-lstm map --from tfjs --to keras3 $(DEMO)
-	$(BIN)/tfjs-lstm map --from tfjs --to tfjs-json $(DEMO) > $(VENV)/demo-tfjs-json.json
-	$(BIN)/tfjs-lstm validate --as tfjs-json $(VENV)/demo-tfjs-json.json
+	$(BIN)/tfjs-lstm convert $(DEMO_MODEL) $(DEMO_OUT) --check
+	$(BIN)/tfjs-lstm validate $(DEMO_OUT)/model.json
+	$(BIN)/tfjs-lstm summary $(DEMO_OUT) --style tfjs
+	$(BIN)/tfjs-lstm map --from tfjs --to keras3 $(DEMO_LAYER)
 
 test: $(VENV)/.test js/node_modules/.package-lock.json
 	$(BIN)/ruff check tfjs_lstm tests bench

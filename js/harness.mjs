@@ -12,6 +12,8 @@
 //     -> {"files": [...]}: model.save() of a Sequential model, as model.json plus one shard
 //   {"command": "load", "folders": ["/path", ...]}
 //     -> [{"layers": [className, ...]} | {"error": "..."}]: tf.loadLayersModel from disk
+//   {"command": "summary", "folders": ["/path", ...]}
+//     -> [{"lines": [...]} | {"error": "..."}]: model.summary() of each loaded folder
 //   {"command": "predictFolders", "cases": [{"folder": "/path", "inputs": [{shape, data}]}]}
 //     -> [{"outputs": [{"shape", "data"}]} | {"error": "..."}]: load from disk, then predict
 import * as fs from 'node:fs';
@@ -157,6 +159,22 @@ async function load(request) {
   return replies;
 }
 
+async function summaries(request) {
+  const replies = [];
+  for (const folder of request.folders) {
+    try {
+      const model = await tf.loadLayersModel(diskHandler(folder));
+      const lines = [];
+      model.summary(undefined, undefined, (line) => lines.push(line));
+      replies.push({lines});
+      model.dispose();
+    } catch (e) {
+      replies.push({error: String(e && e.message ? e.message : e)});
+    }
+  }
+  return replies;
+}
+
 async function predictFolders(request) {
   const replies = [];
   for (const c of request.cases) {
@@ -183,6 +201,7 @@ if (request.command === 'configs') reply = layerConfigs(request);
 else if (request.command === 'predict') reply = await predict(request);
 else if (request.command === 'save') reply = await save(request);
 else if (request.command === 'load') reply = await load(request);
+else if (request.command === 'summary') reply = await summaries(request);
 else if (request.command === 'predictFolders') reply = await predictFolders(request);
 else reply = {error: `unknown command ${request.command}`};
 process.stdout.write(JSON.stringify({tfjs: tf.version.tfjs, reply}));

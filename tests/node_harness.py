@@ -68,6 +68,12 @@ class NodeHarness:
                 [np.asarray(o["data"], np.float32).reshape(o["shape"]) for o in reply["outputs"]]
                 for reply in replies]
 
+    def summaries(self, folders: list[Path]) -> list[str]:
+        """tfjs's own model.summary() text for each folder."""
+        replies = self.call({"command": "summary", "folders": [str(f) for f in folders]})
+        return ["\n".join(r["lines"]) if "lines" in r else f"error: {r['error']}"
+                for r in replies]
+
     def load(self, folders: list[Path]) -> list[dict[str, Any]]:
         """tf.loadLayersModel on each folder: its layer classes, or the error tfjs raised."""
         return self.call({"command": "load", "folders": [str(f) for f in folders]})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import textwrap
 from dataclasses import dataclass
 
 from .layers import REGISTRY
@@ -54,16 +55,18 @@ def counts(model: Model) -> tuple[int, int]:
 
 
 def sequential_like(model: Model) -> bool:
-    """A chain: every layer called once on exactly the previous layer's single output."""
+    """Keras's and tfjs's test: one node per graph depth, each with one input tensor, no
+    shared layer; extra outputs (return_state) do not matter."""
     if model.sequential:
         return True
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
+    if len(model.inputs) != 1:
         return False
-    seen = set()
+    called, consumed = set(), set()
     for call in model.calls:
-        if call.layer in seen or len(call.inputs) != 1:
+        if call.layer in called or len(call.inputs) != 1 or call.inputs[0].layer in consumed:
             return False
-        seen.add(call.layer)
+        called.add(call.layer)
+        consumed.add(call.inputs[0].layer)
     return True
 
 
@@ -99,8 +102,10 @@ def render_tfjs(model: Model) -> str:
     lines = ["_" * width, _fixed_row(header, stops), "=" * width]
     table = rows(model, include_input_layers=not model.sequential)
     for i, row in enumerate(table):
-        fields = [f"{row.name} ({row.class_name})", _tfjs_shape(row.input_shapes),
-                  _tfjs_shape(row.output_shapes), str(row.params)]
+        # A loaded model's nodes hold a list of input shapes, which tfjs prints as such.
+        inputs = json.dumps([list(s) for s in row.input_shapes], separators=(",", ":"))
+        fields = [f"{row.name} ({row.class_name})", inputs, _tfjs_shape(row.output_shapes),
+                  str(row.params)]
         if chain:
             lines.append(_fixed_row(fields, stops))
         else:
@@ -207,7 +212,10 @@ def _cells(fields: list[str], cells: list[int], align: str, bar: str = "│") ->
 
 
 def _cells_multiline(fields: list[str], cells: list[int], align: str) -> list[str]:
-    columns = [f.split("\n") for f in fields]
+    """A row whose cells wrap at spaces like rich does when text is wider than the cell."""
+    columns = [[piece for part in text.split("\n")
+                for piece in textwrap.wrap(part, width - 2, break_on_hyphens=False) or [""]]
+               for text, width in zip(fields, cells, strict=True)]
     height = max(len(c) for c in columns)
     return [_cells([c[i] if i < len(c) else "" for c in columns], cells, align)
             for i in range(height)]
