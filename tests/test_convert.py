@@ -95,6 +95,42 @@ def test_tfjs_models_convert_to_keras3_and_predict_the_same(keras3, tfjs, tmp_pa
         assert np.abs(got - theirs[0]).max() < TOLERANCE, name
 
 
+def test_tf_keras_h5_models_convert_to_tfjs_and_back_with_the_same_outputs(tf_keras, tfjs,
+                                                                          tmp_path):
+    L = tf_keras.layers
+    model = tf_keras.Sequential([
+        L.LSTM(5, input_shape=(6, 3), recurrent_activation="hard_sigmoid",
+               return_sequences=True, name="enc"),
+        L.LSTM(4, go_backwards=True, name="dec"),
+        L.Dense(2, activation="hard_sigmoid", name="head")], name="k2")
+    for layer in model.layers:
+        layer.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32)
+                           for w in layer.get_weights()])
+    model.save(tmp_path / "k2.h5")
+    inputs = [rng.normal(0, 1.5, (3, 6, 3)).astype(np.float32)]
+    expected = model.predict(inputs, verbose=0)
+    report = convert(tmp_path / "k2.h5", tmp_path / "k2_tfjs")
+    assert report["transforms"] == [], "Keras 2's hard_sigmoid is tfjs's: nothing to rescale"
+    [got] = tfjs.predict_folders([(tmp_path / "k2_tfjs", inputs)])
+    assert np.abs(got[0] - expected).max() < TOLERANCE
+    convert(tmp_path / "k2_tfjs", tmp_path / "back.h5")
+    again = tf_keras.models.load_model(tmp_path / "back.h5").predict(inputs, verbose=0)
+    assert np.abs(again - expected).max() < TOLERANCE
+
+
+def test_keras3_hard_sigmoid_to_tf_keras_h5_is_rescaled(keras3, tf_keras, tmp_path):
+    model = keras3.Sequential([keras3.Input((5, 2)),
+                               keras3.layers.LSTM(3, recurrent_activation="hard_sigmoid")])
+    model.layers[0].set_weights([rng.normal(0, 1.5, w.shape).astype(np.float32)
+                                 for w in model.layers[0].get_weights()])
+    model.save(tmp_path / "k3.keras")
+    inputs = rng.normal(0, 2, (4, 5, 2)).astype(np.float32)
+    report = convert(tmp_path / "k3.keras", tmp_path / "k2.h5")
+    assert len(report["transforms"]) == 1
+    got = tf_keras.models.load_model(tmp_path / "k2.h5").predict(inputs, verbose=0)
+    assert np.abs(got - model.predict(inputs, verbose=0)).max() < TOLERANCE
+
+
 def test_a_layer_tfjs_cannot_compute_stops_the_conversion_before_writing(keras3, tmp_path):
     model = keras3.Sequential([keras3.Input((4, 2)),
                                keras3.layers.LSTM(3, activation="hard_sigmoid", name="enc"),

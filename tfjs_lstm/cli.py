@@ -140,12 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     validator.set_defaults(run=_cmd_validate)
 
     converter = commands.add_parser(
-        "convert", help="convert a model: .keras <-> tfjs layers-model folder",
+        "convert", help="convert a model: .keras / .h5 <-> tfjs layers-model folder",
         description="Convert exactly or not at all: a layer the target cannot compute exactly "
                     "stops the conversion before anything is written.")
-    converter.add_argument("source", help="a .keras file, or a tfjs folder or model.json")
-    converter.add_argument("destination", help="a folder for tfjs, or a .keras file")
-    converter.add_argument("--to", choices=("tfjs", "keras3"),
+    converter.add_argument("source", help="a .keras or .h5 file, or a tfjs folder/model.json")
+    converter.add_argument("destination", help="a folder for tfjs, or a .keras or .h5 file")
+    converter.add_argument("--to", choices=("tfjs", "keras3", "keras2"),
                            help="the target format (default: from DESTINATION)")
     converter.add_argument("--weight_shard_size_bytes", type=int, default=None,
                            help="shard size for tfjs output (default 4194304)")

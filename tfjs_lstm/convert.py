@@ -1,6 +1,7 @@
 """`load` and `convert`: any supported file into the canonical model, and out again.
 
-Formats by path: a folder or `model.json` is a tfjs layers model; `.keras` is Keras 3.
+Formats by path: a folder or `model.json` is a tfjs layers model; `.keras` is Keras 3; `.h5` is
+a tf-keras 2.x (or Keras 3 legacy) HDF5 model.
 """
 
 from __future__ import annotations
@@ -14,21 +15,20 @@ import numpy as np
 from .errors import InputError
 from .model import Model
 
-TARGETS = ("tfjs", "keras3")
+TARGETS = ("tfjs", "keras3", "keras2")
 
 
 def detect_format(path: str | os.PathLike) -> str:
-    """'tfjs' or 'keras3', from the path."""
+    """'tfjs', 'keras3' or 'keras2' (an .h5 file), from the path."""
     path = Path(path)
     if path.is_dir() or path.name.endswith(".json"):
         return "tfjs"
     if path.suffix == ".keras":
         return "keras3"
     if path.suffix in (".h5", ".hdf5"):
-        raise InputError("Keras .h5 files are not supported yet; save as .keras",
-                         file=str(path))
-    raise InputError("unknown model format (expected a tfjs folder or model.json, or a "
-                     ".keras file)", file=str(path))
+        return "keras2"
+    raise InputError("unknown model format (expected a tfjs folder or model.json, a .keras "
+                     "or a .h5 file)", file=str(path))
 
 
 def load(path: str | os.PathLike) -> Model:
@@ -38,6 +38,10 @@ def load(path: str | os.PathLike) -> Model:
         from .formats.tfjs_model import read_tfjs_model
 
         return read_tfjs_model(path)
+    if source == "keras2":
+        from .formats.keras_h5 import read_keras_h5
+
+        return read_keras_h5(path)
     from .formats.keras3_file import read_keras3
 
     return read_keras3(path)
@@ -48,7 +52,10 @@ def target_of(destination: str | os.PathLike, to: str | None) -> str:
         if to not in TARGETS:
             raise InputError(f"unknown target '{to}' (known: {', '.join(TARGETS)})")
         return to
-    return "keras3" if str(destination).endswith(".keras") else "tfjs"
+    name = str(destination)
+    if name.endswith(".keras"):
+        return "keras3"
+    return "keras2" if name.endswith((".h5", ".hdf5")) else "tfjs"
 
 
 def save(model: Model, destination: str | os.PathLike, to: str | None = None,
@@ -59,6 +66,10 @@ def save(model: Model, destination: str | os.PathLike, to: str | None = None,
         from .formats.tfjs_model import write_tfjs_model
 
         return write_tfjs_model(model, destination, **options)
+    if target == "keras2":
+        from .formats.keras_h5 import write_keras_h5
+
+        return write_keras_h5(model, destination)
     from .formats.keras3_file import write_keras3
 
     return write_keras3(model, destination)

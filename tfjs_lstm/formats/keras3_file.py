@@ -24,7 +24,7 @@ from ..errors import InputError
 from ..model import LayerCall, Model, TensorRef, sequential
 from ..runtime.engine import output_shapes
 from .atomic import staged_file
-from .tfjs_model import check_weights, read_layers
+from .topology import check_weights, read_layers
 
 MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 MAX_MEMBER_BYTES = {"config.json": 64 << 20, "metadata.json": 1 << 20,

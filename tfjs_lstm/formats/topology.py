@@ -1,0 +1,182 @@
+"""Keras-2-style topology JSON (what tf-keras `.h5`/`to_json()` and tfjs `model.json` hold) <->
+canonical `Model`, with layer configs in a given dialect (`keras2` or `tfjs-json`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from .. import __version__, dialects
+from ..errors import InputError, NotExpressibleError, Problem
+from ..model import LayerCall, Model, TensorRef, sequential
+from ..runtime.engine import output_shapes
+
+
+def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
+                      dialect: str = "tfjs-json") -> Model:
+    """A Keras-2-style topology (what tfjs and tf-keras write) as a canonical model."""
+    class_name = topology.get("class_name")
+    config = topology.get("config")
+    layer_list = config.get("layers") if isinstance(config, dict) else config
+    if not isinstance(layer_list, list):
+        raise InputError("expected a list of layers", file=file, pointer=f"{pointer}/config")
+    base = f"{pointer}/config/layers" if isinstance(config, dict) else f"{pointer}/config"
+    configs = read_layers(layer_list, dialect, file, base)
+    name = config.get("name", "model") if isinstance(config, dict) else "model"
+    if class_name == "Sequential":
+        return sequential(name, configs, file=file)
+    if class_name not in ("Model", "Functional"):
+        raise InputError(f"unknown model class {class_name!r}", file=file,
+                         pointer=f"{pointer}/class_name")
+    layers = {c.name: c for c in configs}
+    calls = []
+    for index, entry in enumerate(layer_list):
+        for node_index, node in enumerate(entry.get("inbound_nodes") or []):
+            at = f"{base}/{index}/inbound_nodes/{node_index}"
+            if not isinstance(node, list):
+                raise InputError("expected a list of [layer, node, tensor, kwargs] (Keras 3's "
+                                 "{args, kwargs} form is not what tfjs reads)", file=file,
+                                 pointer=at)
+            calls.append(LayerCall(configs[index].name,
+                                   tuple(_ref(item, layers, file, at) for item in node)))
+    inputs = [_ref(item, layers, file, f"{pointer}/config/input_layers")
+              for item in _refs(config.get("input_layers"))]
+    outputs = [_ref(item, layers, file, f"{pointer}/config/output_layers")
+               for item in _refs(config.get("output_layers"))]
+    return Model(name, layers, calls, inputs, outputs)
+
+
+def _refs(value: Any) -> list:
+    """input_layers/output_layers: a list of [name, node, index], or one such triple."""
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [value]
+    return value or []
+
+
+def _ref(item: Any, layers: dict, file: str, at: str) -> TensorRef:
+    if not isinstance(item, list) or len(item) < 3 or item[0] not in layers:
+        raise InputError(f"expected [layer_name, node_index, tensor_index] naming a layer of "
+                         f"this model, found {json.dumps(item)[:80]}", file=file, pointer=at)
+    return TensorRef(item[0], int(item[1]), int(item[2]))
+
+
+def read_layers(entries: list, dialect: str, file: str, base: str) -> list:
+    """Read every layer config; one error lists every unsupported or unreadable layer."""
+    configs, problems = [], []
+    for index, entry in enumerate(entries):
+        at = f"{base}/{index}"
+        if not isinstance(entry, dict) or "class_name" not in entry:
+            raise InputError("expected a layer {class_name, config}", file=file, pointer=at)
+        class_name = entry["class_name"]
+        name = (entry.get("config") or {}).get("name", "?")
+        if class_name not in dialects.REGISTRY:
+            reason = ("Lambda layers hold Python code, which is never executed here"
+                      if class_name == "Lambda" else "this layer type is not supported")
+            problems.append(Problem(name, "class_name", dialect, f"{class_name}: {reason}"))
+            continue
+        try:
+            configs.append(dialects.read(dialect, entry, file=file, pointer=at))
+        except NotExpressibleError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise NotExpressibleError(problems)
+    return configs
+
+
+def assign_weights(model: Model, arrays: dict[str, np.ndarray],
+                   file: str) -> dict[str, dict[str, np.ndarray]]:
+    """Match tfjs weight names to layers the way tfjs does, and check every shape."""
+    by_layer: dict[str, dict[str, np.ndarray]] = {}
+    for full_name, array in arrays.items():
+        tokens = full_name.split("/")
+        layer, weight = tokens[0], tokens[-1].split(":")[0]
+        if layer not in model.layers:
+            raise InputError(f"weight '{full_name}' names no layer of this model", file=file,
+                             pointer="/weightsManifest")
+        by_layer.setdefault(layer, {})[weight] = array
+    return check_weights(model, by_layer, file)
+
+
+def check_weights(model: Model, by_layer: dict[str, dict[str, np.ndarray]],
+                  file: str) -> dict[str, dict[str, np.ndarray]]:
+    """Every layer has exactly the weights its description says, with the right shapes."""
+    shapes = output_shapes(model)
+    checked = {}
+    for name in model.layers:
+        calls = model.layer_calls(name)
+        if not calls:
+            continue
+        expected = model.weight_specs(name, shapes[calls[0].inputs[0]])
+        given = by_layer.get(name, {})
+        missing = [w.name for w in expected if w.name not in given]
+        extra = sorted(set(given) - {w.name for w in expected})
+        if missing or extra:
+            raise InputError(f"layer '{name}' needs weights {[w.name for w in expected]}; "
+                             f"missing {missing}, unexpected {extra}", file=file)
+        for spec in expected:
+            if tuple(given[spec.name].shape) != spec.shape:
+                raise InputError(f"weight '{name}/{spec.name}' has shape "
+                                 f"{list(given[spec.name].shape)}, the layer config implies "
+                                 f"{list(spec.shape)}", file=file)
+        if expected:
+            checked[name] = {spec.name: given[spec.name] for spec in expected}
+    return checked
+
+
+def model_to_topology(model: Model, dialect: str = "tfjs-json"
+                      ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]], list[str],
+                                 list[str]]:
+    """The Keras-2-style topology, the weights the target needs, transforms and notes.
+
+    tfjs's Sequential form puts the input shape on the first layer; tf-keras's keeps the
+    InputLayer. Raises NotExpressibleError listing every layer the target cannot compute
+    exactly, before any file is written.
+    """
+    written, problems, transforms, notes = {}, [], [], []
+    weights = {name: dict(arrays) for name, arrays in model.weights.items()}
+    for name, config in model.layers.items():
+        try:
+            result = dialects.write(dialect, config)
+        except NotExpressibleError as error:
+            problems.extend(error.problems)
+            continue
+        written[name] = result.config
+        notes.extend(result.notes)
+        for transform in result.transforms:
+            weights[name] = transform.apply(weights.get(name, {}))
+            transforms.append(transform.describe())
+    if problems:
+        raise NotExpressibleError(problems)
+    if model.sequential:
+        layers = []
+        first = dialect == "tfjs-json"
+        for name, config in model.layers.items():
+            if config.class_name == "InputLayer" and first:
+                continue
+            entry = dict(written[name])
+            if first:
+                entry["batch_input_shape"] = list(model.layers[model.inputs[0].layer]
+                                                  .batch_input_shape)
+                first = False
+            layers.append({"class_name": config.class_name, "config": entry})
+        topology_config: dict[str, Any] = {"name": model.name, "layers": layers}
+        class_name = "Sequential"
+    else:
+        layers = []
+        for name, config in model.layers.items():
+            nodes = [[[ref.layer, ref.node, ref.index, {}] for ref in call.inputs]
+                     for call in model.layer_calls(name)]
+            layers.append({"name": name, "class_name": config.class_name,
+                           "config": written[name], "inbound_nodes": nodes})
+        topology_config = {
+            "name": model.name, "layers": layers,
+            "input_layers": [[r.layer, r.node, r.index] for r in model.inputs],
+            "output_layers": [[r.layer, r.node, r.index] for r in model.outputs],
+        }
+        class_name = "Model"
+    backend = "tensor_flow.js" if dialect == "tfjs-json" else "tensorflow"
+    topology = {"class_name": class_name, "config": topology_config,
+                "keras_version": f"tfjs-lstm {__version__}", "backend": backend}
+    return topology, weights, transforms, notes
