@@ -1,0 +1,128 @@
+"""Bad input gets a one-line error naming the file and the key, exit code 2, no traceback, and
+nothing half-written at the destination."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tfjs_lstm.convert import convert, load
+from tfjs_lstm.errors import InputError, NotExpressibleError
+from tfjs_lstm.formats.keras3_file import write_keras3
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "keras3_lstm.keras"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tfjs_lstm", *map(str, args)], text=True,
+                          capture_output=True, check=False)
+
+
+@pytest.fixture
+def tfjs_folder(tmp_path) -> Path:
+    convert(EXAMPLE, tmp_path / "model")
+    return tmp_path / "model"
+
+
+def test_truncated_shard_is_one_line_naming_file_and_weight(tfjs_folder, tmp_path):
+    shard = next(tfjs_folder.glob("*.bin"))
+    shard.write_bytes(shard.read_bytes()[:-10])
+    done = cli("convert", tfjs_folder, tmp_path / "out.keras")
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert "model.json:/weightsManifest/0/weights/" in line and "truncated" in line
+    assert not (tmp_path / "out.keras").exists()
+
+
+def test_missing_shard_names_the_manifest_path(tfjs_folder):
+    next(tfjs_folder.glob("*.bin")).unlink()
+    with pytest.raises(InputError) as caught:
+        load(tfjs_folder)
+    assert caught.value.pointer == "/weightsManifest/0/paths/0"
+
+
+def test_manifest_path_leaving_the_folder_is_refused(tfjs_folder, tmp_path):
+    document = json.loads((tfjs_folder / "model.json").read_text())
+    shard = document["weightsManifest"][0]["paths"][0]
+    (tmp_path / "outside.bin").write_bytes((tfjs_folder / shard).read_bytes())
+    document["weightsManifest"][0]["paths"][0] = "../outside.bin"
+    (tfjs_folder / "model.json").write_text(json.dumps(document))
+    with pytest.raises(InputError, match="inside the model folder"):
+        load(tfjs_folder)
+
+
+def test_shape_that_disagrees_with_the_layer_config_is_refused(tfjs_folder):
+    document = json.loads((tfjs_folder / "model.json").read_text())
+    weights = document["weightsManifest"][0]["weights"]
+    weights[0]["shape"], weights[1]["shape"] = weights[1]["shape"], weights[0]["shape"]
+    (tfjs_folder / "model.json").write_text(json.dumps(document))
+    with pytest.raises(InputError) as caught:
+        load(tfjs_folder)
+    assert "lstm_1" in str(caught.value)
+
+
+def test_malformed_model_json_is_exit_2(tfjs_folder):
+    (tfjs_folder / "model.json").write_text('{"modelTopology": ')
+    done = cli("summary", tfjs_folder)
+    assert done.returncode == 2
+    assert "model.json" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_keras_zip_with_an_unexpected_member_is_refused(tmp_path):
+    with zipfile.ZipFile(EXAMPLE) as source, \
+            zipfile.ZipFile(tmp_path / "evil.keras", "w") as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item))
+        target.writestr("../../escape.txt", "x")
+    with pytest.raises(InputError, match="unexpected member"):
+        load(tmp_path / "evil.keras")
+
+
+def test_lambda_layers_are_refused_never_executed(tmp_path):
+    model = load(EXAMPLE)
+    write_keras3(model, tmp_path / "plain.keras")
+    with zipfile.ZipFile(tmp_path / "plain.keras") as archive:
+        config = json.loads(archive.read("config.json"))
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config["config"]["layers"].insert(2, {
+        "module": "keras.layers", "class_name": "Lambda", "registered_name": None,
+        "config": {"name": "boom", "function": {"class_name": "__lambda__", "config": {
+            "code": "print('executed')"}}}})
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(tmp_path / "lambda.keras", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(NotExpressibleError) as caught:
+        load(tmp_path / "lambda.keras")
+    [problem] = caught.value.problems
+    assert problem.layer == "boom" and "never executed" in problem.reason
+
+
+def test_failed_conversion_leaves_no_temp_files(tfjs_folder, tmp_path):
+    shard = next(tfjs_folder.glob("*.bin"))
+    shard.write_bytes(shard.read_bytes() + b"extra")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert cli("convert", tfjs_folder, tmp_path / "out").returncode == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_failure_while_writing_removes_the_staging_folder(tmp_path, monkeypatch):
+    from tfjs_lstm.formats import tfjs_model
+
+    destination = tmp_path / "out"
+    destination.mkdir()
+    (destination / "keep.txt").write_text("previous")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tfjs_model, "write_weights", broken)
+    with pytest.raises(OSError, match="disk full"):
+        convert(EXAMPLE, destination)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (destination / "keep.txt").read_text() == "previous"
