@@ -180,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"tfjs-lstm: error: {error}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:
+        if args.debug:
+            traceback.print_exc()
+        where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+        print(f"tfjs-lstm: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
