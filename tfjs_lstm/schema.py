@@ -22,9 +22,6 @@ _SHAPE_KWARGS = {
     "tfjs": ("batchInputShape", "inputShape", "batchSize"),
     "tfjs-json": ("batch_input_shape",),
 }
-# Keys tfjs's loader ignores; a model.json may carry them harmlessly with these values.
-_TFJS_JSON_IGNORED = {"time_major": {"const": False}, "zero_output_for_mask": {"const": False},
-                      "seed": {"type": ["integer", "null"]}}
 _DIMS = {"type": "array", "items": {"anyOf": [{"type": "integer", "minimum": 1},
                                               {"type": "null"}]}}
 
@@ -38,7 +35,8 @@ def layer_schema(layer: LayerType, dialect: str) -> dict[str, Any]:
     for spec in layer.fields:
         if spec.name == "batch_input_shape":
             continue
-        if family not in spec.families and family not in spec.accepted_by:
+        readable = spec.families + spec.accepted_by + spec.ignored_by
+        if family not in readable:
             continue
         key = spec.name if snake else spec.key_for(family)
         schema = spec.kind.schema(family, snake)
@@ -52,8 +50,6 @@ def layer_schema(layer: LayerType, dialect: str) -> dict[str, Any]:
     for key in _SHAPE_KWARGS[dialect]:
         properties[key] = {"type": "integer", "minimum": 1} if key.endswith(
             ("dim", "length", "size", "Size")) else {"anyOf": [_DIMS, {"type": "null"}]}
-    if snake:
-        properties.update(_TFJS_JSON_IGNORED)
     return {
         "$schema": DRAFT,
         "$id": f"urn:tfjs-lstm:{layer.class_name.lower()}:{dialect}",

@@ -14,9 +14,9 @@ FIELDS = (
           doc="[batch, ...dims], null for unknown sizes"),
     Field("dtype", k.DTYPE_STRING, "float32"),
     Field("sparse", k.BOOLEAN, False),
-    Field("ragged", k.BOOLEAN, False, families=("keras3", "keras2"),
+    Field("ragged", k.BOOLEAN, False, families=("keras3", "keras2"), ignored_by=("tfjs",),
           omit_reason=lambda c, n: "dense inputs" if not c.ragged else None),
-    Field("optional", k.BOOLEAN, False, families=("keras3", "keras2"),
+    Field("optional", k.BOOLEAN, False, families=("keras3", "keras2"), ignored_by=("tfjs",),
           omit_reason=lambda c, n: "the input is required" if not c.optional else None),
     Field("name", k.TEXT, "input_1"),
 )
