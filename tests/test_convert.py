@@ -156,3 +156,24 @@ def test_an_existing_destination_is_untouched_when_conversion_fails(keras3, tmp_
     with pytest.raises(NotExpressibleError):
         convert(tmp_path / "bad.keras", destination)
     assert (destination / "keep.txt").read_text() == "previous conversion"
+
+
+def test_quantized_folders_load_in_tfjs_and_stay_within_the_stated_bounds(tfjs, tmp_path):
+    from pathlib import Path
+
+    from tfjs_lstm.convert import quantization_errors
+
+    source = Path(__file__).resolve().parent.parent / "examples" / "keras3_lstm.keras"
+    options = {"f16": {"float16": "*"}, "u8": {"uint8": "*"},
+               "u16_kernels": {"uint16": "*/kernel,*/recurrent_kernel"}}
+    inputs = [rng.normal(0, 1, (2, 12, 8)).astype(np.float32)]
+    cases = []
+    for name, option in options.items():
+        convert(source, tmp_path / name, **option)
+        rows = quantization_errors(source, tmp_path / name)
+        assert rows and all(error <= bound for _, error, bound in rows), rows
+        cases.append((tmp_path / name, inputs))
+    for (folder, _), got in zip(cases, tfjs.predict_folders(cases), strict=True):
+        assert not isinstance(got, str), got
+        # tfjs dequantizes exactly as the reader does: same numbers as our runtime on them.
+        assert np.abs(got[0] - run(load(folder), inputs)[0]).max() < TOLERANCE, folder.name

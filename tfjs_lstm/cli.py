@@ -57,7 +57,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_convert(args: argparse.Namespace) -> int:
     from .convert import check, convert
 
-    options = {}
+    options = {"float16": args.quantize_float16, "uint8": args.quantize_uint8,
+               "uint16": args.quantize_uint16}
     if args.weight_shard_size_bytes is not None:
         options["shard_size_bytes"] = args.weight_shard_size_bytes
     report = convert(args.source, args.destination, to=args.to, **options)
@@ -65,6 +66,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
           f"{report['weights']} weights, {report['bytes']:,} bytes"
           + (f", shards {', '.join(report['shards'])}" if report.get("shards") else ""))
     _print_notes(report["notes"], report["transforms"])
+    quantized = any(options[k] is not None for k in ("float16", "uint8", "uint16"))
+    if args.check and quantized:
+        return _check_quantized(args)
     if args.check:
         difference = check(args.source, args.destination)
         verdict = "ok" if difference <= args.tolerance else "DIFFERENT"
@@ -72,6 +76,21 @@ def _cmd_convert(args: argparse.Namespace) -> int:
               f"(tolerance {args.tolerance:g}): {verdict}")
         return 0 if difference <= args.tolerance else 1
     return 0
+
+
+def _check_quantized(args: argparse.Namespace) -> int:
+    """Quantized weights cannot be exact: each must lie within the bound its encoding states."""
+    from .convert import check, quantization_errors
+
+    rows = quantization_errors(args.source, args.destination)
+    worst = max(rows, key=lambda row: row[1] / row[2] if row[2] else 0.0)
+    outside = [row for row in rows if row[1] > row[2]]
+    print(f"check: {len(rows)} quantized weights, largest error {worst[1]:.3g} "
+          f"(bound {worst[2]:.3g}, {worst[0]}); outputs moved by "
+          f"{check(args.source, args.destination):.3g} on random inputs")
+    for name, error, bound in outside:
+        print(f"check: weight {name} is off by {error:.3g}, beyond its bound {bound:.3g}")
+    return 1 if outside else 0
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
@@ -149,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
                            help="the target format (default: from DESTINATION)")
     converter.add_argument("--weight_shard_size_bytes", type=int, default=None,
                            help="shard size for tfjs output (default 4194304)")
+    for method in ("float16", "uint8", "uint16"):
+        converter.add_argument(f"--quantize_{method}", nargs="?", const="*", default=None,
+                               metavar="PATTERNS",
+                               help=f"store weights as {method} (all, or comma-separated "
+                                    "patterns over tfjs weight names such as '*/kernel')")
     converter.add_argument("--check", action="store_true",
                            help="run both models on random inputs and compare")
     converter.add_argument("--tolerance", type=float, default=1e-5)

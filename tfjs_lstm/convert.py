@@ -6,6 +6,7 @@ a tf-keras 2.x (or Keras 3 legacy) HDF5 model.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from pathlib import Path
 from typing import Any
@@ -75,10 +76,36 @@ def save(model: Model, destination: str | os.PathLike, to: str | None = None,
     return write_keras3(model, destination)
 
 
+def quantize_plan(model: Model, *, float16: str | None = None, uint8: str | None = None,
+                  uint16: str | None = None) -> dict[str, str]:
+    """Weight name -> quantization, from the converter-style options.
+
+    Each option is None (off), "*" (every weight) or comma-separated fnmatch patterns over tfjs
+    weight names such as `lstm_1/kernel,*/bias`. A weight matched by two options is an error.
+    """
+    plan: dict[str, str] = {}
+    names = [f"{layer}/{weight}" for layer, arrays in model.weights.items() for weight in arrays]
+    for method, patterns in (("float16", float16), ("uint8", uint8), ("uint16", uint16)):
+        if patterns is None:
+            continue
+        for name in names:
+            if any(fnmatch.fnmatchcase(name, p.strip()) for p in patterns.split(",")):
+                if name in plan:
+                    raise InputError(f"weight '{name}' matches both --quantize_{plan[name]} "
+                                     f"and --quantize_{method}")
+                plan[name] = method
+    return plan
+
+
 def convert(source: str | os.PathLike, destination: str | os.PathLike, *,
             to: str | None = None, **options: Any) -> dict[str, Any]:
     """Convert a model file, exactly or not at all (NotExpressibleError before writing)."""
     model = load(source)
+    quantize = {k: options.pop(k) for k in ("float16", "uint8", "uint16") if k in options}
+    if any(v is not None for v in quantize.values()):
+        if target_of(destination, to) != "tfjs":
+            raise InputError("quantization applies to tfjs output only")
+        options["quantize"] = quantize_plan(model, **quantize)
     report = save(model, destination, to, **options)
     report["layers"] = len(model.layers)
     report["params"] = sum(int(np.prod(a.shape)) for arrays in model.weights.values()
@@ -96,6 +123,36 @@ def random_inputs(model: Model, batch: int = 2, seed: int = 0) -> list[np.ndarra
                     for i, d in enumerate(shape)]
         arrays.append(rng.normal(0, 1, concrete).astype(np.float32))
     return arrays
+
+
+def quantization_errors(source: str | os.PathLike, destination: str | os.PathLike
+                        ) -> list[tuple[str, float, float]]:
+    """(weight, max abs error, stated bound) of every quantized weight of a tfjs folder.
+
+    The bound is what the quantization implies (tfjs_weights.dequantization_bound); weights
+    rescaled by a transform are compared with the transformed source weights.
+    """
+    import json
+
+    from .formats.tfjs_model import model_json_path
+    from .formats.tfjs_weights import dequantization_bound
+    from .formats.topology import model_to_topology
+
+    manifest = json.loads(model_json_path(destination).read_text(encoding="utf-8"))
+    entries = {w["name"]: w["quantization"] for group in manifest["weightsManifest"]
+               for w in group["weights"] if w.get("quantization")}
+    _, expected, _, _ = model_to_topology(load(source))
+    written = load(destination).weights
+    rows = []
+    for name, quantization in entries.items():
+        layer, weight = name.split("/")[0], name.split("/")[-1]
+        original = np.asarray(expected[layer][weight], np.float64)
+        error = float(np.abs(written[layer][weight] - original).max(initial=0.0))
+        bound = dequantization_bound(quantization)
+        if quantization["dtype"] == "float16":
+            bound = bound * float(np.abs(original).max(initial=0.0)) + 2.0**-25
+        rows.append((name, error, bound))
+    return rows
 
 
 def check(source: str | os.PathLike, destination: str | os.PathLike,
