@@ -1,11 +1,13 @@
-"""Time the numpy LSTM forward (`tfjs_lstm.runtime.lstm_forward`) against Keras 3.
+"""Time the numpy LSTM forward (`tfjs_lstm.runtime.lstm_forward`) against Keras 3 and tfjs.
 
 Run as `python bench/runtime.py [--quick]`. For each (batch, timesteps, units) case, with 64 input
 features, it times our forward, Keras `model.predict` and the eager `model(x)` on the same weights
-and inputs (median of several interleaved runs after one warm-up), and prints a Markdown table
-with the achieved GFLOP/s (one LSTM forward is 2*B*T*(I+H)*4H FLOPs), the time ratios ours/Keras
-and the largest difference from Keras. Cases whose estimated run time exceeds the per-case budget
-on this machine are skipped and listed as such.
+and inputs (median of several interleaved runs after one warm-up), and TensorFlow.js 4.22's
+`predict` (cpu backend, in Node through js/harness.mjs, random weights of the same shapes: speed
+does not depend on their values; its outputs are checked elsewhere). It prints a Markdown table
+with the achieved GFLOP/s (one LSTM forward is 2*B*T*(I+H)*4H FLOPs), the time ratios and the
+largest difference from Keras. Cases whose estimated run time exceeds the per-case budget on this
+machine are skipped and listed as such; tfjs (about 0.5 GFLOP/s here) has its own budget.
 """
 
 from __future__ import annotations
@@ -114,6 +116,26 @@ def run_case(keras, batch: int, timesteps: int, units: int) -> dict[str, float]:
     return timings
 
 
+TFJS_GFLOPS_ESTIMATE = 0.5
+TFJS_REPEATS = 3
+
+
+def tfjs_times(cases: list[tuple[int, int, int]]) -> dict[tuple[int, int, int], float]:
+    """Median seconds of tfjs's predict per case, all cases in one Node process."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    harness = Path(__file__).resolve().parent.parent / "js" / "harness.mjs"
+    request = {"command": "benchLstm", "cases": [
+        {"batch": b, "steps": t, "features": FEATURES, "units": u, "repeats": TFJS_REPEATS}
+        for b, t, u in cases]}
+    done = subprocess.run(["node", str(harness)], input=json.dumps(request), text=True,
+                          capture_output=True, check=True)
+    replies = json.loads(done.stdout)["reply"]
+    return {case: reply["medianMs"] / 1e3 for case, reply in zip(cases, replies, strict=True)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="batch 32, 100 steps, 64/256 units")
@@ -132,25 +154,32 @@ def main() -> None:
     print(f"- input features {FEATURES}; return_sequences=False; tanh/sigmoid; "
           f"median of {MIN_REPEATS}-{MAX_REPEATS} interleaved runs after a warm-up; "
           "ratios are times ours/Keras (< 1: ours faster)\n")
-    print("| batch | steps | units | GFLOP | ours ms | predict ms | call ms | ours GFLOP/s "
-          "| predict GFLOP/s | call GFLOP/s | ours/predict | ours/call | max abs diff |")
-    print("|" + "---:|" * 13)
     grid = QUICK if args.quick else FULL
-    for batch, timesteps, units in itertools.product(
-        grid["batch"], grid["timesteps"], grid["units"]
-    ):
+    cases = list(itertools.product(grid["batch"], grid["timesteps"], grid["units"]))
+    tfjs_cases = [c for c in cases if lstm_flops(*c) / 1e9 / TFJS_GFLOPS_ESTIMATE
+                  * (TFJS_REPEATS + 1) <= CASE_BUDGET_S]
+    tfjs = tfjs_times(tfjs_cases) if tfjs_cases else {}
+    print("| batch | steps | units | GFLOP | ours ms | predict ms | call ms | tfjs ms "
+          "| ours GFLOP/s | predict GFLOP/s | tfjs GFLOP/s | ours/predict | ours/call "
+          "| tfjs/ours | max abs diff |")
+    print("|" + "---:|" * 15)
+    for batch, timesteps, units in cases:
         gflop = lstm_flops(batch, timesteps, units) / 1e9
         head = f"| {batch} | {timesteps} | {units} | {gflop:.3g} |"
         estimate = estimated_seconds(batch, timesteps, units, peak)
         if estimate > CASE_BUDGET_S:
             print(f"{head} skipped: estimated {estimate:.0f} s > {CASE_BUDGET_S:.0f} s budget"
-                  + " |" * 8)
+                  + " |" * 10)
             continue
         t = run_case(keras, batch, timesteps, units)
+        js = tfjs.get((batch, timesteps, units))
+        js_ms = f"{js * 1e3:.0f}" if js else "skipped"
+        js_gflops = f"{gflop / js:.2f}" if js else "-"
+        js_ratio = f"{js / t['ours']:.0f}" if js else "-"
         print(
             f"{head} {t['ours'] * 1e3:.1f} | {t['predict'] * 1e3:.1f} | {t['call'] * 1e3:.1f} "
-            f"| {gflop / t['ours']:.1f} | {gflop / t['predict']:.1f} | {gflop / t['call']:.1f} "
-            f"| {t['ours'] / t['predict']:.2f} | {t['ours'] / t['call']:.2f} "
+            f"| {js_ms} | {gflop / t['ours']:.1f} | {gflop / t['predict']:.1f} | {js_gflops} "
+            f"| {t['ours'] / t['predict']:.2f} | {t['ours'] / t['call']:.2f} | {js_ratio} "
             f"| {t['diff']:.1e} |",
             flush=True,
         )

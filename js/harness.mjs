@@ -14,6 +14,8 @@
 //     -> [{"layers": [className, ...]} | {"error": "..."}]: tf.loadLayersModel from disk
 //   {"command": "summary", "folders": ["/path", ...]}
 //     -> [{"lines": [...]} | {"error": "..."}]: model.summary() of each loaded folder
+//   {"command": "benchLstm", "cases": [{batch, steps, features, units, repeats}]}
+//     -> [{"medianMs": ...}]: one LSTM layer's predict() timed in this process (random weights)
 //   {"command": "predictFolders", "cases": [{"folder": "/path", "inputs": [{shape, data}]}]}
 //     -> [{"outputs": [{"shape", "data"}]} | {"error": "..."}]: load from disk, then predict
 import * as fs from 'node:fs';
@@ -175,6 +177,32 @@ async function summaries(request) {
   return replies;
 }
 
+async function benchLstm(request) {
+  const replies = [];
+  for (const c of request.cases) {
+    const model = tf.sequential({layers: [tf.layers.lstm({
+      units: c.units, inputShape: [c.steps, c.features], recurrentActivation: 'sigmoid',
+      kernelInitializer: 'zeros', recurrentInitializer: 'zeros'})]});
+    model.setWeights(model.getWeights().map((w) => tf.randomNormal(w.shape, 0, 0.05)));
+    const x = tf.randomNormal([c.batch, c.steps, c.features]);
+    const once = async () => {
+      const start = process.hrtime.bigint();
+      const y = model.predict(x, {batchSize: c.batch});
+      await y.data();
+      y.dispose();
+      return Number(process.hrtime.bigint() - start) / 1e6;
+    };
+    await once();
+    const times = [];
+    for (let i = 0; i < c.repeats; i++) times.push(await once());
+    times.sort((a, b) => a - b);
+    replies.push({medianMs: times[Math.floor(times.length / 2)]});
+    x.dispose();
+    model.dispose();
+  }
+  return replies;
+}
+
 async function predictFolders(request) {
   const replies = [];
   for (const c of request.cases) {
@@ -202,6 +230,7 @@ else if (request.command === 'predict') reply = await predict(request);
 else if (request.command === 'save') reply = await save(request);
 else if (request.command === 'load') reply = await load(request);
 else if (request.command === 'summary') reply = await summaries(request);
+else if (request.command === 'benchLstm') reply = await benchLstm(request);
 else if (request.command === 'predictFolders') reply = await predictFolders(request);
 else reply = {error: `unknown command ${request.command}`};
 process.stdout.write(JSON.stringify({tfjs: tf.version.tfjs, reply}));
