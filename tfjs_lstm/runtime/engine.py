@@ -17,7 +17,31 @@ PRECISIONS = {"float32": np.float32, "float64": np.float64}
 def run(model: Model, inputs: Sequence[np.ndarray], *, precision: str = "float32",
         initial_states: dict[str, Sequence[np.ndarray]] | None = None) -> list[np.ndarray]:
     """The model's outputs for `inputs` (one array per model input, in order)."""
-    dtype = PRECISIONS[precision]
+    return Runner(model, precision=precision).predict(inputs, initial_states=initial_states)
+
+
+class Runner:
+    """Runs a model call after call; stateful layers carry their states between calls, as
+    Keras and tfjs do, until `reset_states()`."""
+
+    def __init__(self, model: Model, *, precision: str = "float32"):
+        self.model = model
+        self.dtype = PRECISIONS[precision]
+        self.states: dict[str, list[np.ndarray]] = {}
+
+    def reset_states(self) -> None:
+        self.states.clear()
+
+    def predict(self, inputs: Sequence[np.ndarray], *,
+                initial_states: dict[str, Sequence[np.ndarray]] | None = None
+                ) -> list[np.ndarray]:
+        """The model's outputs for `inputs` (one array per model input, in order)."""
+        return _execute(self.model, inputs, self.dtype, initial_states or {}, self.states)
+
+
+def _execute(model: Model, inputs: Sequence[np.ndarray], dtype: type,
+             initial_states: dict[str, Sequence[np.ndarray]],
+             carried: dict[str, list[np.ndarray]]) -> list[np.ndarray]:
     if len(inputs) != len(model.inputs):
         raise InputError(f"model '{model.name}' takes {len(model.inputs)} input(s), "
                          f"got {len(inputs)}")
@@ -33,15 +57,35 @@ def run(model: Model, inputs: Sequence[np.ndarray], *, precision: str = "float32
         layer = REGISTRY[config.class_name]
         arrays = [tensors[ref][0] for ref in call.inputs]
         masks = [tensors[ref][1] for ref in call.inputs]
-        if initial_states and call.layer in initial_states:
+        stateful = bool(getattr(config, "stateful", False))
+        if call.layer in initial_states:
             arrays = [*arrays[:1], *initial_states[call.layer]]
-        outputs, out_masks = layer.forward(config, model.weights.get(call.layer, {}), arrays,
-                                           masks, dtype)
+        elif stateful and call.layer in carried:
+            arrays = [*arrays[:1], *carried[call.layer]]
+        if stateful:
+            _check_stateful_batch(config, arrays[0], call.layer)
+            as_called = config.replace(return_state=True)
+            outputs, out_masks = layer.forward(as_called, model.weights.get(call.layer, {}),
+                                               arrays, masks, dtype)
+            carried[call.layer] = outputs[1:]  # the output comes first, then the states
+            if not config.return_state:
+                outputs, out_masks = outputs[:1], out_masks[:1]
+        else:
+            outputs, out_masks = layer.forward(config, model.weights.get(call.layer, {}),
+                                               arrays, masks, dtype)
         node = node_counts.get(call.layer, 0)
         node_counts[call.layer] = node + 1
         for index, (output, mask) in enumerate(zip(outputs, out_masks, strict=True)):
             tensors[TensorRef(call.layer, node, index)] = (output, mask)
     return [np.asarray(tensors[ref][0]) for ref in model.outputs]
+
+
+def _check_stateful_batch(config, x: np.ndarray, name: str) -> None:
+    """Keras requires a fixed batch size for stateful layers: the states are per sample."""
+    batch = (config.batch_input_shape or (None,))[0]
+    if batch is not None and x.shape[0] != batch:
+        raise InputError(f"stateful layer '{name}' was built for batch {batch}, got "
+                         f"{x.shape[0]}")
 
 
 def _check_input(declared: tuple | None, actual: tuple, name: str) -> None:

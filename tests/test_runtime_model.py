@@ -1,0 +1,88 @@
+"""The reference runtime on whole models against Keras 3: stateful layers across calls,
+initial states given as inputs, float64, and its input checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfjs_lstm.convert import load
+from tfjs_lstm.errors import InputError
+from tfjs_lstm.runtime.engine import Runner, run
+
+rng = np.random.default_rng(5)
+
+
+def randomize(model):
+    for layer in model.layers:
+        layer.set_weights([rng.normal(0, 0.7, w.shape).astype(np.float32)
+                           for w in layer.get_weights()])
+
+
+def test_stateful_lstm_carries_state_across_calls_until_reset(keras3, tmp_path):
+    model = keras3.Sequential([keras3.Input(batch_shape=(2, 5, 3)),
+                               keras3.layers.LSTM(4, stateful=True, return_sequences=True)])
+    randomize(model)
+    model.save(tmp_path / "stateful.keras")
+    first, second = (rng.normal(0, 1, (2, 5, 3)).astype(np.float32) for _ in range(2))
+    expected = [model.predict(first, verbose=0), model.predict(second, verbose=0)]
+    model.layers[0].reset_states()
+    expected.append(model.predict(second, verbose=0))
+    runner = Runner(load(tmp_path / "stateful.keras"))
+    got = [runner.predict([first])[0], runner.predict([second])[0]]
+    runner.reset_states()
+    got.append(runner.predict([second])[0])
+    for mine, theirs in zip(got, expected, strict=True):
+        assert np.abs(mine - theirs).max() < 1e-5
+    assert np.abs(got[1] - got[2]).max() > 1e-3, "the carried state must matter"
+    with pytest.raises(InputError, match="expects shape"):
+        runner.predict([rng.normal(0, 1, (3, 5, 3)).astype(np.float32)])
+
+
+def test_initial_states_given_as_model_inputs(keras3, tmp_path):
+    x = keras3.Input((6, 3), name="x")
+    h0, c0 = keras3.Input((4,), name="h0"), keras3.Input((4,), name="c0")
+    y = keras3.layers.LSTM(4, name="enc")(x, initial_state=[h0, c0])
+    model = keras3.Model([x, h0, c0], y)
+    randomize(model)
+    model.save(tmp_path / "initial.keras")
+    inputs = [rng.normal(0, 1, (2, 6, 3)).astype(np.float32),
+              rng.normal(0, 1, (2, 4)).astype(np.float32),
+              rng.normal(0, 1, (2, 4)).astype(np.float32)]
+    expected = model.predict(inputs, verbose=0)
+    assert np.abs(run(load(tmp_path / "initial.keras"), inputs)[0] - expected).max() < 1e-5
+
+
+def test_float64_precision_stays_within_1e_5_of_float32(tmp_path):
+    from pathlib import Path
+
+    model = load(Path(__file__).resolve().parent.parent / "examples" / "keras3_lstm.keras")
+    x = [rng.normal(0, 1, (3, 12, 8)).astype(np.float32)]
+    single, double = run(model, x)[0], run(model, x, precision="float64")[0]
+    assert double.dtype == np.float64
+    assert np.abs(single - double).max() < 1e-5
+
+
+def test_initial_state_and_stateful_models_convert_and_run_in_tfjs(keras3, tfjs, tmp_path):
+    from tfjs_lstm.convert import convert
+
+    x = keras3.Input((6, 3), name="x")
+    h0, c0 = keras3.Input((4,), name="h0"), keras3.Input((4,), name="c0")
+    with_state = keras3.Model([x, h0, c0], keras3.layers.LSTM(4, name="enc")(
+        x, initial_state=[h0, c0]))
+    stateful = keras3.Sequential([keras3.Input(batch_shape=(2, 5, 3)),
+                                  keras3.layers.LSTM(4, stateful=True)])
+    cases = {
+        "initial": (with_state, [rng.normal(0, 1, s).astype(np.float32)
+                                 for s in ((2, 6, 3), (2, 4), (2, 4))]),
+        "stateful": (stateful, [rng.normal(0, 1, (2, 5, 3)).astype(np.float32)]),
+    }
+    for name, (model, _) in cases.items():
+        randomize(model)
+        model.save(tmp_path / f"{name}.keras")
+        convert(tmp_path / f"{name}.keras", tmp_path / name)
+    results = tfjs.predict_folders([(tmp_path / name, inputs)
+                                    for name, (_, inputs) in cases.items()])
+    for (name, (model, inputs)), got in zip(cases.items(), results, strict=True):
+        assert not isinstance(got, str), got
+        assert np.abs(got[0] - model.predict(inputs, verbose=0)).max() < 1e-5, name
