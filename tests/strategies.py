@@ -77,8 +77,8 @@ def constraints(family: str) -> st.SearchStrategy:
 
 def _value(spec, layer, family: str) -> st.SearchStrategy:
     """Values a family can hold for one field, from the field's kind."""
-    if family not in spec.families:
-        return st.just(spec.default_for(family))
+    if family not in spec.families or family in spec.ignored_by:
+        return st.just(spec.default_for(family))  # an ignored key reads as its default
     kind = spec.kind
     if kind is k.UNITS:
         return st.integers(1, 64)
@@ -105,6 +105,10 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
         return st.sampled_from([1, 2])
     if kind is k.SEED:
         return SEEDS
+    if kind is k.LENGTH:
+        return st.none() | st.integers(1, 20)
+    if kind is k.NUMBER:
+        return EXACT | EXACT.map(lambda v: -v) | st.just(0.0)
     if kind is k.NULL_ONLY:
         return st.none()
     if kind is k.SHAPE:
@@ -126,7 +130,11 @@ def layer_configs(draw, layer, family: str) -> LayerConfig:
     """A canonical config of `layer` that `family`'s runtime can express."""
     values = {spec.name: draw(_value(spec, layer, family)) for spec in layer.fields}
     if family == "keras3" and "implementation" in values:
-        values["implementation"] = 2  # Keras 3 never writes it back
+        # Keras 3 never writes it back
+        values["implementation"] = layer.field("implementation").default_for(family)
+    if values.get("input_length") is not None and values.get("batch_input_shape"):
+        # Keras 2 and tfjs refuse an input_length that contradicts the input shape.
+        values["input_length"] = values["batch_input_shape"][1]
     return LayerConfig(layer.class_name, tuple((spec.name, values[spec.name])
                                                for spec in layer.fields))
 

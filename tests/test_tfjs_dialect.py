@@ -57,7 +57,8 @@ def test_tfjs_reader_fills_the_defaults_tfjs_fills(tfjs, configs, rng: random.Ra
     partials = []
     for config in configs:
         args = dialects.write("tfjs", config).config
-        required = {"units", "batchInputShape"}
+        required = {spec.key_for("tfjs") for spec in REGISTRY[config.class_name].fields
+                    if spec.default_for("tfjs") is dialects.REQUIRED} | {"batchInputShape"}
         kept = {key for key in args if rng.random() < 0.3} | {"name"} | (required & set(args))
         partials.append({key: args[key] for key in kept})
     replies = tfjs.configs([request(c, p) for c, p in zip(configs, partials, strict=True)])

@@ -130,10 +130,13 @@ def _read_shape(layer: LayerType, family: str, data: dict[str, Any],
     keys = {name: (to_camel_case(name) if camel else name) for name in
             ("input_shape", "batch_size", "input_dim", "input_length")}
     keys["batch_input_shape"] = layer.field("batch_input_shape").key_for(family)
-    legacy = ("input_length", "input_dim") if layer.sequence_input else ("input_dim",)
+    # Embedding's own input_dim (its vocabulary) and input_length are fields, not shape keys.
+    own = {spec.name for spec in layer.fields}
+    legacy = tuple(name for name in (("input_length", "input_dim") if layer.sequence_input
+                                     else ("input_dim",)) if name not in own)
     if family not in layer.input_dim_families:
         for name in ("input_dim", "input_length"):
-            if keys[name] in data:
+            if name not in own and keys[name] in data:
                 ctx.bad_input(keys[name], _FOREIGN_KEY_HINTS["tfjs"][keys[name]])
     readable_batch_shape = family in layer.field("batch_input_shape").families
     batch_shape = data.pop(keys["batch_input_shape"], None) if readable_batch_shape else None

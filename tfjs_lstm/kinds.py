@@ -6,6 +6,7 @@ is what `validate` checks, so the mapper and the schemas come from the same code
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -262,6 +263,24 @@ class NullOnly(Kind):
         return {"type": "null"}
 
 
+class Number(Kind):
+    """A finite real number such as Masking's mask_value; stored as a float."""
+
+    def check(self, value: Any, ctx: Context, key: str) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value):
+            ctx.bad_input(key, f"expected a finite number, found {value!r}")
+
+    def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        self.check(value, ctx, key)
+        return float(value)
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        return {"type": "number"}
+
+
 NULL_ONLY = NullOnly()
 IMPLEMENTATION = Integer(minimum=0, nullable=True)
 SEED = Integer(minimum=0, nullable=True)
+LENGTH = Integer(minimum=1, nullable=True)
+NUMBER = Number()

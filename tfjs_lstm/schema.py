@@ -48,6 +48,8 @@ def layer_schema(layer: LayerType, dialect: str) -> dict[str, Any]:
         if spec.default_for(family) is REQUIRED:
             required.append(key)
     for key in _SHAPE_KWARGS[dialect]:
+        if key in properties:  # a field of the layer itself (Embedding's input_dim)
+            continue
         properties[key] = {"type": "integer", "minimum": 1} if key.endswith(
             ("dim", "length", "size", "Size")) else {"anyOf": [_DIMS, {"type": "null"}]}
     return {

@@ -264,11 +264,12 @@ def write_keras3(model: Model, destination: str | os.PathLike) -> dict[str, Any]
             group = layers.create_group(key)
             arrays = list(weights.get(name, {}).values())
             holder = group
-            if model.layers[name].class_name == "LSTM":
+            cell = dialects.REGISTRY[model.layers[name].class_name].keras3_cell
+            if cell is not None:
                 group.create_group("vars").attrs["name"] = name
                 holder = group.create_group("cell")
             target = holder.create_group("vars")
-            target.attrs["name"] = name if holder is group else "lstm_cell"
+            target.attrs["name"] = cell or name
             for index, array in enumerate(arrays):
                 target.create_dataset(str(index), data=np.asarray(array, np.float32))
     with staged_file(destination) as stage, zipfile.ZipFile(stage, "w") as archive:

@@ -157,5 +157,6 @@ LSTM = LayerType(
     gate_rescale=_gate_rescale,
     adjust=_adjust,
     sequence_input=True,
+    keras3_cell="lstm_cell",
     doc="Long short-term memory; fused gates in order i, f, c, o in every runtime.",
 )
