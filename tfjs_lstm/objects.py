@@ -133,6 +133,14 @@ CONSTRAINTS = ObjectFamily(
     tfjs_classes=frozenset({"MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm"}),
 )
 
+GLOROT_UNIFORM = INITIALIZERS.make("GlorotUniform")
+# tfjs's 'glorotNormal': a truncated normal without Keras's stddev correction (see below).
+TFJS_GLOROT_NORMAL = INITIALIZERS.make(
+    "VarianceScaling", scale=1.0, mode="fan_avg", distribution="truncated_normal_uncorrected")
+# Every Keras kernel defaults to GlorotUniform; every tfjs kernel to 'glorotNormal'.
+KERNEL_INITIALIZER_DEFAULTS = {"keras3": GLOROT_UNIFORM, "keras2": GLOROT_UNIFORM,
+                               "keras2.2": GLOROT_UNIFORM, "tfjs": TFJS_GLOROT_NORMAL}
+
 # Named initializers that Keras 2.2 and tfjs store as VarianceScaling(scale, mode, distribution).
 _VARIANCE_SCALING_PRESETS = {
     "GlorotUniform": (1.0, "fan_avg", "uniform"),

@@ -237,7 +237,7 @@ def _node(model: Model, call: LayerCall) -> dict[str, Any]:
         "shape": list(shapes[ref]), "dtype": "float32",
         "keras_history": [ref.layer, ref.node, ref.index]}} for ref in call.inputs]
     config = model.layers[call.layer]
-    if config.class_name == "LSTM" and len(tensors) > 1:
+    if dialects.REGISTRY[config.class_name].cell_name and len(tensors) > 1:
         return {"args": [tensors[0]], "kwargs": {"initial_state": tensors[1:]}}
     return {"args": tensors if len(tensors) > 1 else tensors[:1], "kwargs": {}}
 
@@ -264,7 +264,7 @@ def write_keras3(model: Model, destination: str | os.PathLike) -> dict[str, Any]
             group = layers.create_group(key)
             arrays = list(weights.get(name, {}).values())
             holder = group
-            cell = dialects.REGISTRY[model.layers[name].class_name].keras3_cell
+            cell = dialects.REGISTRY[model.layers[name].class_name].cell_name
             if cell is not None:
                 group.create_group("vars").attrs["name"] = name
                 holder = group.create_group("cell")

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
+from ..layers import REGISTRY
 from ..model import Model
 from ..runtime.engine import output_shapes
 from .atomic import staged_file
@@ -95,8 +96,8 @@ def write_keras_h5(model: Model, destination: str | os.PathLike) -> dict[str, An
         for name in model.layers:
             layer_group = group.create_group(name)
             arrays = weights.get(name, {})
-            cell = "lstm_cell/" if model.layers[name].class_name == "LSTM" else ""
-            stored = [f"{name}/{cell}{weight}:0" for weight in arrays]
+            cell = REGISTRY[model.layers[name].class_name].cell_name
+            stored = [f"{name}/{cell + '/' if cell else ''}{weight}:0" for weight in arrays]
             layer_group.attrs["weight_names"] = [s.encode() for s in stored]
             for path, array in zip(stored, arrays.values(), strict=True):
                 layer_group.create_dataset(path, data=np.asarray(array, np.float32))

@@ -97,8 +97,9 @@ class LayerType:
     as [dim]. `input_dim_families` lists the families whose constructors honour `input_dim`.
     `adjust(values, family)` applies a runtime's own rewrites of a config (in place) and returns
     {field: why} for each value it changed; readers and writers both apply it.
-    `keras3_cell` names the cell sublayer Keras 3 saves an RNN's weights under
-    (`layers/<key>/cell/vars`), None for layers that keep them in `layers/<key>/vars`.
+    `cell_name` names a recurrent layer's cell (`lstm_cell`): Keras 3 saves its weights under
+    `layers/<key>/cell/vars`, tf-keras under `<layer>/<cell_name>/`, and extra inputs of a call
+    are its initial states. None for layers without a cell.
     """
 
     class_name: str
@@ -110,7 +111,7 @@ class LayerType:
     adjust: Callable[[dict[str, Any], str], dict[str, str]] | None = None
     sequence_input: bool = False
     input_dim_families: tuple[str, ...] = ("keras3", "keras2", "keras2.2")
-    keras3_cell: str | None = None
+    cell_name: str | None = None
     doc: str = ""
 
     def field(self, name: str) -> Field:

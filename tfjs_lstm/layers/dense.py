@@ -9,18 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kinds as k
-from ..objects import INITIALIZERS
+from ..objects import INITIALIZERS, KERNEL_INITIALIZER_DEFAULTS
 from ..transforms import ScaleGateColumns
 from .base import Field, LayerConfig, LayerType, Weight, common_fields
-from .lstm import GLOROT_UNIFORM, TFJS_GLOROT_NORMAL
 
 FIELDS = (
     Field("units", k.UNITS, doc="positive integer, size of the last output axis"),
     Field("activation", k.ACTIVATION, "linear", null_is_default=False),
     Field("use_bias", k.BOOLEAN, True),
-    Field("kernel_initializer", k.INITIALIZER,
-          {"keras3": GLOROT_UNIFORM, "keras2": GLOROT_UNIFORM, "keras2.2": GLOROT_UNIFORM,
-           "tfjs": TFJS_GLOROT_NORMAL}),
+    Field("kernel_initializer", k.INITIALIZER, KERNEL_INITIALIZER_DEFAULTS),
     Field("bias_initializer", k.INITIALIZER, INITIALIZERS.make("Zeros")),
     Field("kernel_regularizer", k.REGULARIZER, None),
     Field("bias_regularizer", k.REGULARIZER, None),
