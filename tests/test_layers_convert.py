@@ -152,16 +152,41 @@ def test_what_tfjs_cannot_compute_is_refused_and_nothing_is_written(keras3, tmp_
     assert [p.name for p in tmp_path.iterdir()] == ["reset_after.keras"]
 
 
-def test_keras3_functional_masks_are_refused_not_dropped(keras3, tmp_path):
-    """Keras 3 writes a functional model's masks as NotEqual/Any op nodes passed as `mask=`;
-    those ops are not layers tfjs-lstm converts, so the conversion stops and says so."""
-    ids = keras3.Input((5,), dtype="int32")
-    embedded = keras3.layers.Embedding(7, 3, mask_zero=True)(ids)
-    out = keras3.layers.GRU(2, reset_after=False)(embedded)
-    keras3.Model(ids, out).save(tmp_path / "masked.keras")
-    with pytest.raises(NotExpressibleError, match="NotEqual"):
-        convert(tmp_path / "masked.keras", tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+def test_keras3_functional_masks_convert_and_tfjs_propagates_the_same_masks(keras3, tfjs,
+                                                                           tmp_path):
+    """Keras 3 records a functional model's masks as NotEqual/Any op nodes passed as `mask=`;
+    tfjs and the reference runtime propagate the same masks from Embedding and Masking."""
+    ids = keras3.Input((5,), dtype="int32", name="ids")
+    embedded = keras3.layers.Embedding(7, 3, mask_zero=True, name="emb")(ids)
+    by_ids = keras3.Model(ids, keras3.layers.GRU(2, reset_after=False, name="enc")(embedded))
+    x = keras3.Input((6, 3), name="x")
+    masked = keras3.layers.Masking(mask_value=0.0, name="mask")(x)
+    by_value = keras3.Model(x, keras3.layers.LSTM(4, name="enc")(masked))
+    padded = rng.normal(0, 1, (3, 6, 3)).astype(np.float32)
+    padded[0, 4:] = 0.0
+    padded[2, :2] = 0.0
+    cases = {"by_ids": (by_ids, [np.array([[3, 1, 0, 0, 0], [6, 2, 4, 5, 1], [2, 0, 0, 0, 0]],
+                                          np.int32)]),
+             "by_value": (by_value, [padded])}
+    for name, (model, _) in cases.items():
+        model.save(tmp_path / f"{name}.keras")
+        convert(tmp_path / f"{name}.keras", tmp_path / name)
+    results = tfjs.predict_folders([(tmp_path / name, inputs)
+                                    for name, (_, inputs) in cases.items()])
+    for (name, (model, inputs)), got in zip(cases.items(), results, strict=True):
+        expected = model.predict(inputs, verbose=0)
+        assert not isinstance(got, str), got
+        assert np.abs(got[0] - expected).max() < TOLERANCE, name
+        assert np.abs(run(load(tmp_path / name), inputs)[0] - expected).max() < TOLERANCE, name
+
+
+def test_an_explicit_mask_argument_is_refused(keras3, tmp_path):
+    x = keras3.Input((4, 2), name="x")
+    given = keras3.Input((4,), dtype="bool", name="given_mask")
+    out = keras3.layers.LSTM(3, name="enc")(x, mask=given)
+    keras3.Model([x, given], out).save(tmp_path / "explicit.keras")
+    with pytest.raises(InputError, match="explicit mask"):
+        load(tmp_path / "explicit.keras")
 
 
 def test_tfjs_refuses_what_it_refuses_in_a_model_json(tfjs, tmp_path):

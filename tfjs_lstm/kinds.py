@@ -23,7 +23,7 @@ from .objects import (
     write_object,
 )
 
-DTYPES = ("float32", "float16", "bfloat16", "float64", "int32")
+DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "bool")
 
 
 class Kind:
@@ -219,8 +219,8 @@ class DType(Kind):
         return value
 
     def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:
-        if family == "tfjs" and value not in ("float32", "int32"):
-            ctx.refuse(key, f"TensorFlow.js layers compute in float32 or int32, not {value}")
+        if family == "tfjs" and value not in ("float32", "int32", "bool"):
+            ctx.refuse(key, f"TensorFlow.js computes in float32, int32 or bool, not {value}")
         if family == "keras3" and self.policy:
             return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": value},
                     "registered_name": None}

@@ -85,7 +85,11 @@ def config_to_model(config: dict[str, Any], file: str) -> Model:
     entries = body.get("layers")
     if not isinstance(entries, list):
         raise InputError("expected a list of layers", file=file, pointer="/config/layers")
-    configs = read_layers(entries, "keras3", file, "/config/layers")
+    mask_ops = _mask_only_ops(entries)
+    indexed = [(i, e) for i, e in enumerate(entries)
+               if not (isinstance(e, dict) and _entry_name(e) in mask_ops)]
+    configs = read_layers([e for _, e in indexed], "keras3", file, "/config/layers")
+    entries = [e for _, e in indexed]
     name = body.get("name", "model")
     if class_name == "Sequential":
         return sequential(name, configs, file=file)
@@ -94,18 +98,78 @@ def config_to_model(config: dict[str, Any], file: str) -> Model:
                          "hold Python code)", file=file, pointer="/class_name")
     layers = {c.name: c for c in configs}
     calls = []
-    for index, entry in enumerate(entries):
+    for (index, entry), config in zip(indexed, configs, strict=True):
         for node_index, node in enumerate(entry.get("inbound_nodes") or []):
             at = f"/config/layers/{index}/inbound_nodes/{node_index}"
             refs = tuple(_keras_tensors(node.get("args", []), layers, file, at)) + \
                 tuple(_keras_tensors(node.get("kwargs", {}).get("initial_state") or [],
                                      layers, file, at))
-            calls.append(LayerCall(configs[index].name, refs))
+            if node.get("kwargs", {}).get("mask") is not None:
+                _check_propagated_mask(refs[0], layers, calls, file, at)
+            calls.append(LayerCall(config.name, refs))
     inputs = [_triple(item, layers, file, "/config/input_layers")
               for item in _triples(body.get("input_layers"))]
     outputs = [_triple(item, layers, file, "/config/output_layers")
                for item in _triples(body.get("output_layers"))]
     return Model(name, layers, calls, inputs, outputs)
+
+
+def _entry_name(entry: dict) -> str:
+    return entry.get("name") or (entry.get("config") or {}).get("name", "")
+
+
+def _history_names(value: Any) -> list[str]:
+    """Layer names of every `__keras_tensor__` inside a node's args or kwargs."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        return [value.get("config", {}).get("keras_history", [""])[0]]
+    if isinstance(value, dict):
+        return [name for item in value.values() for name in _history_names(item)]
+    if isinstance(value, (list, tuple)):
+        return [name for item in value for name in _history_names(item)]
+    return []
+
+
+def _mask_only_ops(entries: list) -> set[str]:
+    """Op nodes (NotEqual, Any...) that Keras 3 records only to compute a `mask=` argument.
+
+    The runtimes propagate masks from Embedding(mask_zero) and Masking themselves, so these
+    nodes are dropped; `_check_propagated_mask` makes sure such a mask really arrives.
+    """
+    ops = {_entry_name(e) for e in entries if isinstance(e, dict)
+           and str(e.get("module", "")).startswith("keras.src.ops")}
+    consumers: dict[str, set[str]] = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        for node in entry.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            kwargs = {k: v for k, v in (node.get("kwargs") or {}).items() if k != "mask"}
+            for name in _history_names([node.get("args", []), kwargs]):
+                consumers.setdefault(name, set()).add(_entry_name(entry))
+    mask_only = set(ops)
+    changed = True
+    while changed:
+        changed = False
+        for op in list(mask_only):
+            if not consumers.get(op, set()) <= mask_only:
+                mask_only.discard(op)
+                changed = True
+    return mask_only
+
+
+def _check_propagated_mask(ref: TensorRef, layers: dict, calls: list, file: str,
+                           at: str) -> None:
+    """A `mask=` from dropped ops is only sound when the input carries a propagated mask."""
+    producers = {call.layer: call for call in calls}
+    name = ref.layer
+    while name in producers:
+        if layers[name].class_name == "Masking" or getattr(layers[name], "mask_zero", False):
+            return
+        name = producers[name].inputs[0].layer
+    raise InputError("this call gets an explicit mask= that no Embedding(mask_zero=True) or "
+                     "Masking layer upstream computes; explicit masks are not supported",
+                     file=file, pointer=f"{at}/kwargs/mask")
 
 
 def _triples(value: Any) -> list:
