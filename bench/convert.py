@@ -45,8 +45,11 @@ def ensure_official(venv: Path) -> Path:
     converter = venv / "bin" / "tensorflowjs_converter"
     if not converter.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet",
-                        "tensorflowjs==4.22.0", "protobuf==6.31.1"], check=True)
+        pip = str(venv / "bin" / "pip")
+        subprocess.run([pip, "install", "--quiet", "tensorflowjs==4.22.0"], check=True)
+        # Its resolver picks a protobuf the package then fails to import with; the pin after
+        # the install is what makes `import tensorflowjs` work (FACTS.md).
+        subprocess.run([pip, "install", "--quiet", "protobuf==6.31.1"], check=True)
     return converter
 
 
