@@ -47,9 +47,11 @@ class Model:
     def layer_calls(self, name: str) -> list[LayerCall]:
         return [call for call in self.calls if call.layer == name]
 
-    def weight_specs(self, name: str, input_shape: tuple) -> list[Weight]:
+    def weight_specs(self, name: str, input_shapes: list[tuple]) -> list[Weight]:
+        """The weights a layer's description implies for the input shapes of its first call."""
         config = self.layers[name]
-        return REGISTRY[config.class_name].weights(config, input_shape)
+        layer = REGISTRY[config.class_name]
+        return layer.weights(config, layer.shape_argument(input_shapes))
 
 
 def sequential(name: str, configs: list[LayerConfig], *, source: str = "",

@@ -40,7 +40,8 @@ def rows(model: Model, *, include_input_layers: bool) -> list[Row]:
         calls = model.layer_calls(name)
         inputs = [shapes[ref] for ref in calls[0].inputs] if calls else []
         outputs = [shapes[ref] for ref in shapes if ref.layer == name and ref.node == 0]
-        params = REGISTRY[config.class_name].param_count(config, inputs[0]) if inputs else 0
+        layer = REGISTRY[config.class_name]
+        params = layer.param_count(config, layer.shape_argument(inputs)) if inputs else 0
         result.append(Row(name, config.class_name, inputs, outputs, params,
                           bool(getattr(config, "trainable", True)),
                           [ref for call in calls for ref in call.inputs]))

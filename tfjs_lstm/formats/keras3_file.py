@@ -220,7 +220,7 @@ def _read_h5_weights(h5: h5py.File, model: Model, file: str) -> dict[str, dict]:
         calls = model.layer_calls(name)
         if not calls:
             continue
-        specs = model.weight_specs(name, shapes[calls[0].inputs[0]])
+        specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
         datasets = _datasets(group) if group is not None else []
         if len(datasets) != len(specs):
             raise InputError(f"layer '{name}' (h5 group layers/{key}) holds {len(datasets)} "

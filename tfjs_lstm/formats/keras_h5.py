@@ -72,7 +72,7 @@ def _read_weights(group: h5py.Group, model: Model, file: str) -> dict[str, dict[
         if not calls or name not in group:
             continue
         names = [_text(n) for n in group[name].attrs.get("weight_names", [])]
-        specs = model.weight_specs(name, shapes[calls[0].inputs[0]])
+        specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
         if len(names) != len(specs):
             raise InputError(f"layer '{name}' stores {len(names)} weights, its config implies "
                              f"{len(specs)}", file=file, pointer=f"/model_weights/{name}")

@@ -108,7 +108,7 @@ def check_weights(model: Model, by_layer: dict[str, dict[str, np.ndarray]],
         calls = model.layer_calls(name)
         if not calls:
             continue
-        expected = model.weight_specs(name, shapes[calls[0].inputs[0]])
+        expected = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
         given = by_layer.get(name, {})
         missing = [w.name for w in expected if w.name not in given]
         extra = sorted(set(given) - {w.name for w in expected})

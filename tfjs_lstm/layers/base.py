@@ -97,6 +97,8 @@ class LayerType:
     as [dim]. `input_dim_families` lists the families whose constructors honour `input_dim`.
     `adjust(values, family)` applies a runtime's own rewrites of a config (in place) and returns
     {field: why} for each value it changed; readers and writers both apply it.
+    `multi_input` layers (Concatenate, Add...) get the list of every input shape in
+    `weights` and `output_shape`; the others get their first input's shape.
     `cell_name` names a recurrent layer's cell (`lstm_cell`): Keras 3 saves its weights under
     `layers/<key>/cell/vars`, tf-keras under `<layer>/<cell_name>/`, and extra inputs of a call
     are its initial states. None for layers without a cell.
@@ -112,6 +114,7 @@ class LayerType:
     sequence_input: bool = False
     input_dim_families: tuple[str, ...] = ("keras3", "keras2", "keras2.2")
     cell_name: str | None = None
+    multi_input: bool = False
     doc: str = ""
 
     def field(self, name: str) -> Field:
@@ -119,6 +122,10 @@ class LayerType:
             if candidate.name == name:
                 return candidate
         raise KeyError(name)
+
+    def shape_argument(self, input_shapes: list[tuple]) -> tuple | list[tuple]:
+        """What `weights` and `output_shape` take: all input shapes, or the first one."""
+        return list(input_shapes) if self.multi_input else input_shapes[0]
 
     def param_count(self, config: LayerConfig, input_shape: tuple) -> int:
         count = 0

@@ -109,8 +109,9 @@ def output_shapes(model: Model) -> dict[TensorRef, tuple]:
     node_counts: dict[str, int] = {}
     for call in model.calls:
         config = model.layers[call.layer]
+        layer = REGISTRY[config.class_name]
         in_shapes = [shapes[ref] for ref in call.inputs]
-        result = REGISTRY[config.class_name].output_shape(config, in_shapes[0])
+        result = layer.output_shape(config, layer.shape_argument(in_shapes))
         results = result if isinstance(result, list) else [result]
         node = node_counts.get(call.layer, 0)
         node_counts[call.layer] = node + 1
@@ -119,8 +120,3 @@ def output_shapes(model: Model) -> dict[TensorRef, tuple]:
     return shapes
 
 
-def input_shape_of(model: Model, layer: str) -> tuple:
-    """The input shape of a layer's first call, which fixes its weight shapes."""
-    shapes = output_shapes(model)
-    call = model.layer_calls(layer)[0]
-    return shapes[call.inputs[0]]
