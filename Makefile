@@ -30,6 +30,8 @@ demo: $(VENV)/.runtime
 	$(BIN)/tfjs-lstm map --from tfjs --to keras3 $(DEMO_LAYER)
 
 test: $(VENV)/.test js/node_modules/.package-lock.json
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium) \
+		|| echo "chromium not installed: the report screenshot test will be skipped"
 	$(BIN)/ruff check tfjs_lstm tests bench
 	$(BIN)/python -m pytest
 

@@ -40,7 +40,15 @@ function makeLayer(spec) {
   const cls = tf.serialization.SerializationMap.getMap().classNameMap[spec.className];
   if (!cls) throw new Error(`unknown layer class ${spec.className}`);
   // Constructors mutate their args (LSTM stores the cell there): give each its own copy.
-  return new cls[0](structuredClone(spec.args));
+  const args = structuredClone(spec.args);
+  // Wrappers (Bidirectional, TimeDistributed) take layer instances: build nested specs.
+  for (const key of ['layer', 'backwardLayer']) {
+    const inner = args[key];
+    if (inner && inner.className) {
+      args[key] = makeLayer({className: inner.className, args: inner.config || {}});
+    }
+  }
+  return new cls[0](args);
 }
 
 function layerConfigs(request) {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import strategies as st
 
 from tfjs_lstm import activations as act
@@ -111,11 +113,41 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
         return EXACT | EXACT.map(lambda v: -v) | st.just(0.0)
     if kind is k.NULL_ONLY:
         return st.none()
+    if kind is k.DATA_FORMAT:
+        return st.sampled_from(kind.values)
+    if kind is k.AXIS:
+        return st.sampled_from([-1, -2, 1, 2])
+    if kind is k.TARGET_SHAPE:  # one size (or none) unknown
+        return st.lists(st.integers(1, 6), min_size=1, max_size=3).flatmap(
+            lambda dims: st.integers(-1, len(dims) - 1).map(
+                lambda u: tuple(-1 if i == u else d for i, d in enumerate(dims))))
     if kind is k.SHAPE:
         dims = (st.none() | st.integers(1, 20),) if layer.sequence_input else ()
         shape = st.tuples(st.none() | st.integers(1, 8), *dims, st.integers(1, 16))
         return shape if spec.default_for(family) is REQUIRED else st.none() | shape
+    if isinstance(kind, k.Choice):
+        return st.sampled_from(kind.values)
+    if isinstance(kind, k.NestedLayer):
+        return st.none() if spec.name == "backward_layer" else _wrapped(layer, family)
     raise AssertionError(f"no strategy for {spec.name}")
+
+
+_WRAPPED = {"Bidirectional": ("LSTM", "GRU", "SimpleRNN"), "TimeDistributed": ("Dense",)}
+
+
+def _wrapped(wrapper, family: str) -> st.SearchStrategy[LayerConfig]:
+    """An inner layer as the wrapper holds it: no shape of its own, forward in time, and for
+    Keras's Bidirectional zero_output_for_mask forced to return_sequences."""
+
+    def settle(config: LayerConfig) -> LayerConfig:
+        changes = {"batch_input_shape": None}
+        if wrapper.class_name == "Bidirectional":
+            changes.update(go_backwards=False, time_major=False, return_state=False, stateful=False,
+                           zero_output_for_mask=family != "tfjs" and config.return_sequences)
+        return config.replace(**changes)
+
+    return st.sampled_from(_WRAPPED[wrapper.class_name]).flatmap(
+        lambda name: layer_configs(REGISTRY[name], family)).map(settle)
 
 
 def _is_gate(layer, field_name: str) -> bool:
@@ -135,6 +167,17 @@ def layer_configs(draw, layer, family: str) -> LayerConfig:
     if values.get("input_length") is not None and values.get("batch_input_shape"):
         # Keras 2 and tfjs refuse an input_length that contradicts the input shape.
         values["input_length"] = values["batch_input_shape"][1]
+    shape = values.get("batch_input_shape")
+    if shape and layer.multi_input:
+        values["batch_input_shape"] = None  # built on a list of inputs, never on one
+    elif shape and layer.class_name == "Flatten":
+        # tfjs builds a Flatten only on rank >= 3 with every size known.
+        values["batch_input_shape"] = (shape[0], draw(st.integers(1, 6)), shape[-1])
+    elif shape and "target_shape" in values:
+        # Every runtime refuses a target whose total size differs from the input's.
+        target = values["target_shape"]
+        size = math.prod(d for d in target if d != -1) * (2 if -1 in target else 1)
+        values["batch_input_shape"] = (shape[0], size)
     return LayerConfig(layer.class_name, tuple((spec.name, values[spec.name])
                                                for spec in layer.fields))
 

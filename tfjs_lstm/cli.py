@@ -8,9 +8,22 @@ import json
 import sys
 import traceback
 
+import numpy as np
+
 from . import __version__, dialects
 from .errors import InputError, TfjsLstmError
 from .formats.atomic import staged_file
+from .golden import (
+    RUNTIMES,
+    Row,
+    check_cases,
+    check_pair,
+    exit_status,
+    format_table,
+    make,
+    parse_runtimes,
+    summary_line,
+)
 from .validate import load_json, validate_file
 
 
@@ -132,6 +145,55 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_golden_make(args: argparse.Namespace) -> int:
+    patterns = [p.strip() for p in args.cases.split(",") if p.strip()] or ["*"]
+    for folder in make(args.out, patterns):
+        print(f"wrote {folder}")
+    return 0
+
+
+def _cmd_golden_check(args: argparse.Namespace) -> int:
+    runtimes = parse_runtimes(args.runtimes)
+    _require_report(args.report)
+    return _print_rows(check_cases(args.paths or ["fixtures"], runtimes), args.report,
+                       "tfjs-lstm golden check")
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    runtimes = parse_runtimes(args.runtimes)
+    _require_report(args.report)
+    inputs = [_load_array(path) for path in args.inputs] if args.inputs else None
+    rows = check_pair(args.source, args.target, runtimes, inputs, args.tolerance)
+    return _print_rows(rows, args.report, f"tfjs-lstm check {args.source} {args.target}")
+
+
+def _require_report(path: str | None) -> None:
+    """Fail before any runtime starts when the report cannot be drawn."""
+    if path is not None:
+        from .report import require_matplotlib
+
+        require_matplotlib()
+
+
+def _print_rows(rows: list[Row], report: str | None, title: str) -> int:
+    """The table and its summary line; the HTML report too when asked; the exit status."""
+    print(format_table(rows))
+    print(summary_line(rows))
+    if report is not None:
+        from .report import write_report
+
+        write_report(report, rows, title)
+        print(f"wrote {report}")
+    return exit_status(rows)
+
+
+def _load_array(path: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot read the input array: {error}", file=path) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tfjs-lstm",
@@ -191,6 +253,49 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_argument("--output", required=True, help=".npy (one output) or .npz")
     runner.add_argument("--precision", choices=("float32", "float64"), default="float32")
     runner.set_defaults(run=_cmd_run)
+
+    runtimes_help = ("comma-separated runtimes among reference, keras3, keras2, tfjs (default: "
+                     "all); one not installed is reported as skipped")
+    golden = commands.add_parser(
+        "golden", help="cross-runtime golden fixtures: make them, check them",
+        description="Fixtures hold small models with the outputs Keras 3, tf-keras and "
+                    "TensorFlow.js computed for them.")
+    golden_commands = golden.add_subparsers(dest="golden_command", required=True)
+    maker = golden_commands.add_parser(
+        "make", help="regenerate fixtures with the real runtimes",
+        description="Needs the test extra (TensorFlow, Keras 3, tf-keras) and Node with "
+                    "js/node_modules. Running it twice gives byte-identical files.")
+    maker.add_argument("--cases", default="*",
+                       help="comma-separated fnmatch patterns over case names (default: all)")
+    maker.add_argument("--out", default="fixtures", help="the fixtures folder (default: "
+                                                         "fixtures)")
+    maker.set_defaults(run=_cmd_golden_make)
+    golden_check = golden_commands.add_parser(
+        "check", help="run the fixtures in each runtime and compare every pair",
+        description="Prints case, runtime pair, max abs and relative error, worst timestep and "
+                    "pass/fail against each case's tolerance. Exit 1 on any failure.")
+    golden_check.add_argument("paths", nargs="*",
+                              help="case folders or folders of cases (default: fixtures)")
+    golden_check.add_argument("--runtimes", default=",".join(RUNTIMES), help=runtimes_help)
+    golden_check.add_argument("--report", metavar="HTML",
+                              help="also write a self-contained HTML report (needs matplotlib)")
+    golden_check.set_defaults(run=_cmd_golden_check)
+
+    checker = commands.add_parser(
+        "check", help="compare a model and its conversion in every available runtime",
+        description="Runs SOURCE and TARGET each in the reference runtime and in its own "
+                    "runtime (Keras 3, tf-keras or TensorFlow.js) and compares every pair. "
+                    "Exit 1 on any difference above the tolerance.")
+    checker.add_argument("source", help="a .keras or .h5 file, or a tfjs folder/model.json")
+    checker.add_argument("target", help="its conversion, in any of those formats")
+    checker.add_argument("--input", dest="inputs", action="append",
+                         help="a .npy file per model input, in order (default: random inputs "
+                              "of the model's input shapes)")
+    checker.add_argument("--runtimes", default=",".join(RUNTIMES), help=runtimes_help)
+    checker.add_argument("--tolerance", type=float, default=1e-5)
+    checker.add_argument("--report", metavar="HTML",
+                         help="also write a self-contained HTML report (needs matplotlib)")
+    checker.set_defaults(run=_cmd_check)
     return parser
 
 

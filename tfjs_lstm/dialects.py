@@ -83,6 +83,7 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
     if isinstance(data.get(name_key), str):
         ctx.layer = data[name_key]
     remaining = dict(data)
+    given = set(data)
     values: dict[str, Any] = {}
     if any(spec.name == "batch_input_shape" for spec in layer.fields):
         values["batch_input_shape"] = _read_shape(layer, family, remaining, ctx)
@@ -107,6 +108,8 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
             values[spec.name] = spec.default_for(family)
     _reject_leftovers(layer, family, remaining, ctx)
     _check_ignored(layer, family, values, ignored, ctx)
+    if layer.after_read:
+        layer.after_read(values, family, given)
     if layer.adjust:
         layer.adjust(values, family)
     if ctx.problems:
@@ -193,8 +196,11 @@ def _casing_hint(layer: LayerType, family: str, key: str) -> str | None:
     return None
 
 
-def write(dialect: str, config: LayerConfig, *, notes_only: bool = False) -> MapResult:
-    """Write a canonical config into `dialect`, or raise NotExpressibleError naming every key."""
+def write(dialect: str, config: LayerConfig, *, nested: bool = False) -> MapResult:
+    """Write a canonical config into `dialect`, or raise NotExpressibleError naming every key.
+
+    `nested` configs (inside a wrapper) keep tfjs's `undefined` values for the outer writer,
+    which turns them into what JSON.stringify or model.save() writes."""
     _check_dialect(dialect)
     family = FAMILY_OF[dialect]
     ctx = Context(dialect, family, layer=config.name)
@@ -202,6 +208,9 @@ def write(dialect: str, config: LayerConfig, *, notes_only: bool = False) -> Map
     values = config.as_dict()
     for key, why in (layer.adjust(values, family) if layer.adjust else {}).items():
         ctx.note(key, why)
+    if layer.before_write:
+        for key, reason in layer.before_write(values, family).items():
+            ctx.refuse(key, reason)
     out: dict[str, Any] = {}
     for spec in layer.fields:
         value = values[spec.name]
@@ -228,7 +237,7 @@ def write(dialect: str, config: LayerConfig, *, notes_only: bool = False) -> Map
         raise NotExpressibleError(ctx.problems)
     if dialect == "tfjs-json":
         out = ts_to_pythonic(out)
-    elif family == "tfjs":
+    elif family == "tfjs" and not nested:
         out = strip_undefined(out)
     return MapResult(out, list(ctx.transforms), list(ctx.notes))
 

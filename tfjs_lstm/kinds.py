@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import activations as act
-from .casing import to_snake_case
+from .casing import to_camel_case, to_snake_case
 from .context import Context
 from .objects import (
     CONSTRAINTS,
@@ -86,6 +86,20 @@ class Fraction(Kind):
 
     def schema(self, family: str, snake: bool) -> dict[str, Any]:
         return {"type": "number", "minimum": 0, "maximum": 1}
+
+
+@dataclass
+class Choice(Kind):
+    """One of a few fixed values, spelled the same in every runtime (merge_mode)."""
+
+    values: tuple = ()
+
+    def check(self, value: Any, ctx: Context, key: str) -> None:
+        if value not in self.values:
+            ctx.bad_input(key, f"expected one of {list(self.values)}, found {value!r}")
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        return {"enum": list(self.values)}
 
 
 class Text(Kind):
@@ -280,7 +294,136 @@ class Number(Kind):
 
 
 NULL_ONLY = NullOnly()
+
+
+@dataclass
+class NestedLayer(Kind):
+    """A layer config inside a wrapper (Bidirectional's and TimeDistributed's `layer`).
+
+    `prefixes` say where the inner layer's weights live in the wrapper's weights
+    (`forward/kernel`, `backward/kernel`), so the inner writer's weight transforms apply there.
+    """
+
+    prefixes: tuple[str, ...] = ("",)
+
+    def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        from . import dialects
+
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            ctx.bad_input(key, "expected a nested layer {class_name, config}")
+        return dialects.read(family, value, file=ctx.file, pointer=ctx.where(key),
+                             notes=ctx.notes)
+
+    def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        from . import dialects
+        from .errors import NotExpressibleError, Problem
+
+        if value is None:
+            return None
+        try:
+            result = dialects.write(family, value, nested=True)
+        except NotExpressibleError as error:
+            ctx.problems.extend(Problem(f"{ctx.layer}/{p.layer}", p.key, p.dialect, p.reason)
+                                for p in error.problems)
+            return None
+        ctx.notes.extend(result.notes)
+        ctx.transforms.extend(t.prefixed(prefix, ctx.layer) for t in result.transforms
+                              for prefix in self.prefixes)
+        if family == "tfjs":
+            return {"className": value.class_name, "config": result.config}
+        if family == "keras2.2":
+            return {"class_name": value.class_name, "config": result.config}
+        return {"module": "keras.layers", "class_name": value.class_name,
+                "config": result.config, "registered_name": None}
+
+    def to_json(self, value: Any) -> Any:
+        from .dialects import to_json
+
+        return None if value is None else to_json(value)
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        class_key = "className" if family == "tfjs" and not snake else "class_name"
+        return {"anyOf": [{"type": "null"}, {"type": "object", "required": [class_key, "config"],
+                                             "properties": {"config": {"type": "object"}}}]}
 IMPLEMENTATION = Integer(minimum=0, nullable=True)
 SEED = Integer(minimum=0, nullable=True)
 LENGTH = Integer(minimum=1, nullable=True)
 NUMBER = Number()
+
+
+@dataclass
+class CasedChoice(Kind):
+    """One of a few snake_case words that TensorFlow.js spells in camelCase (data_format);
+    tfjs compares the camelCase word only, so a snake_case one would silently mean another."""
+
+    values: tuple[str, ...] = ()
+
+    def spelling(self, family: str, value: str) -> str:
+        return to_camel_case(value) if family == "tfjs" else value
+
+    def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        for canonical in self.values:
+            if value == self.spelling(family, canonical):
+                return canonical
+        known = [self.spelling(family, v) for v in self.values]
+        ctx.bad_input(key, f"expected one of {known}, found {value!r}")
+
+    def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        return self.spelling(family, value)
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        return {"enum": [v if snake else self.spelling(family, v) for v in self.values]}
+
+
+class Axis(Kind):
+    """An axis index of the whole tensor (batch axis 0); negative ones count from the end."""
+
+    def check(self, value: Any, ctx: Context, key: str) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            ctx.bad_input(key, f"expected an integer axis, found {value!r}")
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        return {"type": "integer"}
+
+
+class TargetShape(Kind):
+    """Reshape's target without the batch axis: positive sizes and at most one unknown size,
+    which Keras spells -1 and TensorFlow.js null (its constructor turns -1 into null).
+    Canonically -1."""
+
+    def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        def known(d: Any) -> bool:
+            return isinstance(d, int) and not isinstance(d, bool) and d >= 1
+
+        def unknown(d: Any) -> bool:
+            return (d is None and family == "tfjs") or (
+                isinstance(d, int) and not isinstance(d, bool) and d == -1)
+
+        if not isinstance(value, (list, tuple)) or not value or \
+                not all(known(d) or unknown(d) for d in value):
+            spelled = "null" if family == "tfjs" else "-1"
+            ctx.bad_input(key, f"expected a list of positive sizes, {spelled} for one unknown "
+                               f"size, found {value!r}")
+        dims = tuple(d if known(d) else -1 for d in value)
+        if dims.count(-1) > 1:
+            ctx.bad_input(key, f"at most one size can be unknown, found {value!r}")
+        return dims
+
+    def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        return [None if d == -1 and family == "tfjs" else d for d in value]
+
+    def to_json(self, value: Any) -> Any:
+        return list(value)
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        sizes = [{"type": "integer", "minimum": 1}, {"const": -1}]
+        if family == "tfjs":
+            sizes.append({"type": "null"})
+        return {"type": "array", "minItems": 1, "items": {"anyOf": sizes}}
+
+
+DATA_FORMAT = CasedChoice(("channels_last", "channels_first"))
+AXIS = Axis()
+TARGET_SHAPE = TargetShape()

@@ -54,6 +54,39 @@ class Model:
         return layer.weights(config, layer.shape_argument(input_shapes))
 
 
+def masked_layers(model: Model) -> set[str]:
+    """Layers some call of which receives a mask (from Embedding(mask_zero) or Masking),
+    following each layer's `mask_out` rule; by default a layer passes its input's mask on."""
+    carries: set[TensorRef] = set()
+    reached: set[str] = set()
+    node_counts: dict[str, int] = {}
+    for call in model.calls:
+        config = model.layers[call.layer]
+        layer = REGISTRY[config.class_name]
+        masked = any(ref in carries for ref in call.inputs)
+        if masked:
+            reached.add(call.layer)
+        out = layer.mask_out(config, masked) if layer.mask_out else masked
+        node = node_counts.get(call.layer, 0)
+        node_counts[call.layer] = node + 1
+        if out:
+            carries.add(TensorRef(call.layer, node, 0))
+    return reached
+
+
+def for_family(model: Model, family: str) -> dict[str, LayerConfig]:
+    """Layer configs to write for `family`: where no mask arrives, mask-only settings take the
+    value the family can express (they cannot change an output there)."""
+    reached = masked_layers(model)
+    configs = {}
+    for name, config in model.layers.items():
+        layer = REGISTRY[config.class_name]
+        if name not in reached and layer.without_mask:
+            config = layer.without_mask(config, family)
+        configs[name] = config
+    return configs
+
+
 def sequential(name: str, configs: list[LayerConfig], *, source: str = "",
                file: str | None = None) -> Model:
     """A Sequential model as a chain; the first layer's batch input shape makes the input."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,6 +36,10 @@ class ScaleGateColumns:
                 block *= np.asarray(self.factor, dtype=original.dtype)
             result[name] = scaled
         return result
+
+    def prefixed(self, prefix: str, layer: str) -> ScaleGateColumns:
+        """The same transform on a wrapper's copy of the weights (`forward/kernel`)."""
+        return replace(self, layer=layer, weights=tuple(prefix + w for w in self.weights))
 
     def describe(self) -> str:
         return (f"layer '{self.layer}': scale gate columns {list(self.gates)} of "

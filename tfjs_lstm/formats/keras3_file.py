@@ -24,7 +24,7 @@ from ..errors import InputError
 from ..model import LayerCall, Model, TensorRef, sequential
 from ..runtime.engine import output_shapes
 from .atomic import staged_file
-from .topology import check_weights, read_layers
+from .topology import check_weights, read_layers, write_layer_configs
 
 MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 MAX_MEMBER_BYTES = {"config.json": 64 << 20, "metadata.json": 1 << 20,
@@ -221,68 +221,43 @@ def _read_h5_weights(h5: h5py.File, model: Model, file: str) -> dict[str, dict]:
         if not calls:
             continue
         specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
-        datasets = _datasets(group) if group is not None else []
-        if len(datasets) != len(specs):
-            raise InputError(f"layer '{name}' (h5 group layers/{key}) holds {len(datasets)} "
-                             f"weights, its config implies {len(specs)}",
-                             file=f"{file}!model.weights.h5")
-        by_layer[name] = {spec.name: np.asarray(dataset[()]) for spec, (_, dataset)
-                          in zip(specs, datasets, strict=True)}
+        config = model.layers[name]
+        paths = dialects.REGISTRY[config.class_name].keras3_paths(config, len(specs))
+        found = {}
+        for spec, path in zip(specs, paths, strict=True):
+            dataset = group.get(path) if group is not None else None
+            if not isinstance(dataset, h5py.Dataset):
+                raise InputError(f"layer '{name}' has no weight at layers/{key}/{path}",
+                                 file=f"{file}!model.weights.h5")
+            found[spec.name] = np.asarray(dataset[()])
+        by_layer[name] = found
     return by_layer
 
 
-def _datasets(group: h5py.Group) -> list[tuple[str, h5py.Dataset]]:
-    """Every dataset below `group`, in Keras's variable order (vars/0, vars/1, ...)."""
-    found: list[tuple[str, h5py.Dataset]] = []
-
-    def visit(path: str, obj: object) -> None:
-        if isinstance(obj, h5py.Dataset):
-            found.append((path, obj))
-
-    group.visititems(visit)
-    return sorted(found, key=lambda item: _natural(item[0]))
-
-
-def _natural(path: str) -> list:
-    return [int(part) if part.isdigit() else part for part in path.split("/")]
-
-
-def model_to_config(model: Model) -> dict[str, Any]:
-    """Keras 3's config.json for the model; raises NotExpressibleError before any writing."""
-    written = _write_layers(model)
+def model_to_config(model: Model) -> tuple[dict[str, Any], dict[str, dict[str, Any]],
+                                           list[str], list[str]]:
+    """Keras 3's config.json for the model, the weights it needs, transforms and notes;
+    raises NotExpressibleError before any writing."""
+    results, weights, transforms, notes = write_layer_configs(model, "keras3")
     if model.sequential:
-        layers = [_entry(model, name, written[name]) for name in model.layers]
-        return {"module": "keras", "class_name": "Sequential", "config": {
+        layers = [_entry(model, name, results[name]) for name in model.layers]
+        config = {"module": "keras", "class_name": "Sequential", "config": {
             "name": model.name, "trainable": True, "dtype": _policy(), "layers": layers},
             "registered_name": None, "build_config": {"input_shape": list(
                 model.layers[model.inputs[0].layer].batch_input_shape)}}
+        return config, weights, transforms, notes
     layers = []
     for name in model.layers:
-        entry = _entry(model, name, written[name])
+        entry = _entry(model, name, results[name])
         entry["name"] = name
         entry["inbound_nodes"] = [_node(model, call) for call in model.layer_calls(name)]
         layers.append(entry)
-    return {"module": "keras.src.models.functional", "class_name": "Functional", "config": {
+    config = {"module": "keras.src.models.functional", "class_name": "Functional", "config": {
         "name": model.name, "trainable": True, "layers": layers,
         "input_layers": [[r.layer, r.node, r.index] for r in model.inputs],
         "output_layers": [[r.layer, r.node, r.index] for r in model.outputs]},
         "registered_name": None, "build_config": {"input_shape": None}}
-
-
-def _write_layers(model: Model) -> dict[str, dict]:
-    from ..errors import NotExpressibleError
-
-    written, problems = {}, []
-    for name, config in model.layers.items():
-        try:
-            result = dialects.write("keras3", config)
-        except NotExpressibleError as error:
-            problems.extend(error.problems)
-            continue
-        written[name] = result
-    if problems:
-        raise NotExpressibleError(problems)
-    return written
+    return config, weights, transforms, notes
 
 
 def _entry(model: Model, name: str, result: dialects.MapResult) -> dict[str, Any]:
@@ -303,20 +278,14 @@ def _node(model: Model, call: LayerCall) -> dict[str, Any]:
     config = model.layers[call.layer]
     if dialects.REGISTRY[config.class_name].cell_name and len(tensors) > 1:
         return {"args": [tensors[0]], "kwargs": {"initial_state": tensors[1:]}}
-    return {"args": tensors if len(tensors) > 1 else tensors[:1], "kwargs": {}}
+    if dialects.REGISTRY[config.class_name].multi_input:
+        return {"args": [tensors], "kwargs": {}}  # merge layers take one list of tensors
+    return {"args": tensors[:1], "kwargs": {}}
 
 
 def write_keras3(model: Model, destination: str | os.PathLike) -> dict[str, Any]:
     """Write a `.keras` file Keras 3 loads with `keras.models.load_model`; atomic."""
-    config = model_to_config(model)
-    weights = dict(model.weights)
-    transforms, notes = [], []
-    for name, layer_config in model.layers.items():
-        result = dialects.write("keras3", layer_config)
-        notes.extend(result.notes)
-        for transform in result.transforms:
-            weights[name] = transform.apply(weights.get(name, {}))
-            transforms.append(transform.describe())
+    config, weights, transforms, notes = model_to_config(model)
     metadata = {"keras_version": KERAS_VERSION,
                 "date_saved": datetime.now(timezone.utc).strftime("%Y-%m-%d@%H:%M:%S"),
                 "converted_by": f"tfjs-lstm {__version__}"}
@@ -326,16 +295,14 @@ def write_keras3(model: Model, destination: str | os.PathLike) -> dict[str, Any]
         layers = h5.create_group("layers")
         for key, name in _h5_keys(model):
             group = layers.create_group(key)
+            group.create_group("vars").attrs["name"] = name
+            layer_config = model.layers[name]
             arrays = list(weights.get(name, {}).values())
-            holder = group
-            cell = dialects.REGISTRY[model.layers[name].class_name].cell_name
-            if cell is not None:
-                group.create_group("vars").attrs["name"] = name
-                holder = group.create_group("cell")
-            target = holder.create_group("vars")
-            target.attrs["name"] = cell or name
-            for index, array in enumerate(arrays):
-                target.create_dataset(str(index), data=np.asarray(array, np.float32))
+            paths = dialects.REGISTRY[layer_config.class_name].keras3_paths(layer_config,
+                                                                           len(arrays))
+            for path, array in zip(paths, arrays, strict=True):
+                group.require_group(path.rsplit("/", 1)[0])
+                group.create_dataset(path, data=np.asarray(array, np.float32))
     with staged_file(destination) as stage, zipfile.ZipFile(stage, "w") as archive:
         archive.writestr("metadata.json", json.dumps(metadata))
         archive.writestr("config.json", json.dumps(config))

@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..model import Model
 from .atomic import staged_folder
 from .tfjs_weights import read_weights, write_weights
-from .topology import assign_weights, model_to_topology, topology_to_model
+from .topology import assign_weights, model_to_topology, tfjs_weight_names, topology_to_model
 
 DEFAULT_SHARD_SIZE = 4 * 1024 * 1024
 
@@ -61,8 +61,10 @@ def write_tfjs_model(model: Model, destination: str | os.PathLike, *,
                      quantize: dict[str, str] | None = None) -> dict[str, Any]:
     """Write a tfjs layers-model folder atomically; returns what was written."""
     topology, weights, transforms, notes = model_to_topology(model)
-    ordered = [(f"{layer}/{weight}", np.asarray(array, np.float32))
-               for layer, arrays in weights.items() for weight, array in arrays.items()]
+    ordered = [(full_name, np.asarray(array, np.float32))
+               for layer, arrays in weights.items()
+               for full_name, array in zip(tfjs_weight_names(model, layer, list(arrays)),
+                                           arrays.values(), strict=True)]
     with staged_folder(destination) as stage:
         manifest = write_weights(stage, ordered, shard_size_bytes=shard_size_bytes,
                                  quantize={n: m for n, m in (quantize or {}).items()})

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import __version__, dialects
 from ..errors import InputError, NotExpressibleError, Problem
-from ..model import LayerCall, Model, TensorRef, sequential
+from ..model import LayerCall, Model, TensorRef, for_family, masked_layers, sequential
 from ..runtime.engine import output_shapes
 
 
@@ -85,17 +85,42 @@ def read_layers(entries: list, dialect: str, file: str, base: str) -> list:
     return configs
 
 
+def tfjs_weight_names(model: Model, layer: str, weights: list[str]) -> list[str]:
+    """Full tfjs names (`lstm/kernel`, `bidi/forward_lstm/kernel`) of a layer's weights."""
+    config = model.layers[layer]
+    names = dialects.REGISTRY[config.class_name].tfjs_names(config, weights)
+    return [f"{layer}/{name}" for name in names]
+
+
 def assign_weights(model: Model, arrays: dict[str, np.ndarray],
                    file: str) -> dict[str, dict[str, np.ndarray]]:
-    """Match tfjs weight names to layers the way tfjs does, and check every shape."""
+    """Match tfjs weight names to layers the way tfjs does, and check every shape.
+
+    tfjs takes a weight's exact name, or else the name without its second-to-last token, which
+    is how the Python converter's `lstm/lstm_cell/kernel` finds `lstm/kernel`.
+    """
+    by_name = dict(arrays)
+    for full_name in arrays:
+        tokens = full_name.split(":")[0].split("/")
+        if len(tokens) > 2:
+            by_name.setdefault("/".join(tokens[:-2] + tokens[-1:]), arrays[full_name])
+    shapes = output_shapes(model)
     by_layer: dict[str, dict[str, np.ndarray]] = {}
-    for full_name, array in arrays.items():
-        tokens = full_name.split("/")
-        layer, weight = tokens[0], tokens[-1].split(":")[0]
-        if layer not in model.layers:
-            raise InputError(f"weight '{full_name}' names no layer of this model", file=file,
-                             pointer="/weightsManifest")
-        by_layer.setdefault(layer, {})[weight] = array
+    used = set()
+    for name in model.layers:
+        calls = model.layer_calls(name)
+        if not calls:
+            continue
+        specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
+        expected = tfjs_weight_names(model, name, [spec.name for spec in specs])
+        for spec, full_name in zip(specs, expected, strict=True):
+            if full_name in by_name:
+                by_layer.setdefault(name, {})[spec.name] = by_name[full_name]
+                used.add(id(by_name[full_name]))
+    unused = [n for n, a in arrays.items() if id(a) not in used]
+    if unused:
+        raise InputError(f"weight '{unused[0]}' matches no weight of this model's layers",
+                         file=file, pointer="/weightsManifest")
     return check_weights(model, by_layer, file)
 
 
@@ -125,6 +150,35 @@ def check_weights(model: Model, by_layer: dict[str, dict[str, np.ndarray]],
     return checked
 
 
+def write_layer_configs(model: Model, dialect: str
+                        ) -> tuple[dict[str, dialects.MapResult], dict[str, dict[str, Any]],
+                                   list[str], list[str]]:
+    """Every layer written in `dialect`, the weights with the transforms they need applied,
+    the transforms' descriptions and the notes. One NotExpressibleError lists every layer the
+    target cannot compute exactly; mask-only settings are relaxed where no mask arrives."""
+    results, problems, transforms, notes = {}, [], [], []
+    weights = {name: dict(arrays) for name, arrays in model.weights.items()}
+    family = dialects.FAMILY_OF[dialect]
+    for name in sorted(masked_layers(model)):
+        refusals = dialects.REGISTRY[model.layers[name].class_name].refuse_masked or {}
+        if family in refusals:
+            problems.append(Problem(name, "mask", dialect, refusals[family]))
+    for name, config in for_family(model, family).items():
+        try:
+            result = dialects.write(dialect, config)
+        except NotExpressibleError as error:
+            problems.extend(error.problems)
+            continue
+        results[name] = result
+        notes.extend(result.notes)
+        for transform in result.transforms:
+            weights[name] = transform.apply(weights.get(name, {}))
+            transforms.append(transform.describe())
+    if problems:
+        raise NotExpressibleError(problems)
+    return results, weights, transforms, notes
+
+
 def model_to_topology(model: Model, dialect: str = "tfjs-json"
                       ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]], list[str],
                                  list[str]]:
@@ -134,21 +188,8 @@ def model_to_topology(model: Model, dialect: str = "tfjs-json"
     InputLayer. Raises NotExpressibleError listing every layer the target cannot compute
     exactly, before any file is written.
     """
-    written, problems, transforms, notes = {}, [], [], []
-    weights = {name: dict(arrays) for name, arrays in model.weights.items()}
-    for name, config in model.layers.items():
-        try:
-            result = dialects.write(dialect, config)
-        except NotExpressibleError as error:
-            problems.extend(error.problems)
-            continue
-        written[name] = result.config
-        notes.extend(result.notes)
-        for transform in result.transforms:
-            weights[name] = transform.apply(weights.get(name, {}))
-            transforms.append(transform.describe())
-    if problems:
-        raise NotExpressibleError(problems)
+    results, weights, transforms, notes = write_layer_configs(model, dialect)
+    written = {name: result.config for name, result in results.items()}
     if model.sequential:
         layers = []
         first = dialect == "tfjs-json"

@@ -7,14 +7,20 @@ from .base import FAMILIES, Field, LayerConfig, LayerType, Weight
 from .dense import DENSE
 from .dropout import DROPOUT, SPATIAL_DROPOUT_1D
 from .embedding import EMBEDDING
+from .flatten import FLATTEN
 from .gru import GRU
 from .input_layer import INPUT_LAYER
 from .lstm import LSTM
 from .masking import MASKING
+from .merge import ADD, AVERAGE, CONCATENATE, MULTIPLY
+from .repeat_vector import REPEAT_VECTOR
+from .reshape import RESHAPE
 from .simple_rnn import SIMPLE_RNN
+from .wrappers import BIDIRECTIONAL, TIME_DISTRIBUTED
 
 REGISTRY: dict[str, LayerType] = {layer.class_name: layer for layer in (
     INPUT_LAYER, LSTM, DENSE, GRU, SIMPLE_RNN, EMBEDDING, MASKING, DROPOUT, SPATIAL_DROPOUT_1D,
-    ACTIVATION)}
+    ACTIVATION, BIDIRECTIONAL, TIME_DISTRIBUTED, FLATTEN, RESHAPE, REPEAT_VECTOR, CONCATENATE,
+    ADD, MULTIPLY, AVERAGE)}
 
 __all__ = ["FAMILIES", "Field", "LayerConfig", "LayerType", "REGISTRY", "Weight"]

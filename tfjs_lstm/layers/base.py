@@ -55,8 +55,10 @@ class Field:
         return to_camel_case(self.name) if family == "tfjs" else self.name
 
 
-def common_fields(default_name: str) -> tuple[Field, ...]:
-    """name, trainable, dtype and the batch input shape: the base Layer's fields everywhere."""
+def common_fields(default_name: str, trainable_ignored_by: tuple[str, ...] = ()
+                  ) -> tuple[Field, ...]:
+    """name, trainable, dtype and the batch input shape: the base Layer's fields everywhere.
+    `trainable_ignored_by` names runtimes whose layer ignores its trainable argument."""
     from .. import kinds
 
     def shape_rule(config: LayerConfig, name: str) -> str | None:
@@ -72,7 +74,8 @@ def common_fields(default_name: str) -> tuple[Field, ...]:
 
     return (
         Field("name", kinds.TEXT, default_name),
-        Field("trainable", kinds.BOOLEAN, True),
+        Field("trainable", kinds.BOOLEAN, True, ignored_by=trainable_ignored_by,
+              omit_reason=lambda c, n: "trainable only matters for training"),
         Field("dtype", kinds.DTYPE, "float32", written_when=dtype_written),
         Field("batch_input_shape", kinds.SHAPE, None, families=("keras2", "keras2.2", "tfjs"),
               omit_reason=shape_rule),
@@ -99,6 +102,17 @@ class LayerType:
     {field: why} for each value it changed; readers and writers both apply it.
     `multi_input` layers (Concatenate, Add...) get the list of every input shape in
     `weights` and `output_shape`; the others get their first input's shape.
+    `after_read(values, family, given_keys)` / `before_write(values, family)` turn a
+    family's own spelling of a structure into the canonical one and back (Keras 3's
+    `forward_` names and derived `backward_layer` in Bidirectional).
+    `mask_out(config, input_masked)` says whether the output carries a mask (default: passed
+    through). `tfjs_weight_names` and
+    `keras3_weight_paths` map the weights to the names tfjs matches and the h5 paths Keras 3
+    reads, where the defaults (`<weight>`; `vars/<i>` or `cell/vars/<i>`) do not hold.
+    `before_write` returns {key: reason} for what the family cannot express. `without_mask`
+    gives the config to write for a family when no mask reaches the layer, where mask-only
+    settings (zero_output_for_mask) cannot change an output.
+    `refuse_masked` maps a family to why it cannot compute this layer when a mask reaches it.
     `cell_name` names a recurrent layer's cell (`lstm_cell`): Keras 3 saves its weights under
     `layers/<key>/cell/vars`, tf-keras under `<layer>/<cell_name>/`, and extra inputs of a call
     are its initial states. None for layers without a cell.
@@ -115,6 +129,13 @@ class LayerType:
     input_dim_families: tuple[str, ...] = ("keras3", "keras2", "keras2.2")
     cell_name: str | None = None
     multi_input: bool = False
+    after_read: Callable[[dict[str, Any], str, set[str]], None] | None = None
+    before_write: Callable[[dict[str, Any], str], dict[str, str]] | None = None
+    mask_out: Callable[[LayerConfig, bool], bool] | None = None
+    without_mask: Callable[[LayerConfig, str], LayerConfig] | None = None
+    refuse_masked: dict[str, str] | None = None
+    tfjs_weight_names: Callable[[LayerConfig, list[str]], list[str]] | None = None
+    keras3_weight_paths: Callable[[LayerConfig, int], list[str]] | None = None
     doc: str = ""
 
     def field(self, name: str) -> Field:
@@ -122,6 +143,17 @@ class LayerType:
             if candidate.name == name:
                 return candidate
         raise KeyError(name)
+
+    def tfjs_names(self, config: LayerConfig, names: list[str]) -> list[str]:
+        """The names tfjs gives these weights under the layer's scope (`kernel`)."""
+        return self.tfjs_weight_names(config, names) if self.tfjs_weight_names else names
+
+    def keras3_paths(self, config: LayerConfig, count: int) -> list[str]:
+        """Where Keras 3's .keras h5 keeps each weight below the layer's group."""
+        if self.keras3_weight_paths:
+            return self.keras3_weight_paths(config, count)
+        cell = "cell/" if self.cell_name else ""
+        return [f"{cell}vars/{i}" for i in range(count)]
 
     def shape_argument(self, input_shapes: list[tuple]) -> tuple | list[tuple]:
         """What `weights` and `output_shape` take: all input shapes, or the first one."""

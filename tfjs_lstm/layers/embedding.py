@@ -84,6 +84,7 @@ EMBEDDING = LayerType(
     output_shape=_output_shape,
     forward=_forward,
     adjust=_adjust,
+    mask_out=lambda config, masked: config.mask_zero,
     input_dim_families=(),
     doc="Lookup table from integer ids to vectors; mask_zero masks id 0 downstream.",
 )

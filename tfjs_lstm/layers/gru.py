@@ -91,6 +91,8 @@ GRU = LayerType(
     gate_rescale=_gate_rescale,
     adjust=rnn.implementation_one_with_recurrent_dropout,
     sequence_input=True,
+    mask_out=rnn.mask_out,
+    without_mask=rnn.without_mask,
     cell_name="gru_cell",
     doc="Gated recurrent unit; fused gates in order z, r, h in every runtime.",
 )

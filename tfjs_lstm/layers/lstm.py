@@ -84,6 +84,8 @@ LSTM = LayerType(
     gate_rescale=_gate_rescale,
     adjust=rnn.implementation_one_with_recurrent_dropout,
     sequence_input=True,
+    mask_out=rnn.mask_out,
+    without_mask=rnn.without_mask,
     cell_name="lstm_cell",
     doc="Long short-term memory; fused gates in order i, f, c, o in every runtime.",
 )

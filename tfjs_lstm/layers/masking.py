@@ -38,5 +38,6 @@ MASKING = LayerType(
     weights=_weights,
     output_shape=_output_shape,
     forward=_forward,
+    mask_out=lambda config, masked: True,
     doc="Masks timesteps equal to mask_value for the recurrent layers that follow.",
 )

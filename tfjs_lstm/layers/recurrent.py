@@ -93,6 +93,17 @@ def sequence_fields(seed: Field = SEED) -> tuple[Field, ...]:
     )
 
 
+def mask_out(config: LayerConfig, masked: bool) -> bool:
+    """A recurrent layer passes its input's mask on only with its sequence."""
+    return masked and config.return_sequences
+
+
+def without_mask(config: LayerConfig, family: str) -> LayerConfig:
+    """With no mask arriving, zero_output_for_mask changes nothing: families without the key
+    take the default."""
+    return config if family == "keras3" else config.replace(zero_output_for_mask=False)
+
+
 def implementation_one_with_recurrent_dropout(values: dict, family: str) -> dict[str, str]:
     """Keras (2 and 3) switch gated cells to implementation 1 whenever recurrent_dropout is set."""
     if family != "tfjs" and values["recurrent_dropout"] != 0 and values["implementation"] != 1:

@@ -82,6 +82,8 @@ SIMPLE_RNN = LayerType(
     forward=_forward,
     gate_rescale=_gate_rescale,
     sequence_input=True,
+    mask_out=rnn.mask_out,
+    without_mask=rnn.without_mask,
     cell_name="simple_rnn_cell",
     doc="Fully connected recurrent layer: the output is the state.",
 )

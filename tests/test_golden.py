@@ -1,0 +1,264 @@
+"""Golden fixtures: every case agrees in the reference runtime, Keras 3, tf-keras and
+TensorFlow.js with the outputs those real runtimes stored; a perturbed weight is caught at the
+right case and timestep; `golden make` is byte-identical twice; `check` and the pytest helper.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tfjs_lstm import golden
+from tfjs_lstm.cli import main
+from tfjs_lstm.convert import convert, load
+from tfjs_lstm.runtime.engine import run
+from tfjs_lstm.testing import assert_same_outputs
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+HEAVY = ("tensorflow", "keras", "jax", "tf_keras")
+
+
+def perturbed_copy(tmp_path: Path, case: str = "k3_stacked", weight: str = "lstm_b/bias",
+                   index: int = 12, delta: float = 1e-3, others: tuple[str, ...] = ()) -> Path:
+    """A copy of some fixture cases where one weight of `case`'s tfjs folder moved by `delta`."""
+    root = tmp_path / "fixtures"
+    for name in (case, *others):
+        shutil.copytree(FIXTURES / name, root / name)
+    folder = root / case / "model"
+    [group] = json.loads((folder / "model.json").read_text())["weightsManifest"]
+    offset = 0
+    for spec in group["weights"]:
+        if spec["name"] == weight:
+            break
+        offset += 4 * int(np.prod(spec["shape"]))
+    else:
+        raise AssertionError(f"no weight {weight}")
+    shard = folder / group["paths"][0]
+    data = np.frombuffer(shard.read_bytes(), "<f4").copy()
+    data[offset // 4 + index] += np.float32(delta)
+    shard.write_bytes(data.tobytes())
+    return root
+
+
+def table_lines(text: str, case: str) -> dict[str, list[str]]:
+    """Printed rows of one case: pair -> the other columns, split on whitespace."""
+    rows = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if parts and parts[0] == case and len(parts) > 4 and parts[2] == "vs":
+            rows[" ".join(parts[1:4])] = parts[4:]
+    return rows
+
+
+def test_the_fixtures_cover_the_matrix_and_stay_small():
+    folders = golden.discover([FIXTURES])
+    assert sorted(f.name for f in folders) == sorted(spec.name for spec in golden.CASES)
+    assert sum(p.stat().st_size for p in FIXTURES.rglob("*") if p.is_file()) < 5 * 2**20
+    born = set()
+    for folder in folders:
+        info = json.loads((folder / "case.json").read_text())
+        assert set(info["generator"]) == {"keras", "tensorflow", "tf_keras", "tensorflowjs",
+                                          "tfjs_lstm"}
+        assert info["tolerance"] > 0 and isinstance(info["seed"], int) and info["covers"]
+        stored = {name for name in golden.PRODUCERS if (folder / f"{name}.npz").is_file()}
+        assert stored == set(info["expected"]) and stored | set(info["not_computable"]) == set(
+            golden.PRODUCERS), folder.name
+        assert (folder / "model").is_dir() == ("tfjs" in stored), folder.name
+        born.add(info["born_in"])
+        assert (folder / info["source"]).exists()
+        if info["born_in"] == "tfjs":
+            document = json.loads((folder / "model" / "model.json").read_text())
+            assert document["generatedBy"] == "TensorFlow.js tfjs-layers v4.22.0"
+            assert "convertedBy" not in document or document["convertedBy"] is None
+    assert born == {"keras3", "keras2", "tfjs"}
+    seed = json.loads((FIXTURES / "tfjs_seed_lstm32" / "model" / "model.json").read_text())
+    [lstm] = seed["modelTopology"]["config"]["layers"]
+    assert (lstm["config"]["units"], lstm["config"]["batch_input_shape"],
+            lstm["config"]["return_sequences"]) == (32, [None, 10, 8], True)
+    steps = {json.loads((f / "case.json").read_text())["inputs"]["shapes"][0][1]
+             for f in folders}
+    batches = {json.loads((f / "case.json").read_text())["inputs"]["shapes"][0][0]
+               for f in folders}
+    assert {1, 500} <= steps and 1 in batches and max(batches) > 1
+
+
+def test_every_fixture_passes_in_the_reference_runtime():
+    rows = golden.check_cases([FIXTURES], ("reference",))
+    assert [r for r in rows if r.status != "pass"] == []
+    assert {r.case for r in rows} == {spec.name for spec in golden.CASES}
+    assert all(r.max_abs is not None and r.max_abs <= r.tolerance for r in rows)
+
+
+def test_every_fixture_passes_in_keras3_tf_keras_and_tfjs(keras3, tf_keras, tfjs):
+    rows = golden.check_cases([FIXTURES])
+    assert [r for r in rows if r.status in ("FAIL", "skipped")] == []
+    for row in rows:
+        if row.status == "n/a":
+            info = json.loads((FIXTURES / row.case / "case.json").read_text())
+            assert row.pair in info["not_computable"], row
+    live = {(r.case, r.pair.split(" vs ")[0]) for r in rows if r.compared}
+    assert len(live) == 4 * len(golden.CASES) - 3  # three (case, runtime) pairs are n/a
+
+
+def test_a_weight_perturbed_by_1e_3_fails_at_its_case_and_worst_timestep(tfjs, tmp_path,
+                                                                         capsys):
+    case = "k3_500_steps"
+    root = perturbed_copy(tmp_path, case, "lstm_long/recurrent_kernel", 4,
+                          others=("k3_stacked", "tfjs_defaults_dense"))
+    assert main(["golden", "check", str(root), "--runtimes", "reference,tfjs"]) == 1
+    out = capsys.readouterr().out
+    failing = {line.split()[0] for line in out.splitlines() if " FAIL" in line}
+    assert failing == {case}
+    printed = table_lines(out, case)
+    folder = root / case
+    inputs = golden.read_npz(folder / "inputs.npz")
+    [keras_out] = golden.read_npz(folder / "keras3.npz")
+    [[tfjs_out]] = tfjs.predict_folders([(folder / "model", inputs)])
+    [reference_out] = run(load(folder / "model"), inputs)
+    for runtime, got in (("tfjs", tfjs_out), ("reference", reference_out)):
+        error = np.abs(got.astype(np.float64) - keras_out)
+        assert error.max() > 1e-5
+        worst = int(np.argmax(error.max(axis=(0, 2))))
+        columns = printed[f"{runtime} vs keras3.npz"]
+        assert columns[0] == f"{error.max():.3g}" and columns[2] == f"t={worst}", columns
+        assert columns[4] == "FAIL"
+
+
+def test_runtimes_not_installed_are_reported_as_skipped_never_passed(monkeypatch, tmp_path,
+                                                                      capsys):
+    monkeypatch.setenv("TFJS_LSTM_JS", str(tmp_path / "no_harness"))
+    case = str(FIXTURES / "k3_one_step_batch4")
+    assert main(["golden", "check", case, "--runtimes", "reference,tfjs"]) == 0
+    out = capsys.readouterr().out
+    [skipped] = [line for line in out.splitlines() if "skipped:" in line]
+    assert skipped.split()[:2] == ["k3_one_step_batch4", "tfjs"]
+    assert "harness not installed" in skipped
+    assert "3 passed, 0 failed, 1 skipped" in out
+    assert main(["golden", "check", case, "--runtimes", "tfjs"]) == 1
+    assert "nothing was compared" in capsys.readouterr().out
+
+
+def test_unknown_runtimes_and_missing_cases_are_usage_errors(tmp_path, capsys):
+    assert main(["golden", "check", str(FIXTURES), "--runtimes", "reference,onnx"]) == 2
+    assert "unknown runtime(s) onnx" in capsys.readouterr().err
+    assert main(["golden", "check", str(tmp_path)]) == 2
+    assert "no golden cases" in capsys.readouterr().err
+
+
+def test_golden_make_twice_gives_byte_identical_files_equal_to_the_fixtures(
+        keras3, tf_keras, tfjs, tmp_path):
+    cases = "k3_return_state,k2_hard_sigmoid_cell,tfjs_defaults_dense"
+    for out in ("a", "b"):
+        assert main(["golden", "make", "--cases", cases, "--out", str(tmp_path / out)]) == 0
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file()}
+
+    first, second = files(tmp_path / "a"), files(tmp_path / "b")
+    # 8 files with source.keras, 7 without keras3.npz (k2_hard_sigmoid_cell), 7 without source
+    assert len(first) == 8 + 7 + 7 and first == second
+    committed = {name: data for name, data in files(FIXTURES).items()
+                 if name.split("/")[0] in cases.split(",")}
+    made_with = json.loads(committed["k3_return_state/case.json"])["generator"]
+    if made_with != golden.generator_versions():
+        warnings.warn(f"fixtures were made with {made_with}, this machine has "
+                      f"{golden.generator_versions()}: not compared byte for byte", stacklevel=1)
+        return
+    assert first == committed, "fixtures are stale: run `tfjs-lstm golden make`"
+
+
+def test_check_compares_a_users_model_and_its_conversion(keras3, tfjs, tmp_path, capsys):
+    folder = FIXTURES / "k3_hard_sigmoid_gates"
+    assert main(["check", str(folder / "source.keras"), str(folder / "model")]) == 0
+    out = capsys.readouterr().out
+    pairs = [line.split()[1:4] for line in out.splitlines()[1:] if " vs " in line]
+    assert ["keras3(source)", "vs", "tfjs(target)"] in pairs and len(pairs) == 6
+    assert "6 passed, 0 failed" in out
+    back = tmp_path / "back.keras"
+    convert(FIXTURES / "tfjs_seed_lstm32" / "model", back)
+    seed = [str(FIXTURES / "tfjs_seed_lstm32" / "model"), str(back)]
+    np.save(tmp_path / "x.npy", np.full((1, 10, 8), 0.5, np.float32))
+    assert main(["check", *seed, "--input", str(tmp_path / "x.npy"),
+                 "--runtimes", "tfjs,keras3"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[1:] for line in out.splitlines() if " vs " in line] == [
+        ["tfjs(source)", "vs", "keras3(target)", *line.split()[4:]]
+        for line in out.splitlines() if " vs " in line]
+    assert "1 passed, 0 failed" in out
+    np.save(tmp_path / "x.npy", np.full((1, 9, 8), 0.5, np.float32))
+    assert main(["check", *seed, "--input", str(tmp_path / "x.npy")]) == 2
+    assert "expects shape [null, 10, 8], got [1, 9, 8]" in capsys.readouterr().err
+    root = perturbed_copy(tmp_path, case="k3_hard_sigmoid_gates", weight="head/bias", index=1)
+    target = root / "k3_hard_sigmoid_gates" / "model"
+    assert main(["check", str(folder / "source.keras"), str(target),
+                 "--runtimes", "reference,keras3"]) == 1
+    out = capsys.readouterr().out
+    failed = [line.split()[1:4] for line in out.splitlines() if " FAIL" in line]
+    assert failed == [["reference(source)", "vs", "reference(target)"],
+                      ["keras3(source)", "vs", "reference(target)"]]
+
+
+def test_assert_same_outputs_passes_on_paths_and_models_and_fails_with_the_row(keras3,
+                                                                             tmp_path):
+    folder = FIXTURES / "k3_stacked"
+    inputs = golden.read_npz(folder / "inputs.npz")
+    row = assert_same_outputs(folder / "source.keras", load(folder / "model"))
+    assert row.status == "pass" and row.pair == "keras3 vs reference"
+    keras_model = keras3.models.load_model(folder / "source.keras")
+    assert assert_same_outputs(keras_model, load(folder / "model"), inputs[0]).max_abs <= 1e-5
+    perturbed = perturbed_copy(tmp_path) / "k3_stacked" / "model"
+    with pytest.raises(AssertionError) as caught:
+        assert_same_outputs(keras_model, load(perturbed), inputs=inputs)
+    message = str(caught.value)
+    assert "outputs differ beyond atol=1e-05" in message
+    [line] = [x for x in message.splitlines() if "FAIL" in x]
+    assert line.split()[:6] == ["stacked", "/", "stacked", "keras3", "vs", "reference"]
+    assert " t=" in line
+
+
+def test_assert_same_outputs_falls_back_to_the_reference_runtime_with_a_warning(monkeypatch,
+                                                                              tmp_path):
+    monkeypatch.setenv("TFJS_LSTM_JS", str(tmp_path / "no_harness"))
+    folder = FIXTURES / "tfjs_defaults_dense"
+    with pytest.warns(UserWarning, match="TensorFlow.js is not installed .* reference runtime"):
+        row = assert_same_outputs(folder / "model", load(folder / "model"))
+    assert row.pair == "reference vs reference" and row.max_abs == 0.0
+
+
+def test_compare_reports_the_worst_output_and_timestep():
+    a = [np.zeros((2, 5, 3), np.float32), np.zeros((2, 4), np.float32)]
+    b = [np.zeros((2, 5, 3), np.float32), np.zeros((2, 4), np.float32)]
+    b[0][1, 3, 2] = 2e-5
+    b[0][0, 1, 0] = -1e-6
+    row = golden.compare("c", "x vs y", a, b, 1e-5, 5)
+    assert (row.status, row.worst_output, row.worst_step, row.worst_text()) == (
+        "FAIL", 0, 3, "out0 t=3")
+    assert row.max_abs == pytest.approx(2e-5) and row.per_step[1] == pytest.approx(1e-6)
+    assert row.per_step[0] == 0.0
+    b[1][0, 2] = 5e-5
+    row = golden.compare("c", "x vs y", a, b, 1e-5, 5)
+    assert row.worst_text() == "out1 last (t=4)" and row.per_step[4] == pytest.approx(5e-5)
+    b[1][0, 0] = np.nan
+    assert golden.compare("c", "x vs y", a, b, 1e-5, 5).max_abs == np.inf
+    assert golden.compare("c", "x vs y", a[:1], b, 1e-5, 5).note == "1 outputs against 2"
+    identical = golden.compare("c", "x vs x", a, a, 1e-5, 5)
+    assert (identical.status, identical.max_abs, identical.worst_text()) == ("pass", 0.0, "-")
+
+
+def test_golden_check_and_the_helpers_import_no_heavy_framework():
+    code = ("import sys\nfrom tfjs_lstm.cli import main\n"
+            "import tfjs_lstm.golden, tfjs_lstm.testing, tfjs_lstm.report, tfjs_lstm.node\n"
+            f"code = main(['golden', 'check', {str(FIXTURES)!r}, '--runtimes', 'reference'])\n"
+            f"sys.stderr.write('LOADED:' + ' '.join(m for m in {HEAVY!r} if m in sys.modules)"
+            " + ' EXIT:' + str(code))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stderr.rpartition("LOADED:")[2].split() == ["EXIT:0"]

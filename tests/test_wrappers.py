@@ -1,0 +1,103 @@
+"""Bidirectional and TimeDistributed, judged by Keras 3, tf-keras and tfjs in Node."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfjs_lstm.convert import convert, load
+from tfjs_lstm.errors import NotExpressibleError
+from tfjs_lstm.runtime.engine import run
+
+TOLERANCE = 1e-5
+rng = np.random.default_rng(31)
+
+
+def randomize(model):
+    for layer in model.layers:
+        layer.set_weights([rng.normal(0, 0.7, w.shape).astype(np.float32)
+                           for w in layer.get_weights()])
+    return model
+
+
+def keras3_cases(keras):
+    L = keras.layers
+    cases = {}
+    for mode in ("concat", "sum", "mul", "ave"):
+        cases[f"lstm_{mode}"] = keras.Sequential([
+            keras.Input((5, 3)),
+            L.Bidirectional(L.LSTM(4, return_sequences=True, recurrent_activation="hard_sigmoid"),
+                            merge_mode=mode),
+            L.TimeDistributed(L.Dense(2, activation="hard_sigmoid"))])
+    cases["gru_last"] = keras.Sequential([keras.Input((6, 2)),
+                                          L.Bidirectional(L.GRU(3, reset_after=False)),
+                                          L.Dense(2)])
+    x = keras.Input((4, 3))
+    both = L.Bidirectional(L.SimpleRNN(2, return_sequences=True), merge_mode=None)(x)
+    cases["no_merge"] = keras.Model(x, both)
+    return {name: randomize(model) for name, model in cases.items()}
+
+
+def test_keras3_wrappers_convert_to_tfjs_and_back_with_the_same_outputs(keras3, tfjs,
+                                                                        tmp_path):
+    cases, expected = [], {}
+    for name, model in keras3_cases(keras3).items():
+        shape = model.inputs[0].shape[1:]
+        inputs = [rng.normal(0, 1, (2, *shape)).astype(np.float32)]
+        outputs = model.predict(inputs, verbose=0)
+        expected[name] = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        model.save(tmp_path / f"{name}.keras")
+        for mine, theirs in zip(run(load(tmp_path / f"{name}.keras"), inputs), expected[name],
+                                strict=True):
+            assert np.abs(mine - theirs).max() < TOLERANCE, f"reference, {name}"
+        convert(tmp_path / f"{name}.keras", tmp_path / name)
+        convert(tmp_path / name, tmp_path / f"{name}_back.keras")
+        back = keras3.models.load_model(tmp_path / f"{name}_back.keras").predict(inputs,
+                                                                                 verbose=0)
+        back = list(back) if isinstance(back, (list, tuple)) else [back]
+        for mine, theirs in zip(back, expected[name], strict=True):
+            assert np.abs(mine - theirs).max() < TOLERANCE, f"back in Keras 3, {name}"
+        cases.append((name, tmp_path / name, inputs))
+    results = tfjs.predict_folders([(folder, inputs) for _, folder, inputs in cases])
+    for (name, _, _), got in zip(cases, results, strict=True):
+        assert not isinstance(got, str), f"{name}: {got}"
+        for mine, theirs in zip(got, expected[name], strict=True):
+            assert np.abs(mine - theirs).max() < TOLERANCE, f"tfjs, {name}"
+
+
+def test_tf_keras_bidirectional_h5_converts_to_tfjs(tf_keras, tfjs, tmp_path):
+    L = tf_keras.layers
+    model = randomize(tf_keras.Sequential([
+        L.Bidirectional(L.LSTM(3, return_sequences=True), input_shape=(5, 2)),
+        L.TimeDistributed(L.Dense(2))]))
+    model.save(tmp_path / "k2.h5")
+    inputs = [rng.normal(0, 1, (2, 5, 2)).astype(np.float32)]
+    convert(tmp_path / "k2.h5", tmp_path / "k2")
+    [got] = tfjs.predict_folders([(tmp_path / "k2", inputs)])
+    assert np.abs(got[0] - model.predict(inputs, verbose=0)).max() < TOLERANCE
+
+
+def test_masked_bidirectional_sequences_are_refused_for_tfjs(keras3, tmp_path):
+    """Keras forces zero_output_for_mask inside Bidirectional; tfjs repeats the last output at
+    padded steps instead. With a mask arriving, the padded steps would differ: refused."""
+    model = keras3.Sequential([keras3.Input((5, 2)), keras3.layers.Masking(),
+                               keras3.layers.Bidirectional(keras3.layers.LSTM(
+                                   3, return_sequences=True, name="enc"), name="bidi")])
+    model.save(tmp_path / "masked.keras")
+    with pytest.raises(NotExpressibleError) as caught:
+        convert(tmp_path / "masked.keras", tmp_path / "out")
+    assert [(p.layer, p.key) for p in caught.value.problems] == [
+        ("bidi/enc", "zero_output_for_mask")]
+
+
+def test_tfjs_born_bidirectional_converts_to_keras3(keras3, tfjs, tmp_path):
+    tfjs.save(tmp_path / "born", [
+        {"className": "Bidirectional", "args": {"inputShape": [6, 3], "layer": {
+            "className": "LSTM", "config": {"units": 4, "returnSequences": True}}}},
+        {"className": "TimeDistributed", "args": {"layer": {
+            "className": "Dense", "config": {"units": 2}}}}])
+    inputs = [rng.normal(0, 1, (2, 6, 3)).astype(np.float32)]
+    [expected] = tfjs.predict_folders([(tmp_path / "born", inputs)])
+    convert(tmp_path / "born", tmp_path / "born.keras")
+    got = keras3.models.load_model(tmp_path / "born.keras").predict(inputs, verbose=0)
+    assert np.abs(got - expected[0]).max() < TOLERANCE

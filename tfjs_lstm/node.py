@@ -1,0 +1,119 @@
+"""Drives js/harness.mjs: the real TensorFlow.js 4.22 in Node, one process per batch of work.
+
+The harness lives in the source tree (`js/`, after `npm ci --prefix js`); set `TFJS_LSTM_JS` to
+use another copy. Nothing here imports a Python ML framework.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import TfjsLstmError
+
+TFJS_VERSION = "4.22.0"
+JS = Path(__file__).resolve().parent.parent / "js"
+
+
+class NodeError(TfjsLstmError, RuntimeError):
+    """The Node harness failed as a whole (not one case: those come back as error strings)."""
+
+
+def js_folder() -> Path:
+    """Where harness.mjs and its node_modules are: $TFJS_LSTM_JS, else the source tree's js/."""
+    return Path(os.environ.get("TFJS_LSTM_JS") or JS)
+
+
+def missing_reason() -> str | None:
+    """Why TensorFlow.js cannot run here, or None when Node and the harness are in place."""
+    if shutil.which("node") is None:
+        return "Node.js not found on PATH"
+    folder = js_folder()
+    if not (folder / "harness.mjs").is_file() or not (
+            folder / "node_modules" / "@tensorflow" / "tfjs").is_dir():
+        return f"TensorFlow.js harness not installed in {folder} (run `npm ci --prefix js`)"
+    return None
+
+
+@dataclass
+class NodeHarness:
+    """One `node harness.mjs` process per call; each call carries a whole batch of work."""
+
+    node: str
+    folder: Path = JS
+
+    @classmethod
+    def find(cls) -> NodeHarness | None:
+        """The harness when Node and js/node_modules are installed, else None."""
+        if missing_reason() is not None:
+            return None
+        return cls(str(shutil.which("node")), js_folder())
+
+    def call(self, request: dict[str, Any]) -> Any:
+        """Send one request, return the reply; NodeError when the process fails."""
+        done = subprocess.run(
+            [self.node, str(self.folder / "harness.mjs")], input=json.dumps(request),
+            text=True, capture_output=True, timeout=900, check=False)
+        if done.returncode != 0:
+            raise NodeError(f"node harness failed: {done.stderr[-2000:]}")
+        reply = json.loads(done.stdout)
+        if reply["tfjs"] != TFJS_VERSION:
+            raise NodeError(f"TensorFlow.js {reply['tfjs']} found, {TFJS_VERSION} expected")
+        return reply["reply"]
+
+    def configs(self, layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """getConfig() and the model.json form of each layer built from its args."""
+        return self.call({"command": "configs", "layers": layers})
+
+    def predict(self, cases: list[dict[str, Any]]) -> list[list[np.ndarray]]:
+        """Outputs of Sequential models built from layer args with given weights and input."""
+        replies = self.call({"command": "predict", "cases": cases})
+        results = []
+        for reply in replies:
+            if "error" in reply:
+                raise NodeError(reply["error"])
+            results.append(_arrays(reply["outputs"]))
+        return results
+
+    def save(self, folder: Path, layers: list[dict[str, Any]]) -> dict[str, Any]:
+        """Save a Sequential model through tfjs's own model.save() into `folder`."""
+        reply = self.call({"command": "save", "folder": str(folder), "layers": layers})
+        if "error" in reply:
+            raise NodeError(reply["error"])
+        return reply
+
+    def predict_folders(self, cases: list[tuple[Path, list[np.ndarray]]]
+                        ) -> list[list[np.ndarray] | str]:
+        """Load each folder with tf.loadLayersModel and predict; an error string on failure."""
+        replies = self.call({"command": "predictFolders", "cases": [
+            {"folder": str(folder), "inputs": [tensor(x) for x in inputs]}
+            for folder, inputs in cases]})
+        return [reply["error"] if "error" in reply else _arrays(reply["outputs"])
+                for reply in replies]
+
+    def summaries(self, folders: list[Path]) -> list[str]:
+        """tfjs's own model.summary() text for each folder."""
+        replies = self.call({"command": "summary", "folders": [str(f) for f in folders]})
+        return ["\n".join(r["lines"]) if "lines" in r else f"error: {r['error']}"
+                for r in replies]
+
+    def load(self, folders: list[Path]) -> list[dict[str, Any]]:
+        """tf.loadLayersModel on each folder: its layer classes, or the error tfjs raised."""
+        return self.call({"command": "load", "folders": [str(f) for f in folders]})
+
+
+def _arrays(outputs: list[dict[str, Any]]) -> list[np.ndarray]:
+    return [np.asarray(o["data"], np.float32).reshape(o["shape"]) for o in outputs]
+
+
+def tensor(array: np.ndarray) -> dict[str, Any]:
+    """An array as the harness reads it (float32 values survive JSON exactly)."""
+    array = np.asarray(array, np.float32)
+    return {"shape": list(array.shape), "data": [float(v) for v in array.ravel()]}
