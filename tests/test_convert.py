@@ -177,3 +177,20 @@ def test_quantized_folders_load_in_tfjs_and_stay_within_the_stated_bounds(tfjs, 
         assert not isinstance(got, str), got
         # tfjs dequantizes exactly as the reader does: same numbers as our runtime on them.
         assert np.abs(got[0] - run(load(folder), inputs)[0]).max() < TOLERANCE, folder.name
+
+
+def test_keras3_legacy_h5_reads_with_its_keras3_config(keras3, tfjs, tmp_path):
+    model = keras3.Sequential([keras3.Input((5, 3)),
+                               keras3.layers.LSTM(4, recurrent_activation="hard_sigmoid",
+                                                  return_sequences=True),
+                               keras3.layers.Dense(2)])
+    for layer in model.layers:
+        layer.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32)
+                           for w in layer.get_weights()])
+    model.save(tmp_path / "legacy.h5")
+    inputs = [rng.normal(0, 1, (2, 5, 3)).astype(np.float32)]
+    expected = model.predict(inputs, verbose=0)
+    assert np.abs(run(load(tmp_path / "legacy.h5"), inputs)[0] - expected).max() < TOLERANCE
+    convert(tmp_path / "legacy.h5", tmp_path / "web")
+    [got] = tfjs.predict_folders([(tmp_path / "web", inputs)])
+    assert np.abs(got[0] - expected).max() < TOLERANCE
