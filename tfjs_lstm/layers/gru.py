@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import kinds as k
 from ..transforms import ScaleGateColumns
 from . import recurrent as rnn
-from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from .base import Field, LayerConfig, Weight, common_fields
 
 GATES = ("z", "r", "h")
 
@@ -72,17 +72,10 @@ def _gate_rescale(config: LayerConfig, field_name: str, factor: float) -> ScaleG
     r columns, activation the h columns (with reset_after both bias rows), so scaling exactly
     those columns changes a hard sigmoid's slope and nothing else."""
     gates = (0, 1) if field_name == "recurrent_activation" else (2,)
-    return ScaleGateColumns(
-        layer=config.name,
-        weights=("kernel", "recurrent_kernel", "bias"),
-        gates=gates,
-        gate_count=len(GATES),
-        factor=factor,
-        reason="hard_sigmoid has another slope in the target runtime",
-    )
+    return rnn.scale_gates(config, gates, len(GATES), factor)
 
 
-GRU = LayerType(
+GRU = rnn.recurrent_layer(
     class_name="GRU",
     fields=FIELDS,
     weights=_weights,
@@ -90,9 +83,6 @@ GRU = LayerType(
     forward=_forward,
     gate_rescale=_gate_rescale,
     adjust=rnn.implementation_one_with_recurrent_dropout,
-    sequence_input=True,
-    mask_out=rnn.mask_out,
-    without_mask=rnn.without_mask,
     cell_name="gru_cell",
     doc="Gated recurrent unit; fused gates in order z, r, h in every runtime.",
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import kinds as k
 from ..transforms import ScaleGateColumns
 from . import recurrent as rnn
-from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from .base import Field, LayerConfig, Weight, common_fields
 
 GATES = ("i", "f", "c", "o")
 _RECURRENT_GATES = (0, 1, 3)
@@ -65,17 +65,10 @@ def _gate_rescale(config: LayerConfig, field_name: str, factor: float) -> ScaleG
     also applied to the carry state, which no weight scaling can reach."""
     if field_name != "recurrent_activation":
         return None
-    return ScaleGateColumns(
-        layer=config.name,
-        weights=("kernel", "recurrent_kernel", "bias"),
-        gates=_RECURRENT_GATES,
-        gate_count=len(GATES),
-        factor=factor,
-        reason="hard_sigmoid has another slope in the target runtime",
-    )
+    return rnn.scale_gates(config, _RECURRENT_GATES, len(GATES), factor)
 
 
-LSTM = LayerType(
+LSTM = rnn.recurrent_layer(
     class_name="LSTM",
     fields=FIELDS,
     weights=_weights,
@@ -83,9 +76,6 @@ LSTM = LayerType(
     forward=_forward,
     gate_rescale=_gate_rescale,
     adjust=rnn.implementation_one_with_recurrent_dropout,
-    sequence_input=True,
-    mask_out=rnn.mask_out,
-    without_mask=rnn.without_mask,
     cell_name="lstm_cell",
     doc="Long short-term memory; fused gates in order i, f, c, o in every runtime.",
 )

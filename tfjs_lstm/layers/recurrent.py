@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import kinds as k
 from ..objects import INITIALIZERS, KERNEL_INITIALIZER_DEFAULTS
-from .base import Field, LayerConfig
+from ..transforms import ScaleGateColumns
+from .base import Field, LayerConfig, LayerType
 
 
 def only_if(default: object, reason: str) -> Callable[[LayerConfig, str], str | None]:
@@ -134,3 +135,17 @@ def forward(config: LayerConfig, inputs: list, masks: list,
     if config.return_state:
         return [output, *states], [mask, *[None] * len(states)]
     return [output], [mask]
+
+
+def scale_gates(config: LayerConfig, gates: tuple[int, ...], gate_count: int,
+                factor: float) -> ScaleGateColumns:
+    """The hard_sigmoid slope rescale of some gate blocks of kernel, recurrent kernel, bias."""
+    return ScaleGateColumns(layer=config.name, weights=("kernel", "recurrent_kernel", "bias"),
+                            gates=gates, gate_count=gate_count, factor=factor,
+                            reason="hard_sigmoid has another slope in the target runtime")
+
+
+def recurrent_layer(**description) -> LayerType:
+    """A recurrent LayerType: sequence input, masks passed on with sequences."""
+    return LayerType(sequence_input=True, mask_out=mask_out, without_mask=without_mask,
+                     **description)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .. import kinds as k
 from ..transforms import ScaleGateColumns
 from . import recurrent as rnn
-from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from .base import Field, LayerConfig, Weight, common_fields
 
 FIELDS = (
     Field("units", k.UNITS, doc="positive integer, size of the output and of the state"),
@@ -64,26 +64,16 @@ def _gate_rescale(config: LayerConfig, field_name: str, factor: float) -> ScaleG
     """The state is activation(x@W + h@U + b) itself, so scaling W, U and b scales exactly the
     pre-activation while every h stays the same: a hard sigmoid's slope changes, nothing else.
     (Unlike LSTM, whose activation also reads the carry c, which no weight reaches.)"""
-    return ScaleGateColumns(
-        layer=config.name,
-        weights=("kernel", "recurrent_kernel", "bias"),
-        gates=(0,),
-        gate_count=1,
-        factor=factor,
-        reason="hard_sigmoid has another slope in the target runtime",
-    )
+    return rnn.scale_gates(config, (0,), 1, factor)
 
 
-SIMPLE_RNN = LayerType(
+SIMPLE_RNN = rnn.recurrent_layer(
     class_name="SimpleRNN",
     fields=FIELDS,
     weights=_weights,
     output_shape=_output_shape,
     forward=_forward,
     gate_rescale=_gate_rescale,
-    sequence_input=True,
-    mask_out=rnn.mask_out,
-    without_mask=rnn.without_mask,
     cell_name="simple_rnn_cell",
     doc="Fully connected recurrent layer: the output is the state.",
 )
