@@ -34,15 +34,10 @@ FIELDS = (
 
 
 def _weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
-    units = config.units
-    weights = [
-        Weight("kernel", (input_shape[-1], 3 * units)),
-        Weight("recurrent_kernel", (units, 3 * units)),
-    ]
-    if config.use_bias:
-        # reset_after keeps separate input and recurrent biases.
-        weights.append(Weight("bias", (2, 3 * units) if config.reset_after else (3 * units,)))
-    return weights
+    """reset_after keeps separate input and recurrent biases: bias is [2, 3*units]."""
+    width = len(GATES) * config.units
+    return rnn.cell_weights(config, input_shape, gates=len(GATES),
+                            bias_shape=(2, width) if config.reset_after else None)
 
 
 def _output_shape(config: LayerConfig, input_shape: tuple):

@@ -29,14 +29,7 @@ FIELDS = (
 
 
 def _weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
-    input_dim = input_shape[-1]
-    weights = [
-        Weight("kernel", (input_dim, 4 * config.units)),
-        Weight("recurrent_kernel", (config.units, 4 * config.units)),
-    ]
-    if config.use_bias:
-        weights.append(Weight("bias", (4 * config.units,)))
-    return weights
+    return rnn.cell_weights(config, input_shape, gates=len(GATES))
 
 
 def _output_shape(config: LayerConfig, input_shape: tuple):

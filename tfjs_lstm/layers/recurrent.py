@@ -13,7 +13,7 @@ import numpy as np
 from .. import kinds as k
 from ..objects import INITIALIZERS, KERNEL_INITIALIZER_DEFAULTS
 from ..transforms import ScaleGateColumns
-from .base import Field, LayerConfig, LayerType
+from .base import Field, LayerConfig, LayerType, Weight
 
 
 def only_if(default: object, reason: str) -> Callable[[LayerConfig, str], str | None]:
@@ -135,6 +135,18 @@ def forward(config: LayerConfig, inputs: list, masks: list,
     if config.return_state:
         return [output, *states], [mask, *[None] * len(states)]
     return [output], [mask]
+
+
+def cell_weights(config: LayerConfig, input_shape: tuple, gates: int,
+                 bias_shape: tuple | None = None) -> list[Weight]:
+    """kernel [input_dim, gates*units], recurrent_kernel [units, gates*units] and, with
+    use_bias, bias (`bias_shape`, by default [gates*units])."""
+    width = gates * config.units
+    weights = [Weight("kernel", (input_shape[-1], width)),
+               Weight("recurrent_kernel", (config.units, width))]
+    if config.use_bias:
+        weights.append(Weight("bias", bias_shape or (width,)))
+    return weights
 
 
 def scale_gates(config: LayerConfig, gates: tuple[int, ...], gate_count: int,

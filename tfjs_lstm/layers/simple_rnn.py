@@ -31,13 +31,7 @@ FIELDS = (
 
 
 def _weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
-    weights = [
-        Weight("kernel", (input_shape[-1], config.units)),
-        Weight("recurrent_kernel", (config.units, config.units)),
-    ]
-    if config.use_bias:
-        weights.append(Weight("bias", (config.units,)))
-    return weights
+    return rnn.cell_weights(config, input_shape, gates=1)
 
 
 def _output_shape(config: LayerConfig, input_shape: tuple):

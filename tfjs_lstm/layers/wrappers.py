@@ -134,10 +134,8 @@ def _bidi_tfjs_names(config: LayerConfig, names: list[str]) -> list[str]:
 
 
 def _bidi_keras3_paths(config: LayerConfig, count: int) -> list[str]:
-    cell = "cell/" if _inner_type(config.layer).cell_name else ""
-    half = count // 2
-    return [f"{side}_layer/{cell}vars/{i}" for side in ("forward", "backward")
-            for i in range(half)]
+    inner = _inner_type(config.layer).keras3_paths(config.layer, count // 2)
+    return [f"{side}_layer/{path}" for side in ("forward", "backward") for path in inner]
 
 
 def _sequence_mask(config: LayerConfig, masked: bool) -> bool:
@@ -191,8 +189,8 @@ def _td_before_write(values: dict, family: str) -> dict[str, str]:
 
 
 def _td_keras3_paths(config: LayerConfig, count: int) -> list[str]:
-    cell = "cell/" if _inner_type(config.layer).cell_name else ""
-    return [f"layer/{cell}vars/{i}" for i in range(count)]
+    return [f"layer/{path}" for path in _inner_type(config.layer).keras3_paths(config.layer,
+                                                                                count)]
 
 
 TIME_DISTRIBUTED = LayerType(
