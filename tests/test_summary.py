@@ -6,19 +6,24 @@ from __future__ import annotations
 import pytest
 
 from tfjs_lstm.convert import convert, load
-from tfjs_lstm.summary import as_json, render_keras3, render_tfjs
+from tfjs_lstm.summary import as_json, render_keras2, render_keras3, render_tfjs
 
 
 def keras_models(keras):
     L = keras.layers
     inp = keras.Input((6, 3), name="seq_in")
     out, h, c = L.LSTM(4, return_state=True, name="enc")(inp)
+    words, tags = keras.Input((5, 3), name="words"), keras.Input((5, 2), name="tags")
+    joined = L.Concatenate(name="joined")([L.LSTM(3, name="left")(words),
+                                           L.LSTM(3, name="right")(tags)])
     return {
         "seed_003": keras.Sequential([keras.Input((28, 28)), L.LSTM(75), L.Dense(10)],
                                      name="mnist_rows"),
         "chain": keras.Sequential([keras.Input((7, 4)), L.LSTM(6, return_sequences=True),
                                    L.LSTM(5, trainable=False), L.Dense(2)], name="chain"),
         "return_state": keras.Model(inp, [L.Dense(2, name="head")(out), h, c], name="states"),
+        "two_inputs": keras.Model([words, tags], L.Dense(1, name="score")(joined),
+                                  name="two_inputs"),
     }
 
 
@@ -66,3 +71,12 @@ def test_seed_numbers_from_configs_alone(tmp_path, tfjs):
         {"className": "LSTM", "args": {"units": 256, **fast}}])
     params = [layer["params"] for layer in as_json(load(tmp_path / "seed_001"))["layers"]]
     assert params == [98_816, 394_240]
+
+
+def test_keras2_layout_matches_tf_keras_summary(tf_keras, tmp_path):
+    for name, model in keras_models(tf_keras).items():
+        path = tmp_path / f"{name}.h5"
+        model.save(path)
+        lines: list[str] = []
+        model.summary(print_fn=lambda line, _lines=lines, **_: _lines.append(line))
+        assert render_keras2(load(path)) == "\n".join(lines), name

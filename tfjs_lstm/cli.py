@@ -24,6 +24,7 @@ from .golden import (
     parse_runtimes,
     summary_line,
 )
+from .summary import STYLES
 from .validate import load_json, validate_file
 
 
@@ -242,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="layers, output shapes and parameter counts")
     summary.add_argument("model")
-    summary.add_argument("--style", choices=("keras3", "tfjs"), default="keras3")
+    summary.add_argument("--style", choices=STYLES, default="keras3")
     summary.add_argument("--json", action="store_true")
     summary.set_defaults(run=_cmd_summary)
 

@@ -1,6 +1,6 @@
 """`summary()`: parameter counts and output shapes from configs alone, printed the way each
 runtime's own `model.summary()` prints them (tfjs-layers `utils/layer_utils.ts`; Keras 3
-`utils/summary_utils.py`, a rich table)."""
+`utils/summary_utils.py`, a rich table; tf-keras `utils/layer_utils.py`, fixed-width text)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .layers import REGISTRY
 from .model import Model, TensorRef
 from .runtime.engine import output_shapes
 
-STYLES = ("keras3", "tfjs")
+STYLES = ("keras3", "keras2", "tfjs")
 
 
 @dataclass(frozen=True)
@@ -135,9 +135,10 @@ def _keras_shape(shape: tuple) -> str:
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
 
 
-def _memory(params: int) -> str:
-    size = float(params * 4)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
+def _memory(num_bytes: float, byte_unit: str = "B") -> str:
+    """A byte count the way Keras prints it: '20.50 KB' (tf-keras calls bytes 'Byte')."""
+    size = float(num_bytes)
+    for unit in (byte_unit, "KB", "MB", "GB", "TB"):
         if size / 1024 < 1:
             return f"{size:.2f} {unit}"
         size /= 1024
@@ -168,7 +169,7 @@ def render_keras3(model: Model, line_length: int | None = None) -> str:
             "[" + ", ".join(_keras_shape(s) for s in shapes) + "]"
         fields = [f"{row.name} ({row.class_name})", shape, f"{row.params:,}"]
         if not chain:
-            fields.append("\n".join(f"{r.layer}[{r.node}][{r.index}]" for r in row.inbound)
+            fields.append(", ".join(f"{r.layer}[{r.node}][{r.index}]" for r in row.inbound)
                           or "-")
         body.append(fields)
     out = [f'Model: "{model.name}"', _rule("┏", "━", "┳", "┓", cells),
@@ -179,9 +180,9 @@ def render_keras3(model: Model, line_length: int | None = None) -> str:
                    else _rule("└", "─", "┴", "┘", cells))
     trainable, frozen = counts(model)
     total = trainable + frozen
-    out += [f" Total params: {total:,} ({_memory(total)})",
-            f" Trainable params: {trainable:,} ({_memory(trainable)})",
-            f" Non-trainable params: {frozen:,} ({_memory(frozen)})"]
+    out += [f" Total params: {total:,} ({_memory(4 * total)})",
+            f" Trainable params: {trainable:,} ({_memory(4 * trainable)})",
+            f" Non-trainable params: {frozen:,} ({_memory(4 * frozen)})"]
     return "\n".join(out)
 
 
@@ -222,7 +223,62 @@ def _cells_multiline(fields: list[str], cells: list[int], align: str) -> list[st
             for i in range(height)]
 
 
+def render_keras2(model: Model) -> str:
+    """tf-keras's print_summary: Python reprs of shapes and connections, fixed columns, a
+    blank line after every layer, sizes in bytes."""
+    chain = sequential_like(model)
+    if chain:
+        width, positions = 65, [0.45, 0.85, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #"]
+    else:
+        width, positions = 98, [0.3, 0.6, 0.70, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+    stops = [int(width * p) for p in positions]
+    lines = [f'Model: "{model.name}"', "_" * width, *_wrapped_row(header, stops), "=" * width]
+    for row in rows(model, include_input_layers=not model.sequential):
+        shapes = [tuple(s) for s in row.output_shapes]
+        # tf-keras shows an input node's shapes as a list, any other single output bare.
+        shown = shapes if len(shapes) > 1 or row.class_name == "InputLayer" else shapes[0]
+        fields = [f"{row.name} ({row.class_name})", str(shown), str(row.params)]
+        if not chain:
+            fields.append(str([f"{r.layer}[{r.node}][{r.index}]" for r in row.inbound]))
+        lines += [*_wrapped_row(fields, stops), " " * width]
+    trainable, frozen = counts(model)
+    lines.append("=" * width)
+    for label, count in (("Total", trainable + frozen), ("Trainable", trainable),
+                         ("Non-trainable", frozen)):
+        lines.append(f"{label} params: {count} ({_memory(4 * count, 'Byte')})")
+    lines.append("_" * width)
+    return "\n".join(lines)
+
+
+def _wrapped_row(fields: list[str], stops: list[int]) -> list[str]:
+    """tf-keras's print_row: each cell cut to its column, broken early after the first '),',
+    '},', '],' or "'," it holds; what is left continues on the next lines."""
+    left = list(fields)
+    lines = []
+    while any(left):
+        line = ""
+        for col, text in enumerate(left):
+            last = col == len(stops) - 1
+            space = 0 if last else 2
+            cutoff = stops[col] - (stops[col - 1] if col else 0) - space - (0 if last else 1)
+            piece = text[:cutoff]
+            breaks = [piece.find(m) + len(m) for m in ("),", "},", "],", "',") if m in piece]
+            if breaks:
+                cutoff = min(breaks)
+                piece = piece[:cutoff]
+            line += (" " if col == 0 else "") + piece + " " * space
+            left[col] = text[cutoff:]
+            line += " " * (stops[col] - len(line))
+        lines.append(line)
+    return lines
+
+
 def render(model: Model, style: str = "keras3") -> str:
+    """The summary in the layout of `style`: 'keras3', 'keras2' (tf-keras) or 'tfjs'."""
     if style == "tfjs":
         return render_tfjs(model)
+    if style == "keras2":
+        return render_keras2(model)
     return render_keras3(model)
