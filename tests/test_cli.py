@@ -161,3 +161,21 @@ def test_the_progress_bar_is_silent_off_a_terminal_and_under_its_minimum():
         with Progress("run", unit="batches", minimum=2, stream=stream) as bar:
             bar.update(total, total)
         assert stream.getvalue() == ""
+
+
+@pytest.mark.parametrize(("terminal", "minimum", "drawn"), [
+    (True, 1, True), (True, None, False), (False, 1, False)])
+def test_convert_draws_a_bar_only_on_a_terminal_for_big_weights(tmp_path, monkeypatch,
+                                                                terminal, minimum, drawn):
+    from tfjs_lstm import cli
+
+    stream = FakeTerminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    if minimum is not None:
+        monkeypatch.setattr(cli, "PROGRESS_BYTES", minimum)
+    example = FIXTURES.parent / "examples" / "keras3_lstm.keras"
+    assert main(["convert", str(example), str(tmp_path / "out")]) == 0
+    written = sum(p.stat().st_size for p in (tmp_path / "out").glob("*.bin"))
+    bar = "\r" + render("convert", written, written, "bytes") + "\n"
+    assert (bar in stream.getvalue()) is drawn
+    assert ("\r" in stream.getvalue()) is drawn

@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tracemalloc
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from tfjs_lstm import dialects
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import InputError, NotExpressibleError
 from tfjs_lstm.formats.keras3_file import write_keras3
+from tfjs_lstm.model import sequential
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "keras3_lstm.keras"
 
@@ -81,6 +85,58 @@ def test_keras_zip_with_an_unexpected_member_is_refused(tmp_path):
         target.writestr("../../escape.txt", "x")
     with pytest.raises(InputError, match="unexpected member"):
         load(tmp_path / "evil.keras")
+
+
+def _big_keras_file(path: Path) -> dict[str, np.ndarray]:
+    """A .keras file with one LSTM of 4.5 MiB of weights; returns the weights."""
+    layer = dialects.read("keras2", {"units": 512, "batch_input_shape": [None, 5, 64],
+                                     "name": "big"}, class_name="LSTM")
+    model = sequential("big", [layer])
+    rng = np.random.default_rng(0)
+    model.weights = {"big": {spec.name: rng.normal(size=spec.shape).astype(np.float32)
+                             for spec in model.weight_specs("big", [(None, 5, 64)])}}
+    write_keras3(model, path)
+    return model.weights["big"]
+
+
+def test_keras_weights_are_read_without_a_copy_of_the_h5_member(tmp_path):
+    weights = _big_keras_file(tmp_path / "big.keras")
+    tracemalloc.start()
+    try:
+        back = load(tmp_path / "big.keras").weights["big"]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.25 * sum(a.nbytes for a in weights.values())  # a copy would make it 2x
+    for name, array in weights.items():
+        np.testing.assert_array_equal(back[name], array)
+
+
+def test_a_deflated_keras_zip_reads_the_same(tmp_path):
+    weights = _big_keras_file(tmp_path / "stored.keras")
+    with zipfile.ZipFile(tmp_path / "stored.keras") as source, \
+            zipfile.ZipFile(tmp_path / "deflated.keras", "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item.filename, source.read(item))
+    with zipfile.ZipFile(tmp_path / "deflated.keras") as check:
+        assert check.getinfo("model.weights.h5").compress_type == zipfile.ZIP_DEFLATED
+    back = load(tmp_path / "deflated.keras").weights["big"]
+    for name, array in weights.items():
+        np.testing.assert_array_equal(back[name], array)
+
+
+def test_a_keras_zip_whose_local_header_disagrees_is_refused(tmp_path):
+    model = load(EXAMPLE)
+    write_keras3(model, tmp_path / "plain.keras")
+    with zipfile.ZipFile(tmp_path / "plain.keras") as archive:
+        offset = archive.getinfo("model.weights.h5").header_offset
+    data = bytearray((tmp_path / "plain.keras").read_bytes())
+    assert data[offset + 30:offset + 46] == b"model.weights.h5"
+    data[offset + 30:offset + 35] = b"other"
+    (tmp_path / "bad.keras").write_bytes(bytes(data))
+    with pytest.raises(InputError, match="'model.weights.h5' has a bad local header") as caught:
+        load(tmp_path / "bad.keras")
+    assert caught.value.file == str(tmp_path / "bad.keras")
 
 
 def test_lambda_layers_are_refused_never_executed(tmp_path):

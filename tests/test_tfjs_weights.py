@@ -320,6 +320,34 @@ def test_memory_stays_near_one_copy(tmp_path):
     np.testing.assert_array_equal(back["w"], data)
 
 
+def test_writing_quantizes_one_weight_at_a_time(tmp_path):
+    weights = [(f"w{i}", np.full(1 << 20, i + 0.5, np.float32)) for i in range(4)]  # 4 MiB each
+    tracemalloc.start()
+    try:
+        manifest = write_weights(tmp_path, weights, shard_size_bytes=1 << 20,
+                                 quantize={name: "float16" for name, _ in weights})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * weights[0][1].nbytes  # all four 2 MiB halves at once would be 8 MiB
+    back = read_weights(tmp_path, manifest)
+    for name, data in weights:
+        np.testing.assert_array_equal(back[name], data)
+
+
+def test_write_reports_progress_and_fills_every_entry(tmp_path):
+    calls: list[tuple[int, int]] = []
+    weights = [("a", np.ones(300, np.float32)), ("b", np.ones(50, np.int32)),
+               ("e", np.zeros(0, np.float32))]
+    manifest = write_weights(tmp_path, weights, shard_size_bytes=512,
+                             quantize={"a": "uint8", "e": "float16"},
+                             progress=lambda done, total: calls.append((done, total)))
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert calls[-1] == (500, 500) and {total for _, total in calls} == {500}
+    assert manifest[0]["weights"][2]["quantization"]["dtype"] == "float16"
+    assert sorted(os.listdir(tmp_path)) == manifest[0]["paths"]
+
+
 # ---------------------------------------------------------------- safety rules
 
 @pytest.mark.parametrize("path", [

@@ -70,12 +70,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     from .convert import check, convert
+    from .progress import Progress
 
     options = {"float16": args.quantize_float16, "uint8": args.quantize_uint8,
                "uint16": args.quantize_uint16}
     if args.weight_shard_size_bytes is not None:
         options["shard_size_bytes"] = args.weight_shard_size_bytes
-    report = convert(args.source, args.destination, to=args.to, **options)
+    with Progress("convert", unit="bytes", minimum=PROGRESS_BYTES) as bar:
+        report = convert(args.source, args.destination, to=args.to, progress=bar.update,
+                         **options)
     print(f"wrote {args.destination}: {report['layers']} layers, {report['params']:,} params, "
           f"{report['weights']} weights, {report['bytes']:,} bytes"
           + (f", shards {', '.join(report['shards'])}" if report.get("shards") else ""))
@@ -90,6 +93,10 @@ def _cmd_convert(args: argparse.Namespace) -> int:
               f"(tolerance {args.tolerance:g}): {verdict}")
         return 0 if difference <= args.tolerance else 1
     return 0
+
+
+PROGRESS_BYTES = 32 << 20
+"""Weights from this size on get a progress bar while they are written (on a terminal)."""
 
 
 def _check_quantized(args: argparse.Namespace) -> int:

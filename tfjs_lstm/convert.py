@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,21 +60,22 @@ def target_of(destination: str | os.PathLike, to: str | None) -> str:
     return "keras2" if name.endswith((".h5", ".hdf5")) else "tfjs"
 
 
-def save(model: Model, destination: str | os.PathLike, to: str | None = None,
-         **options: Any) -> dict[str, Any]:
-    """Write the canonical model; returns what was written (shards, bytes, transforms)."""
+def save(model: Model, destination: str | os.PathLike, to: str | None = None, *,
+         progress: Callable[[int, int], None] | None = None, **options: Any) -> dict[str, Any]:
+    """Write the canonical model; returns what was written (shards, bytes, transforms).
+    `progress(bytes written, total bytes)` follows the weights of tfjs and .keras output."""
     target = target_of(destination, to)
     if target == "tfjs":
         from .formats.tfjs_model import write_tfjs_model
 
-        return write_tfjs_model(model, destination, **options)
+        return write_tfjs_model(model, destination, progress=progress, **options)
     if target == "keras2":
         from .formats.keras_h5 import write_keras_h5
 
         return write_keras_h5(model, destination)
     from .formats.keras3_file import write_keras3
 
-    return write_keras3(model, destination)
+    return write_keras3(model, destination, progress=progress)
 
 
 def quantize_plan(model: Model, *, float16: str | None = None, uint8: str | None = None,
@@ -98,7 +100,8 @@ def quantize_plan(model: Model, *, float16: str | None = None, uint8: str | None
 
 
 def convert(source: str | os.PathLike, destination: str | os.PathLike, *,
-            to: str | None = None, **options: Any) -> dict[str, Any]:
+            to: str | None = None, progress: Callable[[int, int], None] | None = None,
+            **options: Any) -> dict[str, Any]:
     """Convert a model file, exactly or not at all (NotExpressibleError before writing)."""
     model = load(source)
     quantize = {k: options.pop(k) for k in ("float16", "uint8", "uint16") if k in options}
@@ -106,7 +109,7 @@ def convert(source: str | os.PathLike, destination: str | os.PathLike, *,
         if target_of(destination, to) != "tfjs":
             raise InputError("quantization applies to tfjs output only")
         options["quantize"] = quantize_plan(model, **quantize)
-    report = save(model, destination, to, **options)
+    report = save(model, destination, to, progress=progress, **options)
     report["layers"] = len(model.layers)
     report["params"] = sum(int(np.prod(a.shape)) for arrays in model.weights.values()
                            for a in arrays.values())

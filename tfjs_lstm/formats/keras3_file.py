@@ -10,10 +10,15 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
+import struct
+import tempfile
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import h5py
 import numpy as np
@@ -61,12 +66,73 @@ def read_keras3(path: str | os.PathLike) -> Model:
         metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in infos else {}
         model = config_to_model(_strip_shared_ids(config), f"{where}!config.json")
         model.source = f"keras v{metadata.get('keras_version', '?')}"
-        with archive.open("model.weights.h5") as handle:
-            data = io.BytesIO(handle.read())
-    with h5py.File(data, "r") as h5:
-        by_layer = _read_h5_weights(h5, model, where)
+        with _member_file(archive, infos["model.weights.h5"], where) as data, \
+                h5py.File(data, "r") as h5:
+            by_layer = _read_h5_weights(h5, model, where)
     model.weights = check_weights(model, by_layer, f"{where}!model.weights.h5")
     return model
+
+
+@contextmanager
+def _member_file(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str
+                 ) -> Iterator[BinaryIO]:
+    """A zip member as a seekable file, never read whole into memory: a stored member (what
+    Keras writes) is a window on the zip file itself; a compressed one is inflated into a
+    temporary file, no bigger than its declared (bounded) size."""
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+        with tempfile.TemporaryFile() as scratch:
+            with archive.open(info) as member:
+                shutil.copyfileobj(member, scratch, 1 << 20)
+            scratch.seek(0)
+            yield scratch
+        return
+    with open(archive.filename, "rb") as raw:
+        raw.seek(info.header_offset)
+        header = raw.read(_LOCAL_HEADER.size)
+        fields = _LOCAL_HEADER.unpack(header) if len(header) == _LOCAL_HEADER.size else None
+        name = raw.read(fields[1]) if fields else b""
+        if not fields or fields[0] != b"PK\x03\x04" or \
+                name.decode("utf-8" if info.flag_bits & 0x800 else "cp437") != info.orig_filename:
+            raise InputError(f"member {info.filename!r} has a bad local header", file=where)
+        start = info.header_offset + _LOCAL_HEADER.size + fields[1] + fields[2]
+        if start + info.file_size > os.fstat(raw.fileno()).st_size:
+            raise InputError(f"member {info.filename!r} runs past the end of the zip",
+                             file=where)
+        yield _Window(raw, start, info.file_size)
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+"""A zip local file header: signature, 22 bytes up to the name and extra field lengths."""
+
+
+class _Window(io.RawIOBase):
+    """`size` bytes of `raw` from `start`, read-only and seekable, reading past them impossible."""
+
+    def __init__(self, raw: BinaryIO, start: int, size: int):
+        super().__init__()
+        self._raw, self._start, self._size, self._pos = raw, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        count = max(0, min(len(view), self._size - self._pos))
+        self._raw.seek(self._start + self._pos)
+        got = self._raw.readinto(view[:count]) or 0
+        self._pos += got
+        return got
 
 
 def _strip_shared_ids(value: Any) -> Any:
@@ -283,14 +349,34 @@ def _node(model: Model, call: LayerCall) -> dict[str, Any]:
     return {"args": tensors[:1], "kwargs": {}}
 
 
-def write_keras3(model: Model, destination: str | os.PathLike) -> dict[str, Any]:
-    """Write a `.keras` file Keras 3 loads with `keras.models.load_model`; atomic."""
+def write_keras3(model: Model, destination: str | os.PathLike, *,
+                 progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Write a `.keras` file Keras 3 loads with `keras.models.load_model`; atomic. The weights
+    go to a temporary h5 file beside the destination, then into the zip, never all in memory;
+    `progress(bytes written, total bytes)` follows them."""
     config, weights, transforms, notes = model_to_config(model)
     metadata = {"keras_version": KERAS_VERSION,
                 "date_saved": datetime.now(timezone.utc).strftime("%Y-%m-%d@%H:%M:%S"),
                 "converted_by": f"tfjs-lstm {__version__}"}
-    h5_bytes = io.BytesIO()
-    with h5py.File(h5_bytes, "w") as h5:
+    with staged_file(destination) as stage, \
+            tempfile.TemporaryDirectory(prefix=f"{stage.name}.", dir=stage.parent) as scratch:
+        h5_path = Path(scratch) / "model.weights.h5"
+        _write_h5_weights(h5_path, model, weights, progress)
+        with zipfile.ZipFile(stage, "w") as archive:
+            archive.writestr("metadata.json", json.dumps(metadata))
+            archive.writestr("config.json", json.dumps(config))
+            archive.write(h5_path, "model.weights.h5")  # copied in chunks
+    return {"transforms": transforms, "notes": notes,
+            "weights": sum(len(w) for w in weights.values()),
+            "bytes": Path(destination).stat().st_size}
+
+
+def _write_h5_weights(path: Path, model: Model, weights: dict[str, dict[str, Any]],
+                      progress: Callable[[int, int], None] | None) -> None:
+    """model.weights.h5 as Keras 3 lays it out: groups by class name, `vars/<i>` datasets."""
+    total = sum(np.asarray(a).size * 4 for arrays in weights.values() for a in arrays.values())
+    done = 0
+    with h5py.File(path, "w") as h5:
         h5.create_group("vars").attrs["name"] = model.name
         layers = h5.create_group("layers")
         for key, name in _h5_keys(model):
@@ -300,13 +386,9 @@ def write_keras3(model: Model, destination: str | os.PathLike) -> dict[str, Any]
             arrays = list(weights.get(name, {}).values())
             paths = dialects.REGISTRY[layer_config.class_name].keras3_paths(layer_config,
                                                                            len(arrays))
-            for path, array in zip(paths, arrays, strict=True):
-                group.require_group(path.rsplit("/", 1)[0])
-                group.create_dataset(path, data=np.asarray(array, np.float32))
-    with staged_file(destination) as stage, zipfile.ZipFile(stage, "w") as archive:
-        archive.writestr("metadata.json", json.dumps(metadata))
-        archive.writestr("config.json", json.dumps(config))
-        archive.writestr("model.weights.h5", h5_bytes.getvalue())
-    return {"transforms": transforms, "notes": notes,
-            "weights": sum(len(w) for w in weights.values()),
-            "bytes": Path(destination).stat().st_size}
+            for weight_path, array in zip(paths, arrays, strict=True):
+                group.require_group(weight_path.rsplit("/", 1)[0])
+                data = group.create_dataset(weight_path, data=np.asarray(array, np.float32))
+                done += data.size * 4
+                if progress is not None:
+                    progress(done, total)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +59,10 @@ def read_tfjs_model(path: str | os.PathLike) -> Model:
 
 def write_tfjs_model(model: Model, destination: str | os.PathLike, *,
                      shard_size_bytes: int = DEFAULT_SHARD_SIZE,
-                     quantize: dict[str, str] | None = None) -> dict[str, Any]:
-    """Write a tfjs layers-model folder atomically; returns what was written."""
+                     quantize: dict[str, str] | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Write a tfjs layers-model folder atomically, shard by shard; returns what was written.
+    `progress(bytes written, total bytes)` follows the shards."""
     topology, weights, transforms, notes = model_to_topology(model)
     ordered = [(full_name, np.asarray(array, np.float32))
                for layer, arrays in weights.items()
@@ -67,7 +70,8 @@ def write_tfjs_model(model: Model, destination: str | os.PathLike, *,
                                            arrays.values(), strict=True)]
     with staged_folder(destination) as stage:
         manifest = write_weights(stage, ordered, shard_size_bytes=shard_size_bytes,
-                                 quantize={n: m for n, m in (quantize or {}).items()})
+                                 quantize={n: m for n, m in (quantize or {}).items()},
+                                 progress=progress)
         document = {
             "format": "layers-model",
             "generatedBy": model.source or "unknown",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -74,13 +75,16 @@ def read_weights(folder: str | os.PathLike, manifest: list[dict], *,
 
 def write_weights(folder: str | os.PathLike, weights: list[tuple[str, np.ndarray]], *,
                   shard_size_bytes: int = 4 * 1024 * 1024, quantize: dict[str, str] | None = None,
-                  group_name: str = "group1") -> list[dict]:
+                  group_name: str = "group1",
+                  progress: Callable[[int, int], None] | None = None) -> list[dict]:
     """Write `weights` as one group of shards `<group_name>-shard<i>of<n>.bin`; return the manifest.
 
     Like the converter, the weights' little-endian bytes are concatenated in order and the stream
     is cut every `shard_size_bytes` (the last shard holds the rest; no bytes, no shard).
     `quantize` maps a weight name to "float16", "uint8" or "uint16"; as in the converter only
     float32 weights are quantized, others are written as they are. Float32, int32 and bool only.
+    Shards are written one after the other, each weight quantized only when it is written;
+    `progress(bytes written, total bytes)` is called as they go.
     """
     if isinstance(shard_size_bytes, bool) or not isinstance(shard_size_bytes, int) \
             or shard_size_bytes <= 0:
@@ -100,26 +104,35 @@ def write_weights(folder: str | os.PathLike, weights: list[tuple[str, np.ndarray
         raise ValueError(f"quantize: unknown quantization for {bad} (float16, uint8, uint16)")
 
     entries: list[dict] = []
-    blobs: list[np.ndarray] = []
+    total = 0
     for name, array in weights:
         data = np.asarray(array)
         dtype = _dtype_name(data.dtype)
         if dtype is None:
             raise ValueError(f"weight {name!r} has dtype {data.dtype}; only float32, int32 "
                              "and bool are written (convert it explicitly first)")
-        entry = {"name": name, "shape": [int(d) for d in data.shape], "dtype": dtype}
-        if dtype == "float32" and name in quantize:
-            blob, entry["quantization"] = _quantize(name, data, quantize[name])
-        else:
-            blob = np.ascontiguousarray(data, dtype=_STORED[dtype])
-        entries.append(entry)
-        blobs.append(blob)
+        entries.append({"name": name, "shape": [int(d) for d in data.shape], "dtype": dtype})
+        method = quantize.get(name) if dtype == "float32" else None
+        total += data.size * (_QUANTIZED[method] if method else _STORED[dtype]).itemsize
 
-    total = sum(blob.nbytes for blob in blobs)
     count = -(-total // shard_size_bytes)
     paths = [f"{group_name}-shard{i}of{count}.bin" for i in range(1, count + 1)]
-    stream = (memoryview(blob.reshape(-1).view(np.uint8)) for blob in blobs)
+    stream = _stored_bytes(weights, entries, quantize)
+    try:
+        _write_shards(folder, paths, shard_size_bytes, stream, total, progress)
+    except BaseException:  # a weight that cannot be quantized: leave no partial shards behind
+        for path in paths:
+            Path(folder, path).unlink(missing_ok=True)
+        raise
+    return [{"paths": paths, "weights": entries}]
+
+
+def _write_shards(folder: str | os.PathLike, paths: list[str], shard_size_bytes: int,
+                  stream: Iterator[memoryview], total: int,
+                  progress: Callable[[int, int], None] | None) -> None:
+    """Cut the byte stream into the shard files, one open file at a time."""
     pending = memoryview(b"")
+    written = 0
     for path in paths:
         room = shard_size_bytes
         with open(os.path.join(folder, path), "wb") as f:
@@ -132,8 +145,25 @@ def write_weights(folder: str | os.PathLike, weights: list[tuple[str, np.ndarray
                 piece = pending[:room]
                 f.write(piece)
                 room -= len(piece)
+                written += len(piece)
                 pending = pending[len(piece):]
-    return [{"paths": paths, "weights": entries}]
+                if progress is not None:
+                    progress(written, total)
+    for _ in stream:  # empty weights after the last byte: their entries still get filled in
+        pass
+
+
+def _stored_bytes(weights: list[tuple[str, np.ndarray]], entries: list[dict],
+                  quantize: dict[str, str]) -> Iterator[memoryview]:
+    """Each weight's stored bytes in turn, quantized only when its turn comes, so at most one
+    quantized copy is alive; fills in each entry's quantization as it goes."""
+    for (name, array), entry in zip(weights, entries, strict=True):
+        data = np.asarray(array)
+        if entry["dtype"] == "float32" and name in quantize:
+            blob, entry["quantization"] = _quantize(name, data, quantize[name])
+        else:
+            blob = np.ascontiguousarray(data, dtype=_STORED[entry["dtype"]])
+        yield memoryview(blob.reshape(-1).view(np.uint8))
 
 
 def dequantization_bound(quantization: dict) -> float:
