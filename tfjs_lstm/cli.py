@@ -7,28 +7,22 @@ import argparse
 import json
 import sys
 import traceback
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import __version__, dialects
 from .errors import InputError, TfjsLstmError
 from .formats.atomic import staged_file
-from .golden import (
-    RUNTIMES,
-    Row,
-    check_cases,
-    check_pair,
-    exit_status,
-    format_table,
-    make,
-    parse_runtimes,
-    summary_line,
-)
 from .summary import STYLES
-from .validate import load_json, validate_file
+
+if TYPE_CHECKING:  # golden and validate (jsonschema) load only for the commands that use them
+    from .golden import Row
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
+    from .validate import load_json
+
     data = load_json(args.file)
     name = "<stdin>" if args.file == "-" else args.file
     if args.to == "canonical":
@@ -55,6 +49,8 @@ def _print_notes(notes: list[str], transforms: list[str]) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import validate_file
+
     worst = 0
     for path in args.files:
         report = validate_file(path, args.as_dialect)
@@ -236,6 +232,8 @@ def _run_in_batches(model, inputs: list[np.ndarray], states: dict[str, list[np.n
 
 
 def _cmd_golden_make(args: argparse.Namespace) -> int:
+    from .golden import make
+
     patterns = [p.strip() for p in args.cases.split(",") if p.strip()] or ["*"]
     for folder in make(args.out, patterns):
         print(f"wrote {folder}")
@@ -243,18 +241,29 @@ def _cmd_golden_make(args: argparse.Namespace) -> int:
 
 
 def _cmd_golden_check(args: argparse.Namespace) -> int:
-    runtimes = parse_runtimes(args.runtimes)
+    from .golden import check_cases
+
+    runtimes = _runtimes(args.runtimes)
     _require_report(args.report)
     return _print_rows(check_cases(args.paths or ["fixtures"], runtimes), args.report,
                        "tfjs-lstm golden check")
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    runtimes = parse_runtimes(args.runtimes)
+    from .golden import check_pair
+
+    runtimes = _runtimes(args.runtimes)
     _require_report(args.report)
     inputs = [_load_array(path) for path in args.inputs] if args.inputs else None
     rows = check_pair(args.source, args.target, runtimes, inputs, args.tolerance)
     return _print_rows(rows, args.report, f"tfjs-lstm check {args.source} {args.target}")
+
+
+def _runtimes(text: str | None) -> tuple[str, ...]:
+    """--runtimes parsed; all of them when it is not given."""
+    from .golden import RUNTIMES, parse_runtimes
+
+    return parse_runtimes(",".join(RUNTIMES) if text is None else text)
 
 
 def _require_report(path: str | None) -> None:
@@ -267,6 +276,8 @@ def _require_report(path: str | None) -> None:
 
 def _print_rows(rows: list[Row], report: str | None, title: str) -> int:
     """The table and its summary line; the HTML report too when asked; the exit status."""
+    from .golden import exit_status, format_table, summary_line
+
     print(format_table(rows))
     print(summary_line(rows))
     if report is not None:
@@ -372,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "pass/fail against each case's tolerance. Exit 1 on any failure.")
     golden_check.add_argument("paths", nargs="*",
                               help="case folders or folders of cases (default: fixtures)")
-    golden_check.add_argument("--runtimes", default=",".join(RUNTIMES), help=runtimes_help)
+    golden_check.add_argument("--runtimes", help=runtimes_help)
     golden_check.add_argument("--report", metavar="HTML",
                               help="also write a self-contained HTML report (needs matplotlib)")
     golden_check.set_defaults(run=_cmd_golden_check)
@@ -387,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     checker.add_argument("--input", dest="inputs", action="append",
                          help="a .npy file per model input, in order (default: random inputs "
                               "of the model's input shapes)")
-    checker.add_argument("--runtimes", default=",".join(RUNTIMES), help=runtimes_help)
+    checker.add_argument("--runtimes", help=runtimes_help)
     checker.add_argument("--tolerance", type=float, default=1e-5)
     checker.add_argument("--report", metavar="HTML",
                          help="also write a self-contained HTML report (needs matplotlib)")
