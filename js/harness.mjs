@@ -41,8 +41,9 @@ function makeLayer(spec) {
   if (!cls) throw new Error(`unknown layer class ${spec.className}`);
   // Constructors mutate their args (LSTM stores the cell there): give each its own copy.
   const args = structuredClone(spec.args);
-  // Wrappers (Bidirectional, TimeDistributed) take layer instances: build nested specs.
-  for (const key of ['layer', 'backwardLayer']) {
+  // Wrappers (Bidirectional, TimeDistributed) take layer instances, RNN a cell instance:
+  // build nested specs.
+  for (const key of ['layer', 'backwardLayer', 'cell']) {
     const inner = args[key];
     if (inner && inner.className) {
       args[key] = makeLayer({className: inner.className, args: inner.config || {}});

@@ -9,15 +9,25 @@ import sys
 import numpy as np
 import pytest
 
-from tfjs_lstm.runtime import gru_forward, lstm_forward, simple_rnn_forward
+from tfjs_lstm.activations import ACTIVATIONS
+from tfjs_lstm.runtime import gru_forward, lstm_forward, recurrent, simple_rnn_forward
 
 TOLERANCE = 1e-5
+# Typical float32 agreement with Keras after 50 steps (a few roundings, about 5e-7 on values
+# near 1, 2 ulp on larger cell states), which the kernels must keep.
+TYPICAL_ATOL, TYPICAL_RTOL = 8e-7, 2.5e-7
 GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
+# The package's functions: tanh and sigmoid take the kernels' fast in-place path.
 NUMPY_ACTIVATIONS = {
-    "tanh": np.tanh,
+    "tanh": ACTIVATIONS["tanh"].function,
+    "sigmoid": ACTIVATIONS["sigmoid"].function,
+    "relu": ACTIVATIONS["relu"].function,
+    "hard_sigmoid": ACTIVATIONS["hard_sigmoid_keras3"].function,  # Keras 3's x/6, not 0.2x
+}
+# The same functions as plain callables, which take the kernels' generic path.
+GENERIC_ACTIVATIONS = {
+    "tanh": lambda x: np.tanh(x),
     "sigmoid": lambda x: 0.5 * (np.tanh(0.5 * x) + 1),
-    "relu": lambda x: np.maximum(x, 0),
-    "hard_sigmoid": lambda x: np.clip(x / 6 + 0.5, 0, 1),  # Keras 3's, not Keras 2's 0.2x
 }
 LAYER_KEYS = (
     "activation", "recurrent_activation", "reset_after", "use_bias", "return_sequences",
@@ -82,9 +92,11 @@ def run_keras(keras, kind: str, case: dict, weights, x, mask, state) -> list[np.
     return [np.asarray(a) for a in layer(x, **kwargs)]
 
 
-def run_ours(kind: str, case: dict, weights, x, mask, state, dtype=np.float32):
+def run_ours(
+    kind: str, case: dict, weights, x, mask, state, dtype=np.float32, functions=NUMPY_ACTIVATIONS
+):
     options = {
-        "activation": NUMPY_ACTIVATIONS[case.get("activation", "tanh")],
+        "activation": functions[case.get("activation", "tanh")],
         "mask": mask,
         "go_backwards": case.get("go_backwards", False),
         "return_sequences": case.get("return_sequences", False),
@@ -92,9 +104,7 @@ def run_ours(kind: str, case: dict, weights, x, mask, state, dtype=np.float32):
         "dtype": dtype,
     }
     if kind != "SimpleRNN":
-        options["recurrent_activation"] = NUMPY_ACTIVATIONS[
-            case.get("recurrent_activation", "sigmoid")
-        ]
+        options["recurrent_activation"] = functions[case.get("recurrent_activation", "sigmoid")]
     bias = weights[2] if len(weights) == 3 else None
     if kind == "LSTM":
         options["initial_state"] = state
@@ -119,6 +129,8 @@ CASES = [
     ("LSTM", {"go_backwards": True, "return_sequences": True}),
     ("LSTM", {"use_bias": False, "return_sequences": True}),
     ("LSTM", {"batch": 1, "time": 1}),
+    ("LSTM", {"batch": 1, "time": 30, "initial_state": True, "go_backwards": True,
+              "return_sequences": True}),
     ("LSTM", {"batch": 1, "time": 500, "units": 4, "return_sequences": True}),
     ("LSTM", {"batch": 3, "time": 500, "units": 4, "mask": "trailing"}),
     ("LSTM", {"initial_state": True, "return_sequences": True}),
@@ -141,6 +153,8 @@ CASES = [
     ("GRU", {"reset_after": False, "mask": "irregular", "initial_state": True,
              "go_backwards": True}),
     ("GRU", {"batch": 1, "time": 1}),
+    ("GRU", {"batch": 1, "time": 30, "reset_after": False, "initial_state": True,
+             "return_sequences": True}),
     ("GRU", {"batch": 2, "time": 500, "units": 4, "reset_after": False, "mask": "trailing",
              "return_sequences": True}),
     ("SimpleRNN", {"return_sequences": True}),
@@ -149,6 +163,7 @@ CASES = [
                    "return_sequences": True}),
     ("SimpleRNN", {"mask": "trailing", "go_backwards": True, "zero_output_for_mask": True}),
     ("SimpleRNN", {"batch": 1, "time": 1, "initial_state": True}),
+    ("SimpleRNN", {"batch": 1, "time": 30, "activation": "sigmoid", "go_backwards": True}),
     ("SimpleRNN", {"batch": 2, "time": 500, "units": 4, "return_sequences": True}),
 ]
 
@@ -168,6 +183,58 @@ def test_matches_keras(keras, seed, case):
     for got, want in zip(actual, expected, strict=True):
         assert got.shape == want.shape and got.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)
+
+
+TYPICAL_CASES = [
+    ("LSTM", {"batch": 8, "time": 50, "units": 32, "features": 16, "return_sequences": True}),
+    ("GRU", {"batch": 8, "time": 50, "units": 32, "features": 16, "return_sequences": True}),
+    ("SimpleRNN", {"batch": 8, "time": 50, "units": 32, "features": 16,
+                   "return_sequences": True}),
+]
+
+
+@pytest.mark.parametrize("case", TYPICAL_CASES, ids=[case_id(c) for c in TYPICAL_CASES])
+def test_typical_agreement_is_a_few_roundings(keras, case):
+    kind, options = case
+    weights, x, mask, state = make_inputs(kind, options, seed=1)
+    expected = run_keras(keras, kind, options, weights, x, mask, state)
+    for got, want in zip(run_ours(kind, options, weights, x, mask, state), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=TYPICAL_RTOL, atol=TYPICAL_ATOL)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "SimpleRNN"])
+def test_projection_chunks_match_keras(keras, monkeypatch, kind, batch):
+    """Input projections computed a few timesteps at a time, across masked and reversed runs."""
+    options = {"batch": batch, "time": 11, "mask": "trailing", "go_backwards": True,
+               "return_sequences": True, "initial_state": True}
+    weights, x, mask, state = make_inputs(kind, options, seed=batch)
+    step_bytes = batch * weights[0].shape[1] * 4
+    monkeypatch.setattr(recurrent, "_PROJECTION_CHUNK_BYTES", 3 * step_bytes)
+    expected = run_keras(keras, kind, options, weights, x, mask, state)
+    for got, want in zip(run_ours(kind, options, weights, x, mask, state), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)
+
+
+GENERIC_CASES = [
+    ("LSTM", {"mask": "irregular", "initial_state": True, "return_sequences": True}),
+    ("LSTM", {"batch": 1, "time": 30, "go_backwards": True}),
+    ("GRU", {"reset_after": True, "mask": "trailing", "return_sequences": True}),
+    ("GRU", {"reset_after": False, "initial_state": True}),
+    ("SimpleRNN", {"activation": "sigmoid", "return_sequences": True}),
+    ("SimpleRNN", {"batch": 1, "time": 30}),
+]
+
+
+@pytest.mark.parametrize("case", GENERIC_CASES, ids=[case_id(c) for c in GENERIC_CASES])
+def test_fast_activations_equal_generic_ones(case):
+    """The in-place tanh path (inner scale folded into the weights) rounds like the plain one."""
+    kind, options = case
+    weights, x, mask, state = make_inputs(kind, options, seed=0)
+    fast = run_ours(kind, options, weights, x, mask, state)
+    generic = run_ours(kind, options, weights, x, mask, state, functions=GENERIC_ACTIVATIONS)
+    for got, want in zip(fast, generic, strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 FLOAT64_CASES = [
@@ -191,12 +258,16 @@ def test_float64_agrees_with_float32(seed, case):
         np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)
 
 
-def test_inputs_are_not_modified():
-    weights, x, mask, state = make_inputs("LSTM", {"initial_state": True}, seed=0)
+@pytest.mark.parametrize("batch", [1, 4])
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "SimpleRNN"])
+def test_inputs_are_not_modified(kind, batch):
+    weights, x, mask, state = make_inputs(kind, {"batch": batch, "initial_state": True}, seed=0)
     copies = [a.copy() for a in [*weights, x, *state]]
-    run_ours("LSTM", {"return_sequences": True}, weights, x, mask, state)
+    outputs = run_ours(kind, {"return_sequences": True}, weights, x, mask, state)
     for before, after in zip(copies, [*weights, x, *state], strict=True):
         np.testing.assert_array_equal(before, after)
+    outputs[0][:] = 7  # the returned arrays share no memory
+    assert not any((out == 7).any() for out in outputs[1:])
 
 
 def test_bad_shapes_are_refused():

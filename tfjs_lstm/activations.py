@@ -20,6 +20,24 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)
 
 
+# fn(x) == outer * tanh(inner * x) + shift, bit for bit: scaling by 0.5 is exact, so
+# 0.5 * (t + 1) and 0.5 * t + 0.5 round alike.
+_TANH_FORMS: dict[Callable, tuple[float, float, float]] = {
+    np.tanh: (1.0, 1.0, 0.0),
+    _sigmoid: (0.5, 0.5, 0.5),
+}
+
+
+def tanh_form(fn: Callable) -> tuple[float, float, float] | None:
+    """(inner, outer, shift) when `fn` is outer*tanh(inner*x) + shift (tanh, sigmoid), else None.
+
+    This is the fast in-place path of the recurrent kernels: they fold `inner` (a power of two,
+    so exactly) into the weights, then run one in-place tanh over all gates of that form and the
+    affine outer/shift without temporaries.
+    """
+    return _TANH_FORMS.get(fn)
+
+
 def _softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(np.zeros_like(x), x)
 

@@ -6,22 +6,30 @@ previous values and the output repeats the previous step's output (zeros before 
 unmasked step), or is zero with `zero_output_for_mask`; `go_backwards` returns the sequence in
 processed (reversed) order.
 
-Speed comes from doing the input projection of all timesteps as one matrix product before the
-time loop; each step then does one `h @ U` (two for GRU with `reset_after=False`) and
-elementwise work in preallocated buffers.
+Speed: inside the time loop every array is [gate units, batch] (transposed), so each gate is a
+contiguous block of rows and all elementwise work runs on contiguous memory, in place, in
+preallocated buffers: numpy is several times slower on column slices. Each step does one
+`U.T @ h` (two for GRU with `reset_after=False`). The input projection runs beforehand as a
+few products over chunks of timesteps, small enough to stay in cache until their steps read
+them. tanh and sigmoid (see `activations.tanh_form`) get their inner scale folded into the
+weights (exact), so an LSTM step with both runs one in-place tanh over all four gates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from ..activations import tanh_form
+
 Activation = Callable[[np.ndarray], np.ndarray]
-# step(xw_t, states, new_states): reads the states, writes the next ones. new_states may be the
-# same arrays as states (updates in place).
+# step(xw_t, states, new_states): reads the states, writes the next ones, all [units, batch].
+# new_states may be the same arrays as states (updates in place).
 _Step = Callable[[np.ndarray, list[np.ndarray], list[np.ndarray]], None]
+# product(h, out): out[gates*units, batch] = U.T @ h for h [units, batch].
+_Product = Callable[[np.ndarray, np.ndarray], object]
 
 
 def lstm_forward(
@@ -46,29 +54,39 @@ def lstm_forward(
     """
     x, kernel, recurrent_kernel = _cast(dtype, x, kernel, recurrent_kernel)
     u = _check_weights(x, kernel, recurrent_kernel, 4, "LSTM")
-    # Reorder gates to i, f, o, c so the recurrent activation runs once over one block.
+    batch = x.shape[0]
+    gate, cell = _InPlace(recurrent_activation), _InPlace(activation)
+    # Gates reordered to i, f, o, c so the recurrent activation runs once over one block.
     order = np.r_[0 : 2 * u, 3 * u : 4 * u, 2 * u : 3 * u]
-    kernel, recurrent_kernel = kernel[:, order], recurrent_kernel[:, order]
+    scale = _gate_scale(x.dtype, (gate, 3 * u), (cell, u))
+    kernel = _gate_weights(kernel, order, scale)
+    product = _recurrent_product(_gate_weights(recurrent_kernel, order, scale, batch > 1), batch)
     if bias is not None:
-        bias = _check_shape(_cast(dtype, bias)[0], (4 * u,), "LSTM bias")[order]
-    states = _initial_states(initial_state, 2, x.shape[0], u, dtype, "LSTM")
-    z = np.empty((x.shape[0], 4 * u), dtype=x.dtype)
-    activated_c = np.empty((x.shape[0], u), dtype=x.dtype)
+        bias = _check_shape(_cast(dtype, bias)[0], (4 * u,), "LSTM bias")
+        bias = _gate_weights(bias, order, scale)
+    states = _initial_states(initial_state, 2, batch, u, dtype, "LSTM")
+    z = np.empty((4 * u, batch), dtype=x.dtype)
+    activated_c = np.empty((u, batch), dtype=x.dtype)
+    one_tanh = gate.is_tanh and cell.is_tanh
 
     def step(xw_t: np.ndarray, old: list[np.ndarray], new: list[np.ndarray]) -> None:
         h, c = old
-        np.matmul(h, recurrent_kernel, out=z)
+        product(h, z)
         np.add(z, xw_t, out=z)
-        gates = _call(recurrent_activation, z[:, : 3 * u])
-        candidate = _call(activation, z[:, 3 * u :])
-        np.multiply(gates[:, u : 2 * u], c, out=new[1])
-        candidate *= gates[:, :u]
+        if one_tanh:
+            np.tanh(z, out=z)
+            gates = gate.affine(z[: 3 * u])
+            candidate = cell.affine(z[3 * u :])
+        else:
+            gates = gate(z[: 3 * u])
+            candidate = cell(z[3 * u :])
+        np.multiply(gates[u : 2 * u], c, out=new[1])
+        candidate *= gates[:u]
         new[1] += candidate
-        np.multiply(gates[:, 2 * u :], _call(activation, new[1], activated_c), out=new[0])
+        np.multiply(gates[2 * u :], cell(new[1], activated_c, scaled=False), out=new[0])
 
     output, (h_last, c_last) = _scan(
-        step, _project(x, kernel, bias), states, mask, go_backwards, return_sequences,
-        zero_output_for_mask,
+        step, x, kernel, bias, states, mask, go_backwards, return_sequences, zero_output_for_mask
     )
     return output, h_last, c_last
 
@@ -97,18 +115,28 @@ def gru_forward(
     """
     x, kernel, recurrent_kernel = _cast(dtype, x, kernel, recurrent_kernel)
     u = _check_weights(x, kernel, recurrent_kernel, 3, "GRU")
+    batch = x.shape[0]
+    gate, cell = _InPlace(recurrent_activation), _InPlace(activation)
+    # Scaling the h columns of both the input and the recurrent side scales
+    # x_h + r*(h@U_h + b_rec_h) and x_h + (r*h)@U_h alike.
+    order = np.arange(3 * u)
+    scale = _gate_scale(x.dtype, (gate, 2 * u), (cell, u))
+    kernel = _gate_weights(kernel, order, scale)
+    recurrent_kernel = _gate_weights(recurrent_kernel, order, scale, batch > 1)
     input_bias = recurrent_bias = None
     if bias is not None:
         bias = _cast(dtype, bias)[0]
         if reset_after:
-            input_bias, recurrent_bias = _check_shape(bias, (2, 3 * u), "GRU bias")
+            bias = _gate_weights(_check_shape(bias, (2, 3 * u), "GRU bias"), order, scale)
+            input_bias, recurrent_bias = bias[0], bias[1][:, None]
         else:
-            input_bias = _check_shape(bias, (3 * u,), "GRU bias")
+            input_bias = _gate_weights(_check_shape(bias, (3 * u,), "GRU bias"), order, scale)
     states = _initial_states(
-        None if initial_state is None else [initial_state], 1, x.shape[0], u, dtype, "GRU"
+        None if initial_state is None else [initial_state], 1, batch, u, dtype, "GRU"
     )
-    batch = x.shape[0]
-    keep = np.empty((batch, u), dtype=x.dtype)
+    keep = np.empty((u, batch), dtype=x.dtype)
+    zr_pre = np.empty((2 * u, batch), dtype=x.dtype)
+    hh = np.empty((u, batch), dtype=x.dtype)
 
     def blend(z: np.ndarray, hh: np.ndarray, h: np.ndarray, out: np.ndarray) -> None:
         # Keras' z*h + (1-z)*hh in that order; out may be h.
@@ -118,40 +146,37 @@ def gru_forward(
         out += keep
 
     if reset_after:
-        inner = np.empty((batch, 3 * u), dtype=x.dtype)
-        zr_pre = np.empty((batch, 2 * u), dtype=x.dtype)
+        product = _recurrent_product(recurrent_kernel, batch)
+        inner = np.empty((3 * u, batch), dtype=x.dtype)
 
         def step(xw_t: np.ndarray, old: list[np.ndarray], new: list[np.ndarray]) -> None:
             h = old[0]
-            np.matmul(h, recurrent_kernel, out=inner)
+            product(h, inner)
             if recurrent_bias is not None:
                 np.add(inner, recurrent_bias, out=inner)
-            np.add(xw_t[:, : 2 * u], inner[:, : 2 * u], out=zr_pre)
-            zr = _call(recurrent_activation, zr_pre)
-            hh = inner[:, 2 * u :]
-            np.multiply(hh, zr[:, u:], out=hh)
-            np.add(hh, xw_t[:, 2 * u :], out=hh)
-            blend(zr[:, :u], _call(activation, hh), h, new[0])
+            np.add(xw_t[: 2 * u], inner[: 2 * u], out=zr_pre)
+            zr = gate(zr_pre)
+            np.multiply(inner[2 * u :], zr[u:], out=hh)
+            np.add(hh, xw_t[2 * u :], out=hh)
+            blend(zr[:u], cell(hh), h, new[0])
 
     else:
-        kernel_zr = np.ascontiguousarray(recurrent_kernel[:, : 2 * u])
-        kernel_h = np.ascontiguousarray(recurrent_kernel[:, 2 * u :])
-        zr_pre = np.empty((batch, 2 * u), dtype=x.dtype)
-        reset_h = np.empty((batch, u), dtype=x.dtype)
-        hh = np.empty((batch, u), dtype=x.dtype)
+        product_zr = _recurrent_product(recurrent_kernel, batch, slice(0, 2 * u))
+        product_h = _recurrent_product(recurrent_kernel, batch, slice(2 * u, 3 * u))
+        reset_h = np.empty((u, batch), dtype=x.dtype)
 
         def step(xw_t: np.ndarray, old: list[np.ndarray], new: list[np.ndarray]) -> None:
             h = old[0]
-            np.matmul(h, kernel_zr, out=zr_pre)
-            np.add(zr_pre, xw_t[:, : 2 * u], out=zr_pre)
-            zr = _call(recurrent_activation, zr_pre)
-            np.multiply(zr[:, u:], h, out=reset_h)
-            np.matmul(reset_h, kernel_h, out=hh)
-            np.add(hh, xw_t[:, 2 * u :], out=hh)
-            blend(zr[:, :u], _call(activation, hh), h, new[0])
+            product_zr(h, zr_pre)
+            np.add(zr_pre, xw_t[: 2 * u], out=zr_pre)
+            zr = gate(zr_pre)
+            np.multiply(zr[u:], h, out=reset_h)
+            product_h(reset_h, hh)
+            np.add(hh, xw_t[2 * u :], out=hh)
+            blend(zr[:u], cell(hh), h, new[0])
 
     output, (h_last,) = _scan(
-        step, _project(x, kernel, input_bias), states, mask, go_backwards, return_sequences,
+        step, x, kernel, input_bias, states, mask, go_backwards, return_sequences,
         zero_output_for_mask,
     )
     return output, h_last
@@ -174,32 +199,102 @@ def simple_rnn_forward(
     """Keras 3 `SimpleRNN` forward, h = act(x@W + b + h@U): returns (output, h_last)."""
     x, kernel, recurrent_kernel = _cast(dtype, x, kernel, recurrent_kernel)
     u = _check_weights(x, kernel, recurrent_kernel, 1, "SimpleRNN")
+    batch = x.shape[0]
+    cell = _InPlace(activation)
+    order = np.arange(u)
+    scale = _gate_scale(x.dtype, (cell, u))
+    kernel = _gate_weights(kernel, order, scale)
+    product = _recurrent_product(_gate_weights(recurrent_kernel, order, scale, batch > 1), batch)
     if bias is not None:
         bias = _check_shape(_cast(dtype, bias)[0], (u,), "SimpleRNN bias")
+        bias = _gate_weights(bias, order, scale)
     states = _initial_states(
-        None if initial_state is None else [initial_state], 1, x.shape[0], u, dtype, "SimpleRNN"
+        None if initial_state is None else [initial_state], 1, batch, u, dtype, "SimpleRNN"
     )
-    pre = np.empty((x.shape[0], u), dtype=x.dtype)
+    pre = np.empty((u, batch), dtype=x.dtype)
 
     def step(xw_t: np.ndarray, old: list[np.ndarray], new: list[np.ndarray]) -> None:
-        np.matmul(old[0], recurrent_kernel, out=pre)
+        product(old[0], pre)
         np.add(pre, xw_t, out=pre)
-        result = _call(activation, pre, new[0])
+        result = cell(pre, new[0])
         if result is not new[0]:
             np.copyto(new[0], result)
 
     output, (h_last,) = _scan(
-        step, _project(x, kernel, bias), states, mask, go_backwards, return_sequences,
+        step, x, kernel, bias, states, mask, go_backwards, return_sequences,
         zero_output_for_mask,
     )
     return output, h_last
 
 
-def _call(fn: Activation, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """fn(x); a numpy ufunc writes into `out` (default: x itself) instead of allocating."""
-    if isinstance(fn, np.ufunc):
-        return fn(x, out=x if out is None else out)
-    return fn(x)
+class _InPlace:
+    """One activation, run in place where it can be.
+
+    A tanh form outer*tanh(inner*x) + shift expects its input already multiplied by `inner`
+    (folded into the weights, see `_column_scale`) unless called with scaled=False; a numpy ufunc
+    writes into the buffer; any other function returns a new array.
+    """
+
+    def __init__(self, fn: Activation) -> None:
+        self.fn = fn
+        form = tanh_form(fn)
+        self.is_tanh = form is not None
+        self.inner, self.outer, self.shift = form or (1.0, 1.0, 0.0)
+
+    def __call__(
+        self, x: np.ndarray, out: np.ndarray | None = None, scaled: bool = True
+    ) -> np.ndarray:
+        """The activation of x, written into `out` (default: x) when possible."""
+        out = x if out is None else out
+        if not self.is_tanh:
+            if isinstance(self.fn, np.ufunc):
+                return self.fn(x, out=out)
+            return self.fn(x)
+        if not scaled and self.inner != 1:
+            x = np.multiply(x, self.inner, out=out)
+        return self.affine(np.tanh(x, out=out))
+
+    def affine(self, t: np.ndarray) -> np.ndarray:
+        """outer*t + shift in place, for t = tanh(inner*x)."""
+        if self.outer != 1:
+            t *= self.outer
+        if self.shift:
+            t += self.shift
+        return t
+
+
+def _gate_scale(dtype: DTypeLike, *blocks: tuple[_InPlace, int]) -> np.ndarray | None:
+    """Per gate column factor for the weights: each block of columns gets its activation's
+    inner scale (a power of two, so the scaled products are exact). None when all are 1."""
+    if all(activation.inner == 1 for activation, _ in blocks):
+        return None
+    return np.concatenate([np.full(width, a.inner, dtype) for a, width in blocks])
+
+
+def _gate_weights(
+    array: np.ndarray, order: np.ndarray, scale: np.ndarray | None, transpose: bool = False
+) -> np.ndarray:
+    """A fresh contiguous copy of weights whose last axis is the gate columns: reordered by
+    `order`, times `scale`, and as [columns, rows] when `transpose`. The input is untouched."""
+    out = np.take(array.T, order, axis=0) if transpose else np.take(array, order, axis=-1)
+    if scale is not None:
+        out *= scale[:, None] if transpose else scale
+    return out
+
+
+def _recurrent_product(
+    kernel: np.ndarray, batch: int, columns: slice = slice(None)
+) -> _Product:
+    """The step's product with the recurrent kernel's gate `columns`, from `_gate_weights`.
+
+    kernel is [u, G] for batch 1, where h.T @ U is a vector-matrix product (BLAS gemv, faster
+    than a one-column gemm), and [G, u] (transposed) otherwise.
+    """
+    if batch == 1:
+        row_kernel = np.ascontiguousarray(kernel[:, columns])
+        return lambda h, out: np.matmul(h.T, row_kernel, out=out.T)
+    kernel_t = np.ascontiguousarray(kernel[columns])
+    return lambda h, out: np.matmul(kernel_t, h, out=out)
 
 
 def _cast(dtype: DTypeLike, *arrays: ArrayLike) -> list[np.ndarray]:
@@ -228,77 +323,112 @@ def _initial_states(
     given: Sequence[ArrayLike] | None, count: int, batch: int, units: int, dtype: DTypeLike,
     layer: str,
 ) -> list[np.ndarray]:
-    """Fresh (writable) state arrays: copies of the given ones, or zeros."""
+    """Fresh (writable) state arrays, [units, batch]: copies of the given ones, or zeros."""
     if given is None:
-        return [np.zeros((batch, units), dtype=dtype) for _ in range(count)]
+        return [np.zeros((units, batch), dtype=dtype) for _ in range(count)]
     if len(given) != count:
         raise ValueError(f"{layer} takes {count} initial state array(s), got {len(given)}")
     return [
-        _check_shape(np.array(s, dtype=dtype), (batch, units), f"{layer} initial state")
+        _check_shape(np.asarray(s, dtype=dtype), (batch, units), f"{layer} initial state").T.copy()
         for s in given
     ]
 
 
-def _project(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """x @ kernel + bias for every timestep at once: [batch, time, gates*units]."""
+# Input projections are computed this many bytes at a time: large enough for efficient matrix
+# products, small enough to still be in cache when the steps read them.
+_PROJECTION_CHUNK_BYTES = 1 << 18
+
+
+def _projections(
+    x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, go_backwards: bool
+) -> Iterator[np.ndarray]:
+    """kernel.T @ x_t.T + bias for each timestep in processed order, as contiguous [G, batch].
+
+    Each chunk of timesteps is projected into one reused buffer (each yielded array is valid
+    until the next is requested): for batch 1 as one [steps, features] @ [features, G] product,
+    whose rows are already the [G, 1] columns; otherwise as one stacked product.
+    """
     batch, time, features = x.shape
-    xw = np.matmul(x.reshape(batch * time, features), kernel)
-    if bias is not None:
-        xw += bias
-    return xw.reshape(batch, time, -1)
+    width = kernel.shape[1]
+    steps = x.transpose(1, 0, 2)
+    if go_backwards:
+        steps = steps[::-1]
+    chunk = max(1, min(time, _PROJECTION_CHUNK_BYTES // (batch * width * x.itemsize)))
+    buffer = np.empty((chunk, width, batch), dtype=x.dtype)
+    column_bias = None if bias is None else bias[:, None]
+    kernel_t = np.ascontiguousarray(kernel.T)
+    for start in range(0, time, chunk):
+        count = min(chunk, time - start)
+        block = buffer[:count]
+        if batch == 1:
+            np.matmul(steps[start : start + count, 0], kernel, out=block[:, :, 0])
+        else:
+            np.matmul(kernel_t, steps[start : start + count].transpose(0, 2, 1), out=block)
+        if column_bias is not None:
+            block += column_bias
+        yield from block
 
 
 def _scan(
     step: _Step,
-    xw: np.ndarray,
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
     states: list[np.ndarray],
     mask: ArrayLike | None,
     go_backwards: bool,
     return_sequences: bool,
     zero_output_for_mask: bool,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Run `step` over time with Keras' masking rules; return (output, final states).
+    """Run `step` over time on the input projections with Keras' masking rules; return (output,
+    final states), both [batch, ...].
 
-    The first state is the step's output. The sequence buffer is [batch, time, units] and
-    written in processed order, so no transpose or reversal of the result is needed.
+    The first state is the step's output. The sequence buffer is [time, units, batch], written in
+    processed order, so each step writes its output contiguously and no reversal is needed.
     """
-    batch, time = xw.shape[:2]
-    if go_backwards:
-        xw = xw[:, ::-1]
-    seq = np.empty((batch, time, states[0].shape[1]), xw.dtype) if return_sequences else None
+    batch, time = x.shape[:2]
+    xw = _projections(x, kernel, bias, go_backwards)
+    units = states[0].shape[0]
+    seq = np.empty((time, units, batch), x.dtype) if return_sequences else None
 
     if mask is None:
-        for t in range(time):
-            new = states if seq is None else [seq[:, t], *states[1:]]
-            step(xw[:, t], states, new)
+        for t, xw_t in enumerate(xw):
+            new = states if seq is None else [seq[t], *states[1:]]
+            step(xw_t, states, new)
             states = new
-        if seq is None:
-            return states[0].copy(), states
-        return seq, [states[0].copy(), *states[1:]]
+        return _outputs(seq, states)
 
     mask = _check_shape(np.asarray(mask, dtype=bool), (batch, time), "mask")
     if go_backwards:
         mask = mask[:, ::-1]
     full = mask.all(axis=0)
-    step_mask = mask[:, :, None]
     spare = [np.empty_like(s) for s in states]
-    for t in range(time):
-        step(xw[:, t], states, spare)
+    for t, xw_t in enumerate(xw):
+        step(xw_t, states, spare)
         if full[t]:
             states, spare = spare, states
         else:
             for state, candidate in zip(states, spare, strict=True):
-                np.copyto(state, candidate, where=step_mask[:, t])
+                np.copyto(state, candidate, where=mask[:, t])
         if seq is not None:
-            seq[:, t] = states[0]
+            seq[t] = states[0]
 
     # Keras' output at a masked step is zero (zero_output_for_mask) or the previous output, which
     # is the state of the last unmasked step, or zero before any unmasked step.
     shown = mask if zero_output_for_mask else np.logical_or.accumulate(mask, axis=1)
+    output, states = _outputs(seq, states)
     if seq is None:
-        output = states[0].copy()
         output[~shown[:, -1]] = 0
     else:
-        output = seq
         np.copyto(output, 0, where=~shown[:, :, None])
     return output, states
+
+
+def _outputs(
+    seq: np.ndarray | None, states: list[np.ndarray]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The output ([batch, time, units] or [batch, units]) and states back in [batch, units]."""
+    states = [s.T.copy() for s in states]
+    if seq is None:
+        return states[0].copy(), states
+    return np.ascontiguousarray(seq.transpose(2, 0, 1)), states
