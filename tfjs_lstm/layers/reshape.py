@@ -3,8 +3,8 @@
 Read in Keras 3.15 `keras/src/layers/reshaping/reshape.py` and `ops/operation_utils.py`
 (writes target_shape as given, -1 for the unknown size), tf-keras 2.21, Keras 2.2.4 and
 TensorFlow.js 4.22 `core.ts` (its constructor turns negative sizes into null, which getConfig
-writes). Row-major order everywhere. An incoming mask stops here, as in Keras 3 (with a
-warning) and tfjs's executor.
+writes; `for_tfjs` resolves them where the input shape allows). Row-major order everywhere.
+An incoming mask stops here, as in Keras 3 (with a warning) and tfjs's executor.
 """
 
 from __future__ import annotations
@@ -45,6 +45,17 @@ def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
     if None in input_shape[1:]:
         return (input_shape[0], *(None if d == -1 else d for d in config.target_shape))
     return (input_shape[0], *_resolved(config, tuple(input_shape[1:])))
+
+
+def for_tfjs(config: LayerConfig, input_shapes: list[tuple]) -> LayerConfig:
+    """The config to write for tfjs, given the input shape of each call: its -1 resolved when
+    every call knows all its sizes and they agree. tfjs counts the null batch size as unknown,
+    so it never resolves a -1 while building and the next layer would get no size there; with
+    an unknown input size Keras leaves that size unknown too, and the -1 is kept."""
+    if -1 not in config.target_shape or any(None in shape[1:] for shape in input_shapes):
+        return config
+    resolved = {_resolved(config, tuple(shape[1:])) for shape in input_shapes}
+    return config.replace(target_shape=resolved.pop()) if len(resolved) == 1 else config
 
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
