@@ -194,3 +194,29 @@ def test_keras3_legacy_h5_reads_with_its_keras3_config(keras3, tfjs, tmp_path):
     convert(tmp_path / "legacy.h5", tmp_path / "web")
     [got] = tfjs.predict_folders([(tmp_path / "web", inputs)])
     assert np.abs(got[0] - expected).max() < TOLERANCE
+
+
+def test_check_feeds_an_embedding_integer_ids(keras3, tfjs, tmp_path, monkeypatch, capsys):
+    from tfjs_lstm.cli import main
+    from tfjs_lstm.runtime import engine
+
+    L = keras3.layers
+    tokens, features = keras3.Input((7,), name="tokens"), keras3.Input((7, 3), name="features")
+    joined = L.Concatenate()([L.Embedding(50, 4, name="embed")(tokens),
+                              features])
+    model = keras3.Model([tokens, features], L.Dense(2)(L.LSTM(5)(joined)))
+    model.save(tmp_path / "m.keras")
+    seen: list[list[np.ndarray]] = []
+    real_run = engine.run
+    monkeypatch.setattr(engine, "run", lambda m, inputs, **kw: seen.append(inputs)
+                        or real_run(m, inputs, **kw))
+    assert main(["convert", str(tmp_path / "m.keras"), str(tmp_path / "out"), "--check"]) == 0
+    assert ": ok" in capsys.readouterr().out
+    assert seen and all(ids.dtype == np.int32 and ids.min() >= 0 and ids.max() < 50
+                        and len(np.unique(ids)) > 1 for ids, _ in seen)
+    assert all(floats.dtype == np.float32 for _, floats in seen)
+    assert main(["check", str(tmp_path / "m.keras"), str(tmp_path / "out"),
+                 "--runtimes", "reference,keras3,tfjs"]) == 0
+    table = capsys.readouterr().out
+    assert "keras3(source) vs tfjs(target)" in table
+    assert table.count(" pass\n") == 6 and "6 passed, 0 failed, 0 skipped" in table

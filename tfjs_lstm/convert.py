@@ -117,14 +117,22 @@ def convert(source: str | os.PathLike, destination: str | os.PathLike, *,
 
 
 def random_inputs(model: Model, batch: int = 2, seed: int = 0) -> list[np.ndarray]:
-    """Inputs of the model's declared shapes (unknown sizes: batch `batch`, 7 steps)."""
+    """Inputs of the model's declared shapes (unknown sizes: batch `batch`, 7 steps): normal
+    float32 values, or int32 ids in [0, input_dim) for an input that feeds an Embedding,
+    which refuses anything else."""
     rng = np.random.default_rng(seed)
     arrays = []
     for ref in model.inputs:
         shape = model.layers[ref.layer].batch_input_shape
         concrete = [batch if i == 0 and d is None else (7 if d is None else d)
                     for i, d in enumerate(shape)]
-        arrays.append(rng.normal(0, 1, concrete).astype(np.float32))
+        vocabularies = [model.layers[call.layer].input_dim for call in model.calls
+                        if ref in call.inputs
+                        and model.layers[call.layer].class_name == "Embedding"]
+        if vocabularies:
+            arrays.append(rng.integers(0, min(vocabularies), concrete, dtype=np.int32))
+        else:
+            arrays.append(rng.normal(0, 1, concrete).astype(np.float32))
     return arrays
 
 
