@@ -132,7 +132,8 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
     raise AssertionError(f"no strategy for {spec.name}")
 
 
-_WRAPPED = {"Bidirectional": ("LSTM", "GRU", "SimpleRNN"), "TimeDistributed": ("Dense",)}
+_WRAPPED = {"Bidirectional": ("LSTM", "GRU", "SimpleRNN"), "TimeDistributed": ("Dense",),
+            "RNN": ("LSTMCell", "GRUCell", "SimpleRNNCell")}
 
 
 def _wrapped(wrapper, family: str) -> st.SearchStrategy[LayerConfig]:
@@ -140,6 +141,8 @@ def _wrapped(wrapper, family: str) -> st.SearchStrategy[LayerConfig]:
     Keras's Bidirectional zero_output_for_mask forced to return_sequences."""
 
     def settle(config: LayerConfig) -> LayerConfig:
+        if wrapper.class_name == "RNN":
+            return config  # a cell has no shape and no direction of its own
         changes = {"batch_input_shape": None}
         if wrapper.class_name == "Bidirectional":
             changes.update(go_backwards=False, time_major=False, return_state=False, stateful=False,

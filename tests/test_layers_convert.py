@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from outputs import TOLERANCE, as_list, assert_close
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import InputError, NotExpressibleError
 from tfjs_lstm.runtime.engine import run
 
-TOLERANCE = 1e-5
 rng = np.random.default_rng(23)
 
 
@@ -82,19 +82,6 @@ def keras3_models(keras) -> dict:
             layer.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32)
                                for w in layer.get_weights()])
     return models
-
-
-def as_list(outputs) -> list[np.ndarray]:
-    """Keras's predict output (one array or a list) as a list of arrays."""
-    return [np.asarray(o) for o in (outputs if isinstance(outputs, list) else [outputs])]
-
-
-def assert_close(got: list, expected: list, what: str) -> None:
-    """Same number of outputs, same shapes, values within TOLERANCE."""
-    assert len(got) == len(expected), what
-    for mine, theirs in zip(got, expected, strict=True):
-        assert mine.shape == theirs.shape, what
-        assert np.abs(mine - theirs).max() < TOLERANCE, what
 
 
 def test_keras3_models_convert_to_tfjs_and_predict_the_same_in_node(keras3, tfjs, tmp_path):

@@ -11,31 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from outputs import as_list, assert_close
 
 from tfjs_lstm import dialects
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import InputError, NotExpressibleError
 from tfjs_lstm.runtime.engine import run
 
-TOLERANCE = 1e-5
 rng = np.random.default_rng(31)
 
 
 def normal(*shape: int) -> np.ndarray:
     return rng.normal(0, 1, shape).astype(np.float32)
-
-
-def as_list(outputs) -> list[np.ndarray]:
-    """Keras's predict output (one array or a list) as a list of arrays."""
-    return [np.asarray(o) for o in (outputs if isinstance(outputs, list) else [outputs])]
-
-
-def assert_close(got: list, expected: list, what: str) -> None:
-    """Same number of outputs, same shapes, values within TOLERANCE."""
-    assert len(got) == len(expected), what
-    for mine, theirs in zip(got, expected, strict=True):
-        assert mine.shape == theirs.shape, what
-        assert np.abs(mine - theirs).max() < TOLERANCE, what
 
 
 def two_branches(keras, name: str, merge) -> tuple:

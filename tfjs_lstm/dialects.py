@@ -79,6 +79,8 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
     layer = layer_type(class_name, ctx)
     if dialect == "tfjs-json":
         data = pythonic_to_ts(data)
+    if layer.start_read:
+        data = layer.start_read(data, family)
     name_key = "name"
     if isinstance(data.get(name_key), str):
         ctx.layer = data[name_key]
@@ -235,6 +237,8 @@ def write(dialect: str, config: LayerConfig, *, nested: bool = False) -> MapResu
         out[key] = spec.kind.write(family, value, ctx, key)
     if ctx.problems:
         raise NotExpressibleError(ctx.problems)
+    if layer.finish_write:
+        out = layer.finish_write(out, family)
     if dialect == "tfjs-json":
         out = ts_to_pythonic(out)
     elif family == "tfjs" and not nested:

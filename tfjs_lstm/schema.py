@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .casing import to_snake_case
 from .dialects import DIALECTS, FAMILY_OF
 from .layers import REGISTRY, LayerType
 from .layers.base import REQUIRED
@@ -47,6 +48,9 @@ def layer_schema(layer: LayerType, dialect: str) -> dict[str, Any]:
         properties[key] = schema
         if spec.default_for(family) is REQUIRED:
             required.append(key)
+    for key in layer.extra_keys(family) if layer.extra_keys else ():
+        properties.setdefault(to_snake_case(key) if snake else key,
+                              {"description": "a copy the runtime writes and ignores"})
     for key in _SHAPE_KWARGS[dialect]:
         if key in properties:  # a field of the layer itself (Embedding's input_dim)
             continue

@@ -96,7 +96,7 @@ def write_keras_h5(model: Model, destination: str | os.PathLike) -> dict[str, An
         for name in model.layers:
             layer_group = group.create_group(name)
             arrays = weights.get(name, {})
-            cell = REGISTRY[model.layers[name].class_name].cell_name
+            cell = REGISTRY[model.layers[name].class_name].cell_scope(model.layers[name])
             stored = [f"{name}/{cell + '/' if cell else ''}{weight}:0" for weight in arrays]
             layer_group.attrs["weight_names"] = [s.encode() for s in stored]
             for path, array in zip(stored, arrays.values(), strict=True):

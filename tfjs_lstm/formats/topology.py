@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import __version__, dialects
 from ..errors import InputError, NotExpressibleError, Problem
+from ..layers.rnn import LAYER_OF_CELL
 from ..model import LayerCall, Model, TensorRef, for_family, masked_layers, sequential
 from ..runtime.engine import output_shapes
 
@@ -71,9 +72,10 @@ def read_layers(entries: list, dialect: str, file: str, base: str) -> list:
             raise InputError("expected a layer {class_name, config}", file=file, pointer=at)
         class_name = entry["class_name"]
         name = (entry.get("config") or {}).get("name", "?")
-        if class_name not in dialects.REGISTRY:
+        if class_name not in dialects.REGISTRY or class_name in LAYER_OF_CELL:
             reason = ("Lambda layers hold Python code, which is never executed here"
-                      if class_name == "Lambda" else "this layer type is not supported")
+                      if class_name == "Lambda" else "a cell runs only inside an RNN layer"
+                      if class_name in LAYER_OF_CELL else "this layer type is not supported")
             problems.append(Problem(name, "class_name", dialect, f"{class_name}: {reason}"))
             continue
         try:

@@ -15,12 +15,13 @@ from .masking import MASKING
 from .merge import ADD, AVERAGE, CONCATENATE, MULTIPLY
 from .repeat_vector import REPEAT_VECTOR
 from .reshape import RESHAPE
+from .rnn import GRU_CELL, LSTM_CELL, RNN, SIMPLE_RNN_CELL
 from .simple_rnn import SIMPLE_RNN
 from .wrappers import BIDIRECTIONAL, TIME_DISTRIBUTED
 
 REGISTRY: dict[str, LayerType] = {layer.class_name: layer for layer in (
     INPUT_LAYER, LSTM, DENSE, GRU, SIMPLE_RNN, EMBEDDING, MASKING, DROPOUT, SPATIAL_DROPOUT_1D,
     ACTIVATION, BIDIRECTIONAL, TIME_DISTRIBUTED, FLATTEN, RESHAPE, REPEAT_VECTOR, CONCATENATE,
-    ADD, MULTIPLY, AVERAGE)}
+    ADD, MULTIPLY, AVERAGE, RNN, LSTM_CELL, GRU_CELL, SIMPLE_RNN_CELL)}
 
 __all__ = ["FAMILIES", "Field", "LayerConfig", "LayerType", "REGISTRY", "Weight"]

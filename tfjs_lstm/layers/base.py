@@ -69,7 +69,7 @@ def common_fields(default_name: str, trainable_ignored_by: tuple[str, ...] = ()
 
     def dtype_written(config: LayerConfig, family: str) -> bool:
         """tfjs sets a layer's dtype only together with an input shape (topology.ts, Layer)."""
-        return family != "tfjs" or config.batch_input_shape is not None or \
+        return family != "tfjs" or getattr(config, "batch_input_shape", None) is not None or \
             config.dtype != "float32"
 
     return (
@@ -113,9 +113,13 @@ class LayerType:
     gives the config to write for a family when no mask reaches the layer, where mask-only
     settings (zero_output_for_mask) cannot change an output.
     `refuse_masked` maps a family to why it cannot compute this layer when a mask reaches it.
-    `cell_name` names a recurrent layer's cell (`lstm_cell`): Keras 3 saves its weights under
-    `layers/<key>/cell/vars`, tf-keras under `<layer>/<cell_name>/`, and extra inputs of a call
-    are its initial states. None for layers without a cell.
+    `cell_name` names a recurrent layer's cell (`lstm_cell`, or a function of the config when
+    the cell is named in it): Keras 3 saves its weights under `layers/<key>/cell/vars`, tf-keras
+    under `<layer>/<cell_name>/`, and extra inputs of a call are its initial states. None for
+    layers without a cell.
+    `start_read(data, family)` / `finish_write(out, family)` drop or add keys a family writes
+    beside the fields (tfjs's RNN copies its cell's keys to the top level); `extra_keys(family)`
+    names those keys for the schemas.
     """
 
     class_name: str
@@ -127,7 +131,7 @@ class LayerType:
     adjust: Callable[[dict[str, Any], str], dict[str, str]] | None = None
     sequence_input: bool = False
     input_dim_families: tuple[str, ...] = ("keras3", "keras2", "keras2.2")
-    cell_name: str | None = None
+    cell_name: str | Callable[[LayerConfig], str] | None = None
     multi_input: bool = False
     after_read: Callable[[dict[str, Any], str, set[str]], None] | None = None
     before_write: Callable[[dict[str, Any], str], dict[str, str]] | None = None
@@ -136,6 +140,9 @@ class LayerType:
     refuse_masked: dict[str, str] | None = None
     tfjs_weight_names: Callable[[LayerConfig, list[str]], list[str]] | None = None
     keras3_weight_paths: Callable[[LayerConfig, int], list[str]] | None = None
+    start_read: Callable[[dict[str, Any], str], dict[str, Any]] | None = None
+    finish_write: Callable[[dict[str, Any], str], dict[str, Any]] | None = None
+    extra_keys: Callable[[str], tuple[str, ...]] | None = None
     doc: str = ""
 
     def field(self, name: str) -> Field:
@@ -143,6 +150,10 @@ class LayerType:
             if candidate.name == name:
                 return candidate
         raise KeyError(name)
+
+    def cell_scope(self, config: LayerConfig) -> str | None:
+        """The name tf-keras scopes the cell's weights with (`lstm_cell`), or None."""
+        return self.cell_name(config) if callable(self.cell_name) else self.cell_name
 
     def tfjs_names(self, config: LayerConfig, names: list[str]) -> list[str]:
         """The names tfjs gives these weights under the layer's scope (`kernel`)."""
