@@ -187,6 +187,8 @@ async function summaries(request) {
 }
 
 async function benchLstm(request) {
+  // After one warm-up, timed runs: at least minRepeats (1 if the warm-up took over longRunMs),
+  // then more while the case stays within budgetMs, up to repeats.
   const replies = [];
   for (const c of request.cases) {
     const model = tf.sequential({layers: [tf.layers.lstm({
@@ -201,11 +203,20 @@ async function benchLstm(request) {
       y.dispose();
       return Number(process.hrtime.bigint() - start) / 1e6;
     };
-    await once();
+    const warmMs = await once();
+    const budgetMs = c.budgetMs ?? Infinity;
+    const minRepeats = warmMs > (c.longRunMs ?? Infinity) ? 1 : (c.minRepeats ?? c.repeats);
     const times = [];
-    for (let i = 0; i < c.repeats; i++) times.push(await once());
+    let spentMs = warmMs;
+    while (times.length < c.repeats &&
+           (times.length < minRepeats || spentMs + warmMs <= budgetMs)) {
+      times.push(await once());
+      spentMs += times[times.length - 1];
+    }
     times.sort((a, b) => a - b);
-    replies.push({medianMs: times[Math.floor(times.length / 2)]});
+    const mid = times.length / 2;
+    const medianMs = times.length % 2 ? times[Math.floor(mid)] : (times[mid - 1] + times[mid]) / 2;
+    replies.push({medianMs, runs: times.length, warmMs});
     x.dispose();
     model.dispose();
   }
