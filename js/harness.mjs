@@ -16,8 +16,10 @@
 //     -> [{"lines": [...]} | {"error": "..."}]: model.summary() of each loaded folder
 //   {"command": "benchLstm", "cases": [{batch, steps, features, units, repeats}]}
 //     -> [{"medianMs": ...}]: one LSTM layer's predict() timed in this process (random weights)
-//   {"command": "predictFolders", "cases": [{"folder": "/path", "inputs": [{shape, data}]}]}
-//     -> [{"outputs": [{"shape", "data"}]} | {"error": "..."}]: load from disk, then predict
+//   {"command": "predictFolders", "cases": [{"folder": "/path", "inputs": [{shape, data, dtype?}],
+//                                          "calls": n?}]}
+//     -> [{"outputs": [{"shape", "data"}]} | {"error": "..."}]: load from disk, then predict n
+//        times (default 1) on that model, states carried: the outputs of every call, in order
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -229,12 +231,15 @@ async function predictFolders(request) {
     try {
       const model = await tf.loadLayersModel(diskHandler(c.folder));
       const inputs = c.inputs.map((t) => toTensor(t, t.dtype || 'float32'));
-      let out = model.predict(inputs.length === 1 ? inputs[0] : inputs);
-      if (!Array.isArray(out)) out = [out];
       const outputs = [];
-      for (const t of out) outputs.push({shape: t.shape, data: Array.from(await t.data())});
+      for (let call = 0; call < (c.calls || 1); call++) {
+        let out = model.predict(inputs.length === 1 ? inputs[0] : inputs);
+        if (!Array.isArray(out)) out = [out];
+        for (const t of out) outputs.push({shape: t.shape, data: Array.from(await t.data())});
+        tf.dispose(out);
+      }
       replies.push({outputs});
-      tf.dispose([...out, ...inputs]);
+      tf.dispose(inputs);
       model.dispose();
     } catch (e) {
       replies.push({error: String(e && e.message ? e.message : e)});

@@ -18,6 +18,7 @@ import pytest
 from tfjs_lstm import golden
 from tfjs_lstm.cli import main
 from tfjs_lstm.convert import convert, load
+from tfjs_lstm.errors import InputError
 from tfjs_lstm.runtime.engine import run
 from tfjs_lstm.testing import assert_same_outputs
 
@@ -82,11 +83,18 @@ def test_the_fixtures_cover_the_matrix_and_stay_small():
     [lstm] = seed["modelTopology"]["config"]["layers"]
     assert (lstm["config"]["units"], lstm["config"]["batch_input_shape"],
             lstm["config"]["return_sequences"]) == (32, [None, 10, 8], True)
-    steps = {json.loads((f / "case.json").read_text())["inputs"]["shapes"][0][1]
-             for f in folders}
-    batches = {json.loads((f / "case.json").read_text())["inputs"]["shapes"][0][0]
-               for f in folders}
+    infos = [json.loads((f / "case.json").read_text()) for f in folders]
+    steps = {info["inputs"]["shapes"][0][1] for info in infos}
+    batches = {info["inputs"]["shapes"][0][0] for info in infos}
     assert {1, 500} <= steps and 1 in batches and max(batches) > 1
+    assert {info["calls"] for info in infos} == {1, 2}
+    assert {d for info in infos for d in info["inputs"]["dtypes"]} == {"float32", "int32"}
+    assert max(len(info["inputs"]["shapes"]) for info in infos) == 3  # x, h0, c0
+    reasons = " ".join(r for info in infos for r in info["not_computable"].values())
+    assert "reset_after" in reasons and "zero_output_for_mask" in reasons
+    modes = {name.rpartition("_")[2] for name in (f.name for f in folders)
+             if name.startswith("k3_bidirectional_")}
+    assert modes == {"concat", "sum", "mul", "ave", "none"}
 
 
 def test_every_fixture_passes_in_the_reference_runtime():
@@ -104,7 +112,10 @@ def test_every_fixture_passes_in_keras3_tf_keras_and_tfjs(keras3, tf_keras, tfjs
             info = json.loads((FIXTURES / row.case / "case.json").read_text())
             assert row.pair in info["not_computable"], row
     live = {(r.case, r.pair.split(" vs ")[0]) for r in rows if r.compared}
-    assert len(live) == 4 * len(golden.CASES) - 3  # three (case, runtime) pairs are n/a
+    not_computable = sum(len(json.loads((folder / "case.json").read_text())["not_computable"])
+                         for folder in golden.discover([FIXTURES]))
+    assert len(live) == 4 * len(golden.CASES) - not_computable
+    assert max(r.max_abs for r in rows if r.compared) < 2e-6  # noise (9.5e-7) << tolerance
 
 
 def test_a_weight_perturbed_by_1e_3_fails_at_its_case_and_worst_timestep(tfjs, tmp_path,
@@ -231,6 +242,64 @@ def test_assert_same_outputs_falls_back_to_the_reference_runtime_with_a_warning(
     with pytest.warns(UserWarning, match="TensorFlow.js is not installed .* reference runtime"):
         row = assert_same_outputs(folder / "model", load(folder / "model"))
     assert row.pair == "reference vs reference" and row.max_abs == 0.0
+
+
+def test_feeds_draw_tokens_and_masked_rows_on_padded_tails():
+    rng = np.random.default_rng(0)
+    tokens = golden.Feed((3, 7), vocab=10).draw(rng)
+    assert tokens.dtype == np.int32 and tokens.min() >= 0 and tokens.max() < 10
+    assert [int((row[7 - tail:] == 0).all()) for row, tail in zip(tokens, (0, 2, 4),
+                                                                  strict=True)] == [1, 1, 1]
+    rows = golden.Feed((2, 6, 3), mask_value=-1.0).draw(rng)
+    masked = (rows == -1.0).all(axis=2)
+    assert rows.dtype == np.float32 and masked.tolist() == [[False] * 6, [False] * 3 + [True] * 3]
+    assert golden.Feed((2, 4)).describe() == "normal(0, 1) float32"
+
+
+def copied_case(tmp_path: Path, case: str, **changes: object) -> Path:
+    """A copy of a fixture case whose case.json has some keys changed (None deletes one)."""
+    folder = tmp_path / case
+    shutil.copytree(FIXTURES / case, folder)
+    info = json.loads((folder / "case.json").read_text())
+    for key, value in changes.items():
+        target = info["inputs"] if key in ("shapes", "dtypes") else info
+        if value is None:
+            del target[key]
+        else:
+            target[key] = value
+    (folder / "case.json").write_text(json.dumps(info))
+    return folder
+
+
+def test_a_stateful_case_reruns_both_calls_with_the_states_carried(tmp_path):
+    case = golden.load_case(FIXTURES / "k3_stateful_two_calls")
+    assert case.calls == 2 and [x.shape for x in case.inputs] == [(2, 5, 3)]
+    first, second = case.expected["keras3"]  # one output per call, in order
+    assert np.abs(first - second).max() > 1e-2  # the second call starts from carried states
+    [fresh] = run(load(case.model_for("reference")), case.inputs)
+    assert np.abs(fresh - first).max() <= 1e-5
+    rows = golden.check_cases([case.folder], ("reference",))
+    assert [(r.status, r.outputs) for r in rows] == [("pass", 2)] * 3
+    once = copied_case(tmp_path, "k3_stateful_two_calls", calls=1)
+    assert {r.note for r in golden.check_cases([once], ("reference",))} == {
+        "1 outputs against 2"}
+    with pytest.raises(InputError, match="'calls' must be a whole number >= 1, got 0"):
+        golden.load_case(copied_case(tmp_path / "zero", "k3_stateful_two_calls", calls=0))
+
+
+def test_cases_with_several_inputs_and_integer_tokens_run_as_recorded(tmp_path):
+    initial = golden.load_case(FIXTURES / "k3_initial_state")
+    assert [x.shape for x in initial.inputs] == [(2, 6, 3), (2, 4), (2, 4)]
+    tokens = golden.load_case(FIXTURES / "k3_embedding_mask_zero")
+    assert tokens.inputs[0].dtype == np.int32 and (tokens.inputs[0] == 0).any()
+    rows = golden.check_cases([initial.folder, tokens.folder], ("reference",))
+    assert {r.status for r in rows} == {"pass"}
+    assert {len(r.per_step) for r in rows if r.case == tokens.name} == {7}  # token steps
+    old_style = copied_case(tmp_path, "k3_stacked", dtypes=None, calls=None)
+    assert golden.load_case(old_style).calls == 1
+    wrong = copied_case(tmp_path / "wrong", "k3_embedding_mask_zero", dtypes=["float32"])
+    with pytest.raises(InputError, match=r"dtypes \['int32'\], case.json records .*float32"):
+        golden.load_case(wrong)
 
 
 def test_compare_reports_the_worst_output_and_timestep():

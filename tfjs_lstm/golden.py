@@ -4,9 +4,12 @@ A case (`fixtures/<case>/`) is a small model with fixed weights and inputs: the 
 layers-model folder (`model/`, absent when TensorFlow.js cannot compute it), the source file it
 was born as in Keras (`source.keras` or `source.h5`), `inputs.npz`, the outputs each real runtime
 computed (`keras3.npz`, `keras2.npz`, `tfjs.npz`) and `case.json` (what it covers, seed,
-tolerance, generator versions). `make` regenerates cases with Keras 3, tf-keras and TensorFlow.js
-in Node; `check_cases` runs each case in each available runtime and compares the outputs with
-every stored runtime's. Keras and TensorFlow are imported only when a Keras runtime runs.
+tolerance, input shapes and dtypes, predict calls, generator versions). A case with `calls` > 1
+runs predict that many times on one model object, stateful layers carrying their states from
+call to call, and stores the outputs of every call in order. `make` regenerates cases with
+Keras 3, tf-keras and TensorFlow.js in Node; `check_cases` runs each case in each available
+runtime and compares the outputs with every stored runtime's. Keras and TensorFlow are imported
+only when a Keras runtime runs.
 """
 
 from __future__ import annotations
@@ -75,8 +78,17 @@ class Runtime(ABC):
         return None
 
     @abstractmethod
-    def run(self, jobs: Sequence[Job]) -> list[Outputs | NotRun]:
-        """Outputs (float32) of each (model path, inputs) job, in order."""
+    def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
+        """Outputs (float32) of each (model path, inputs) job, in order: for a job with n
+        `calls` (1 when not given) the outputs of n predicts on one model object, in order."""
+
+
+def _counts(jobs: Sequence[Job], calls: Sequence[int]) -> list[int]:
+    """Predict calls per job: `calls` when given (one per job), else one each."""
+    counts = list(calls) or [1] * len(jobs)
+    if len(counts) != len(jobs) or min(counts, default=1) < 1:
+        raise ValueError(f"{len(jobs)} jobs need as many call counts >= 1, got {counts}")
+    return counts
 
 
 class ReferenceRuntime(Runtime):
@@ -84,14 +96,16 @@ class ReferenceRuntime(Runtime):
 
     name, label, native = "reference", "reference runtime", ""
 
-    def run(self, jobs: Sequence[Job]) -> list[Outputs | NotRun]:
+    def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
         from .convert import load
-        from .runtime.engine import run
+        from .runtime.engine import Runner
 
         results: list[Outputs | NotRun] = []
-        for path, inputs in jobs:
+        for (path, inputs), count in zip(jobs, _counts(jobs, calls), strict=True):
             try:
-                results.append([np.asarray(o, np.float32) for o in run(load(path), inputs)])
+                runner = Runner(load(path))
+                results.append([np.asarray(o, np.float32) for _ in range(count)
+                                for o in runner.predict(inputs)])
             except TfjsLstmError as error:
                 results.append(NotRun(f"reference runtime failed: {error}", failed=True))
         return results
@@ -121,24 +135,29 @@ class KerasRuntime(Runtime):
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
         return importlib.import_module(self.module_name)
 
-    def run(self, jobs: Sequence[Job]) -> list[Outputs | NotRun]:
+    def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
+        """Each job's predicts on one loaded model: neither Keras 3 nor tf-keras resets a
+        stateful layer's states in predict, so a second call continues from the first."""
         keras = self.module()
         results: list[Outputs | NotRun] = []
         with tempfile.TemporaryDirectory() as tmp:
-            for index, (path, inputs) in enumerate(jobs):
+            for index, ((path, inputs), count) in enumerate(
+                    zip(jobs, _counts(jobs, calls), strict=True)):
                 suffix = Path(SOURCES[self.name]).suffix
                 native = _in_format(path, self, Path(tmp) / f"{index}{suffix}")
                 if isinstance(native, NotRun):
                     results.append(native)
                     continue
+                feed = inputs[0] if len(inputs) == 1 else list(inputs)
+                outputs: Outputs = []
                 try:
                     model = keras.models.load_model(native, compile=False)
-                    outputs = model.predict(inputs[0] if len(inputs) == 1 else list(inputs),
-                                            verbose=0)
+                    for _ in range(count):
+                        out = model.predict(feed, verbose=0)
+                        outputs += out if isinstance(out, (list, tuple)) else [out]
                 except Exception as error:  # any failure of the foreign runtime is reported
                     results.append(NotRun(f"{self.label} failed: {error}", failed=True))
                     continue
-                outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
                 results.append([np.asarray(o, np.float32) for o in outputs])
         return results
 
@@ -153,7 +172,7 @@ class TfjsRuntime(Runtime):
 
         return missing_reason()
 
-    def run(self, jobs: Sequence[Job]) -> list[Outputs | NotRun]:
+    def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
         from .node import NodeHarness
 
         harness = NodeHarness.find()
@@ -162,13 +181,15 @@ class TfjsRuntime(Runtime):
         results: list[Outputs | NotRun] = []
         with tempfile.TemporaryDirectory() as tmp:
             ready = []
-            for index, (path, inputs) in enumerate(jobs):
+            for index, ((path, inputs), count) in enumerate(
+                    zip(jobs, _counts(jobs, calls), strict=True)):
                 folder = _in_format(path, self, Path(tmp) / str(index))
                 results.append(folder if isinstance(folder, NotRun) else [])
                 if not isinstance(folder, NotRun):
-                    ready.append((index, folder, inputs))
-            replies = harness.predict_folders([(f, x) for _, f, x in ready]) if ready else []
-            for (index, _, _), reply in zip(ready, replies, strict=True):
+                    ready.append((index, folder, inputs, count))
+            replies = harness.predict_folders([(f, x) for _, f, x, _ in ready],
+                                              calls=[n for *_, n in ready]) if ready else []
+            for (index, *_), reply in zip(ready, replies, strict=True):
                 results[index] = (NotRun(f"TensorFlow.js failed: {reply}", failed=True)
                                   if isinstance(reply, str) else reply)
         return results
@@ -285,8 +306,11 @@ def compare(case: str, pair: str, a: Outputs, b: Outputs, tolerance: float,
 
 
 def _steps(inputs: Sequence[np.ndarray]) -> int:
+    """Timesteps of the first input: axis 1 of [batch, steps, features], or of integer tokens
+    [batch, steps] (an Embedding's input)."""
     first = np.asarray(inputs[0]) if inputs else np.zeros((1,))
-    return int(first.shape[1]) if first.ndim >= 3 else 1
+    timed = first.ndim >= 3 or (first.ndim == 2 and first.dtype.kind in "iu")
+    return int(first.shape[1]) if timed else 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,6 +333,11 @@ class Case:
     @property
     def tolerance(self) -> float:
         return float(self.info.get("tolerance", DEFAULT_TOLERANCE))
+
+    @property
+    def calls(self) -> int:
+        """Predict calls per run (states carried between them); 1 in older case.json files."""
+        return int(self.info.get("calls", 1))
 
     def model_for(self, runtime: str) -> Path:
         return model_for(self.folder, runtime)
@@ -353,9 +382,27 @@ def load_case(folder: Path) -> Case:
         raise InputError(f"cannot read the case: {error}", file=where) from None
     if not isinstance(info, dict):
         raise InputError("case.json must hold an object", file=where)
+    inputs = read_npz(folder / INPUTS_FILE)
+    _check_recorded_inputs(info, inputs, where)
     expected = {name: read_npz(folder / f"{name}.npz") for name in PRODUCERS
                 if (folder / f"{name}.npz").is_file()}
-    return Case(folder, info, read_npz(folder / INPUTS_FILE), expected)
+    return Case(folder, info, inputs, expected)
+
+
+def _check_recorded_inputs(info: dict[str, Any], inputs: Sequence[np.ndarray],
+                           where: str) -> None:
+    """inputs.npz must hold what case.json records (shapes, dtypes when recorded: older files
+    have none) and `calls` must be a count, so a check reruns the case as it was made."""
+    recorded = info.get("inputs", {})
+    shapes = recorded.get("shapes", [list(np.shape(x)) for x in inputs])
+    dtypes = recorded.get("dtypes", [str(np.asarray(x).dtype) for x in inputs])
+    found = ([list(np.shape(x)) for x in inputs], [str(np.asarray(x).dtype) for x in inputs])
+    if (shapes, dtypes) != found:
+        raise InputError(f"{INPUTS_FILE} holds shapes {found[0]} and dtypes {found[1]}, "
+                         f"case.json records {shapes} and {dtypes}", file=where)
+    calls = info.get("calls", 1)
+    if not isinstance(calls, int) or isinstance(calls, bool) or calls < 1:
+        raise InputError(f"'calls' must be a whole number >= 1, got {calls!r}", file=where)
 
 
 def write_npz(path: Path, arrays: Sequence[np.ndarray], prefix: str) -> None:
@@ -384,13 +431,16 @@ def read_npz(path: Path) -> list[np.ndarray]:
 # Checking.
 
 
-def run_all(jobs_by_runtime: dict[str, list[Job]]) -> dict[str, list[Outputs | NotRun] | str]:
-    """Each runtime's results for its jobs, or the reason it is not installed."""
+def run_all(jobs_by_runtime: dict[str, list[Job]], calls: Sequence[int] = ()
+            ) -> dict[str, list[Outputs | NotRun] | str]:
+    """Each runtime's results for its jobs (`calls`: predicts per job, the same list for every
+    runtime), or the reason it is not installed."""
     results: dict[str, list[Outputs | NotRun] | str] = {}
     for name, jobs in jobs_by_runtime.items():
         runtime = RUNTIME_TABLE[name]
         reason = runtime.missing()
-        results[name] = f"{runtime.label} not installed: {reason}" if reason else runtime.run(jobs)
+        results[name] = (f"{runtime.label} not installed: {reason}" if reason
+                         else runtime.run(jobs, calls))
     return results
 
 
@@ -399,7 +449,7 @@ def check_cases(paths: Sequence[str | os.PathLike],
     """Run every case in every runtime and compare with every stored runtime's outputs."""
     cases = [load_case(folder) for folder in discover(paths)]
     results = run_all({name: [(case.model_for(name), case.inputs) for case in cases]
-                       for name in runtimes})
+                       for name in runtimes}, [case.calls for case in cases])
     rows = []
     for index, case in enumerate(cases):
         steps = _steps(case.inputs)
@@ -515,20 +565,61 @@ def format_table(rows: Sequence[Row]) -> str:
 
 
 @dataclass(frozen=True)
+class Feed:
+    """One model input of a case: its shape, dtype and which steps are padding a mask hides."""
+
+    shape: tuple[int, ...]
+    vocab: int = 0  # > 0: int32 tokens in [0, vocab), 0 being what Embedding(mask_zero) masks
+    mask_value: float | None = None  # float rows Masking masks, written on the padded tails
+
+    @property
+    def dtype(self) -> str:
+        return "int32" if self.vocab else "float32"
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        """Seeded values; with a mask, sample b's last b * steps // batch steps are padding
+        (token 0, or rows all mask_value), so each batch mixes padded and full samples."""
+        if self.vocab:
+            values = rng.integers(0, self.vocab, self.shape).astype(np.int32)
+        else:
+            values = rng.normal(0.0, 1.0, self.shape).astype(np.float32)
+        pad = 0 if self.vocab else self.mask_value
+        if pad is not None:
+            batch, steps = self.shape[:2]
+            for sample in range(batch):
+                values[sample, steps - sample * steps // batch:] = pad
+        return values
+
+    def describe(self) -> str:
+        """How the values are drawn, for case.json."""
+        tail = "sample b's last b*steps//batch steps"
+        if self.vocab:
+            return (f"int32 tokens uniform in [0, {self.vocab}), {tail} 0 (0 is masked by "
+                    "mask_zero)")
+        if self.mask_value is None:
+            return "normal(0, 1) float32"
+        return f"normal(0, 1) float32, {tail} all {self.mask_value:g} (masked by Masking)"
+
+
+@dataclass(frozen=True)
 class Spec:
-    """How to make one case: where the model is born, its shapes, seed and what it covers."""
+    """How to make one case: where the model is born, its inputs, how many predict calls
+    (states carried between them), seed and what it covers."""
 
     name: str
     covers: str
     born: str  # "keras3", "keras2" or "tfjs"
     build: Callable[[Any], Any] | tuple[dict[str, Any], ...]
-    input_shape: tuple[int, int, int]  # batch, steps, features
+    inputs: tuple[Feed, ...]
     seed: int
+    calls: int = 1
     tolerance: float = DEFAULT_TOLERANCE
 
 
-def _sequential(K: Any, name: str, steps: int, features: int, layers: list) -> Any:
-    return K.Sequential([K.Input((steps, features), name="x"), *layers], name=name)
+def _sequential(K: Any, name: str, steps: int, features: int, layers: list,
+                batch: int | None = None) -> Any:
+    return K.Sequential([K.Input((steps, features), batch_size=batch, name="x"), *layers],
+                        name=name)
 
 
 def _k3_stacked(K: Any) -> Any:
@@ -548,6 +639,17 @@ def _k3_options(K: Any) -> Any:
                kernel_constraint=K.constraints.MaxNorm(3.0), name="lstm_opts"),
         L.LSTM(4, unit_forget_bias=False, bias_initializer="ones", name="lstm_last"),
         L.Dense(2, name="head")])
+
+
+def _k3_options_state(K: Any) -> Any:
+    x = K.Input((6, 3), name="x")
+    regularizer = K.regularizers.L2(1e-3)
+    last, h, c = K.layers.LSTM(
+        4, return_state=True, go_backwards=True, recurrent_regularizer=regularizer,
+        bias_regularizer=K.regularizers.L1(1e-3), activity_regularizer=regularizer,
+        kernel_initializer="he_uniform", recurrent_initializer="identity",
+        bias_initializer="zeros", seed=7, use_cudnn=False, name="lstm_state")(x)
+    return K.Model(x, [last, h, c], name="options_state")
 
 
 def _k3_return_state(K: Any) -> Any:
@@ -594,6 +696,86 @@ def _k3_long(K: Any) -> Any:
         K.layers.LSTM(3, return_sequences=True, name="lstm_long")])
 
 
+def _k3_long_gru_batch1(K: Any) -> Any:
+    return _sequential(K, "long_gru", 500, 2, [
+        K.layers.GRU(3, reset_after=False, return_sequences=True, name="gru_long")], batch=1)
+
+
+def _gru(reset_after: bool) -> Callable[[Any], Any]:
+    """A GRU returning its sequence, then one returning its last step backwards, and a Dense."""
+    def build(K: Any) -> Any:
+        L = K.layers
+        return _sequential(K, f"gru_reset_after_{reset_after}".lower(), 7, 3, [
+            L.GRU(4, reset_after=reset_after, return_sequences=True, name="gru_a"),
+            L.GRU(3, reset_after=reset_after, go_backwards=True, name="gru_b"),
+            L.Dense(2, name="head")])
+    return build
+
+
+def _k3_simple_rnn(K: Any) -> Any:
+    L = K.layers
+    return _sequential(K, "simple_rnn", 6, 3, [
+        L.SimpleRNN(5, return_sequences=True, name="rnn_a"),
+        L.SimpleRNN(3, activation="relu", go_backwards=True, name="rnn_b"),
+        L.Dense(2, name="head")])
+
+
+def _bidirectional(mode: str | None, recurrent_activation: str = "sigmoid"
+                   ) -> Callable[[Any], Any]:
+    """Bidirectional(LSTM returning sequences) in one merge mode; None gives two outputs."""
+    def build(K: Any) -> Any:
+        x = K.Input((5, 3), name="x")
+        lstm = K.layers.LSTM(3, recurrent_activation=recurrent_activation,
+                             return_sequences=True, name="lstm")
+        merged = K.layers.Bidirectional(lstm, merge_mode=mode, name="bi")(x)
+        return K.Model(x, merged, name=f"bidirectional_{mode}".lower())
+    return build
+
+
+def _k3_time_distributed(K: Any) -> Any:
+    L = K.layers
+    return _sequential(K, "time_distributed", 6, 3, [
+        L.LSTM(4, return_sequences=True, name="lstm"),
+        L.TimeDistributed(L.Dense(2, activation="tanh", name="dense"), name="per_step")])
+
+
+def _embedding(recurrent: str) -> Callable[[Any], Any]:
+    """Embedding(mask_zero) feeding a recurrent layer returning sequences, then an LSTM."""
+    def build(K: Any) -> Any:
+        L = K.layers
+        first = (L.GRU(4, reset_after=False, return_sequences=True, name="gru")
+                 if recurrent == "GRU" else L.LSTM(4, return_sequences=True, name="lstm_a"))
+        return K.Sequential([K.Input((7,), dtype="int32", name="tokens"),
+                             L.Embedding(10, 3, mask_zero=True, name="embed"), first,
+                             L.LSTM(3, name="lstm_last")], name="embedding_mask_zero")
+    return build
+
+
+def _masking(mask_value: float, bidirectional: bool = False) -> Callable[[Any], Any]:
+    """Masking then an LSTM returning its sequence (inside Bidirectional when asked)."""
+    def build(K: Any) -> Any:
+        L = K.layers
+        lstm = L.LSTM(4, return_sequences=True, name="lstm")
+        return _sequential(K, "masking", 6, 3, [
+            L.Masking(mask_value, name="mask"),
+            L.Bidirectional(lstm, name="bi") if bidirectional else lstm])
+    return build
+
+
+def _k3_stateful(K: Any) -> Any:
+    L = K.layers
+    return _sequential(K, "stateful", 5, 3, [
+        L.LSTM(4, stateful=True, return_sequences=True, name="lstm"),
+        L.GRU(3, stateful=True, reset_after=False, name="gru")], batch=2)
+
+
+def _k3_initial_state(K: Any) -> Any:
+    x = K.Input((6, 3), name="x")
+    h0, c0 = K.Input((4,), name="h0"), K.Input((4,), name="c0")
+    sequence = K.layers.LSTM(4, return_sequences=True, name="lstm")(x, initial_state=[h0, c0])
+    return K.Model([x, h0, c0], K.layers.Dense(2, name="head")(sequence), name="initial_state")
+
+
 def _k2_stacked_hard_sigmoid(K: Any) -> Any:
     L = K.layers
     return _sequential(K, "k2_stacked", 7, 3, [
@@ -613,43 +795,113 @@ def _tfjs(class_name: str, **args: Any) -> dict[str, Any]:
     return {"className": class_name, "args": args}
 
 
+def _x(batch: int, steps: int, features: int, mask_value: float | None = None
+       ) -> tuple[Feed, ...]:
+    """The one float input [batch, steps, features] most cases take."""
+    return (Feed((batch, steps, features), mask_value=mask_value),)
+
+
+MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
 CASES: tuple[Spec, ...] = (
     Spec("k3_stacked", "stacked LSTMs returning sequences, Dense on every step, default "
-         "activations, batch 3", "keras3", _k3_stacked, (3, 8, 4), 101),
+         "activations, batch 3", "keras3", _k3_stacked, _x(3, 8, 4), 101),
     Spec("k3_options_batch1", "go_backwards, use_bias=False, unit_forget_bias=False, dropout "
          "and recurrent_dropout (inference: no effect), unroll, regularizer, constraint, a "
-         "second LSTM returning its last step; batch 1", "keras3", _k3_options, (1, 6, 3), 102),
+         "second LSTM returning its last step; batch 1", "keras3", _k3_options, _x(1, 6, 3),
+         102),
     Spec("k3_return_state", "return_sequences with return_state: three outputs (Dense on the "
-         "sequence, h, c)", "keras3", _k3_return_state, (2, 7, 3), 103),
+         "sequence, h, c)", "keras3", _k3_return_state, _x(2, 7, 3), 103),
     Spec("k3_activation_pairs", "one LSTM branch per (activation, recurrent_activation) pair: "
          + ", ".join(f"{a}/{r}" for a, r in ACTIVATION_PAIRS) + " (hard_sigmoid in Keras 3's "
-         "sense, x/6 + 0.5)", "keras3", _k3_activation_pairs, (2, 6, 3), 104),
+         "sense, x/6 + 0.5)", "keras3", _k3_activation_pairs, _x(2, 6, 3), 104),
     Spec("k3_hard_sigmoid_gates", "Keras 3's hard_sigmoid (x/6 + 0.5) on the gates and on a "
          "Dense: tfjs and tf-keras get rescaled weights", "keras3", _k3_hard_sigmoid_gates,
-         (2, 9, 3), 105),
+         _x(2, 9, 3), 105),
     Spec("k3_hard_sigmoid_cell", "Keras 3's hard_sigmoid as the cell activation: no other "
-         "runtime can compute it", "keras3", _k3_hard_sigmoid_cell, (2, 5, 2), 106),
-    Spec("k3_one_step_batch4", "a single timestep, batch 4", "keras3", _k3_one_step, (4, 1, 3),
-         107),
+         "runtime can compute it", "keras3", _k3_hard_sigmoid_cell, _x(2, 5, 2), 106),
+    Spec("k3_one_step_batch4", "a single timestep, batch 4", "keras3", _k3_one_step,
+         _x(4, 1, 3), 107),
     Spec("k3_500_steps", "500 timesteps, 3 units, the whole sequence returned", "keras3",
-         _k3_long, (2, 500, 2), 108),
+         _k3_long, _x(2, 500, 2), 108),
+    Spec("k3_options_state", "more LSTM options: return_state without return_sequences, "
+         "go_backwards, recurrent/bias/activity regularizers, non-default initializers, seed, "
+         "use_cudnn=False (none changes inference); outputs last, h, c", "keras3",
+         _k3_options_state, _x(2, 6, 3), 109),
+    Spec("k3_gru_reset_after", "Keras 3's default GRU (reset_after=True), stacked, go_backwards "
+         "on the second: TensorFlow.js cannot compute reset_after, so the converter refuses it",
+         "keras3", _gru(True), _x(2, 7, 3), 110),
+    Spec("k3_gru_reset_before", "GRU with reset_after=False (the one TensorFlow.js computes), "
+         "stacked, go_backwards on the second, batch 3", "keras3", _gru(False), _x(3, 7, 3),
+         111),
+    Spec("k3_simple_rnn", "SimpleRNN returning sequences (tanh), then one with relu and "
+         "go_backwards returning its last step, Dense", "keras3", _k3_simple_rnn, _x(2, 6, 3),
+         112),
+    *(Spec(f"k3_bidirectional_{str(mode).lower()}", f"Bidirectional(LSTM returning sequences) "
+           f"with merge_mode={mode!r}" + (": two outputs, forward and backward"
+                                          if mode is None else ""),
+           "keras3", _bidirectional(mode), _x(2, 5, 3), 113 + index)
+      for index, mode in enumerate(MERGE_MODES)),
+    Spec("k3_time_distributed", "LSTM returning sequences, then TimeDistributed(Dense tanh)",
+         "keras3", _k3_time_distributed, _x(2, 6, 3), 119),
+    Spec("k3_embedding_mask_zero", "int32 tokens into Embedding(mask_zero=True), LSTM returning "
+         "sequences, LSTM returning its last step: zeros at random steps and on padded tails "
+         "are masked; batch 3", "keras3", _embedding("LSTM"), (Feed((3, 7), vocab=10),), 120),
+    Spec("k3_masking", "Masking(mask_value=-1) then LSTM returning sequences: padded tails of "
+         "rows all -1 are masked", "keras3", _masking(-1.0), _x(2, 6, 3, -1.0), 121),
+    Spec("k3_masking_bidirectional", "Masking then Bidirectional(LSTM returning sequences): "
+         "Keras forces zero_output_for_mask inside Bidirectional, which TensorFlow.js does not "
+         "compute, so the converter refuses tfjs", "keras3", _masking(0.0, bidirectional=True),
+         _x(2, 6, 3, 0.0), 122),
+    Spec("k3_stateful_two_calls", "stateful LSTM returning sequences, then a stateful GRU "
+         "(reset_after=False), batch fixed at 2: predict twice on one model, the second call "
+         "continues from the states the first left", "keras3", _k3_stateful, _x(2, 5, 3), 123,
+         calls=2),
+    Spec("k3_initial_state", "functional model with inputs x, h0, c0: LSTM(x, "
+         "initial_state=[h0, c0]) returning sequences, Dense", "keras3", _k3_initial_state,
+         (Feed((2, 6, 3)), Feed((2, 4)), Feed((2, 4))), 124),
+    Spec("k3_500_steps_batch1", "500 timesteps, batch 1: GRU (reset_after=False) returning "
+         "the whole sequence, batch size fixed in the input", "keras3", _k3_long_gru_batch1,
+         _x(1, 500, 2), 125),
     Spec("k2_stacked_hard_sigmoid", "tf-keras: hard_sigmoid in Keras 2's sense (0.2x + 0.5) on "
          "gates and Dense, implementation=1, go_backwards on the second LSTM; Keras 3 gets "
-         "rescaled weights", "keras2", _k2_stacked_hard_sigmoid, (3, 7, 3), 201),
+         "rescaled weights", "keras2", _k2_stacked_hard_sigmoid, _x(3, 7, 3), 201),
     Spec("k2_hard_sigmoid_cell", "tf-keras: Keras 2's hard_sigmoid as cell and recurrent "
          "activation (TensorFlow.js computes it; Keras 3 cannot), batch 1", "keras2",
-         _k2_hard_sigmoid_cell, (1, 6, 2), 202),
+         _k2_hard_sigmoid_cell, _x(1, 6, 2), 202),
+    Spec("k2_gru_reset_before", "tf-keras: GRU with reset_after=False, stacked, go_backwards on "
+         "the second", "keras2", _gru(False), _x(2, 7, 3), 203),
+    Spec("k2_bidirectional_ave_hard_sigmoid", "tf-keras: Bidirectional(LSTM with Keras 2's "
+         "hard_sigmoid gates) with merge_mode='ave'; Keras 3 gets rescaled weights", "keras2",
+         _bidirectional("ave", "hard_sigmoid"), _x(2, 5, 3), 204),
+    Spec("k2_masking", "tf-keras: Masking(mask_value=0) then LSTM returning sequences: padded "
+         "tails of zero rows are masked", "keras2", _masking(0.0), _x(3, 6, 3, 0.0), 205),
+    Spec("k2_embedding_gru", "tf-keras: int32 tokens into Embedding(mask_zero=True), GRU "
+         "(reset_after=False) returning sequences, LSTM returning its last step", "keras2",
+         _embedding("GRU"), (Feed((2, 7), vocab=10),), 206),
     Spec("tfjs_seed_lstm32", "born in TensorFlow.js: tf.layers.lstm({units: 32, "
          "inputShape: [10, 8], returnSequences: true}), defaults otherwise (hardSigmoid gates, "
          "no unit forget bias)", "tfjs",
-         (_tfjs("LSTM", units=32, inputShape=[10, 8], returnSequences=True),), (2, 10, 8), 301),
+         (_tfjs("LSTM", units=32, inputShape=[10, 8], returnSequences=True),), _x(2, 10, 8),
+         301),
     Spec("tfjs_defaults_dense", "born in TensorFlow.js with default arguments: lstm({units: 4}) "
          "then dense({units: 2}); batch 1", "tfjs",
-         (_tfjs("LSTM", units=4, inputShape=[6, 3]), _tfjs("Dense", units=2)), (1, 6, 3), 302),
+         (_tfjs("LSTM", units=4, inputShape=[6, 3]), _tfjs("Dense", units=2)), _x(1, 6, 3),
+         302),
     Spec("tfjs_defaults_stacked_1step", "born in TensorFlow.js with default arguments: two "
          "stacked LSTMs on a single timestep, batch 3", "tfjs",
          (_tfjs("LSTM", units=5, inputShape=[1, 4], returnSequences=True),
-          _tfjs("LSTM", units=3)), (3, 1, 4), 303),
+          _tfjs("LSTM", units=3)), _x(3, 1, 4), 303),
+    Spec("tfjs_defaults_gru", "born in TensorFlow.js with default arguments: gru({units: 4}) "
+         "(hardSigmoid gates, resetAfter false)", "tfjs",
+         (_tfjs("GRU", units=4, inputShape=[6, 3]),), _x(2, 6, 3), 304),
+    Spec("tfjs_defaults_simple_rnn", "born in TensorFlow.js with default arguments: "
+         "simpleRNN({units: 4}); batch 1", "tfjs",
+         (_tfjs("SimpleRNN", units=4, inputShape=[5, 2]),), _x(1, 5, 2), 305),
+    Spec("tfjs_defaults_bidirectional", "born in TensorFlow.js with default arguments: "
+         "bidirectional({layer: lstm({units: 3})}) (concat, hardSigmoid gates); batch 3",
+         "tfjs", (_tfjs("Bidirectional", layer={"className": "LSTM", "config": {"units": 3}},
+                        inputShape=[5, 2]),), _x(3, 5, 2), 306),
 )
 
 
@@ -690,8 +942,8 @@ def make(out: str | os.PathLike, patterns: Sequence[str] = ("*",)) -> list[Path]
     try:
         folders = [_birth(spec, stage / spec.name) for spec in specs]
         results = {name: RUNTIME_TABLE[name].run(
-            [(model_for(folder, name), read_npz(folder / INPUTS_FILE)) for folder in folders])
-            for name in PRODUCERS}
+            [(model_for(folder, name), read_npz(folder / INPUTS_FILE)) for folder in folders],
+            [spec.calls for spec in specs]) for name in PRODUCERS}
         versions = generator_versions()
         written = []
         for index, (spec, folder) in enumerate(zip(specs, folders, strict=True)):
@@ -742,9 +994,7 @@ def _birth(spec: Spec, folder: Path) -> Path:
             (folder / MODEL_DIR).chmod(0o755)
         except NotExpressibleError:
             pass  # recorded in case.json from the tfjs runtime's own reason
-    batch, steps, features = spec.input_shape
-    write_npz(folder / INPUTS_FILE,
-              [rng.normal(0.0, 1.0, (batch, steps, features)).astype(np.float32)], "input")
+    write_npz(folder / INPUTS_FILE, [feed.draw(rng) for feed in spec.inputs], "input")
     return folder
 
 
@@ -763,6 +1013,20 @@ def _tfjs_birth(spec: Spec, folder: Path, rng: np.random.Generator) -> None:
     if len(data) != (folder / shard).stat().st_size:
         raise GoldenError(f"{spec.name}: tfjs saved a shard of another size than its manifest")
     (folder / shard).write_bytes(data)
+
+
+def _tolerance_note(spec: Spec, stored: dict[str, Outputs]) -> str:
+    """What the tolerance bounds, with the largest difference measured between the runtimes
+    that computed the case: the real noise (float32 rounding in another order) shows the
+    margin the tolerance leaves."""
+    text = "max abs difference allowed between two runtimes' outputs; "
+    if len(stored) < 2:
+        return text + "one runtime computes this case: the others are checked against it"
+    names = sorted(stored)
+    spread = max(float(np.max(np.abs(x.astype(np.float64) - y), initial=0.0))
+                 for i, a in enumerate(names) for b in names[i + 1:]
+                 for x, y in zip(stored[a], stored[b], strict=True))
+    return text + f"{', '.join(names)} differ by at most {spread:.3g} here"
 
 
 def _normalized_keras_zip(raw: Path, destination: Path) -> None:
@@ -808,19 +1072,22 @@ def _finish(spec: Spec, folder: Path, results: dict[str, Outputs | NotRun],
         if ran.name != (MODEL_DIR if name == "tfjs" else SOURCES[name]):
             how += f", converted by tfjs-lstm {__version__}"
         expected[name] = how
-    batch, steps, features = spec.input_shape
     info = {
         "case": spec.name,
         "covers": spec.covers,
         "born_in": spec.born,
         "source": MODEL_DIR if spec.born == "tfjs" else SOURCES[spec.born],
         "model": MODEL_DIR if (folder / MODEL_DIR).is_dir() else None,
-        "inputs": {"file": INPUTS_FILE, "shapes": [[batch, steps, features]],
-                   "distribution": "normal(0, 1) float32"},
+        "inputs": {"file": INPUTS_FILE, "shapes": [list(feed.shape) for feed in spec.inputs],
+                   "dtypes": [feed.dtype for feed in spec.inputs],
+                   "distribution": [feed.describe() for feed in spec.inputs]},
+        "calls": spec.calls,
         "weights": "normal(0, 1/sqrt(fan_in)) for matrices, normal(0, 0.5) for biases, "
                    "float32, drawn layer by layer before the inputs",
         "seed": spec.seed,
         "tolerance": spec.tolerance,
+        "tolerance_note": _tolerance_note(spec, {name: outputs for name, outputs in
+                                                 results.items() if name in expected}),
         "expected": expected,
         "not_computable": not_computable,
         "generator": versions,

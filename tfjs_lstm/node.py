@@ -89,12 +89,17 @@ class NodeHarness:
             raise NodeError(reply["error"])
         return reply
 
-    def predict_folders(self, cases: list[tuple[Path, list[np.ndarray]]]
-                        ) -> list[list[np.ndarray] | str]:
-        """Load each folder with tf.loadLayersModel and predict; an error string on failure."""
+    def predict_folders(self, cases: list[tuple[Path, list[np.ndarray]]],
+                        calls: list[int] | None = None) -> list[list[np.ndarray] | str]:
+        """Load each folder with tf.loadLayersModel and predict `calls[i]` times (default once)
+        on that one model, stateful layers carrying their states: the outputs of every call
+        in order, or an error string. Integer inputs go as int32 tensors (Embedding tokens)."""
+        counts = [1] * len(cases) if calls is None else calls
         replies = self.call({"command": "predictFolders", "cases": [
-            {"folder": str(folder), "inputs": [tensor(x) for x in inputs]}
-            for folder, inputs in cases]})
+            {"folder": str(folder), "calls": count,
+             "inputs": [{**tensor(x), "dtype": "int32"} if np.asarray(x).dtype.kind in "iu"
+                        else tensor(x) for x in inputs]}
+            for (folder, inputs), count in zip(cases, counts, strict=True)]})
         return [reply["error"] if "error" in reply else _arrays(reply["outputs"])
                 for reply in replies]
 
