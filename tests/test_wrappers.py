@@ -101,3 +101,55 @@ def test_tfjs_born_bidirectional_converts_to_keras3(keras3, tfjs, tmp_path):
     convert(tmp_path / "born", tmp_path / "born.keras")
     got = keras3.models.load_model(tmp_path / "born.keras").predict(inputs, verbose=0)
     assert np.abs(got - expected[0]).max() < TOLERANCE
+
+
+def test_a_custom_backward_layer_runs_in_keras3_and_tf_keras_and_tfjs_refuses_it(
+        keras3, tf_keras, tmp_path):
+    """Keras 2 and 3 take any recurrent layer running the other way; tfjs always copies
+    `layer`, so the tfjs writer refuses rather than computing another function."""
+    L = keras3.layers
+    x = keras3.Input((6, 3), name="x")
+    both = L.Bidirectional(
+        L.LSTM(4, return_sequences=True, return_state=True),
+        backward_layer=L.LSTM(3, go_backwards=True, return_sequences=True, return_state=True,
+                              activation="relu", name="rev"),
+        name="bidi")(x)
+    model = randomize(keras3.Model(x, both))
+    inputs = [rng.normal(0, 1, (2, 6, 3)).astype(np.float32)]
+    expected = model.predict(inputs, verbose=0)
+    model.save(tmp_path / "m.keras")
+    ours = load(tmp_path / "m.keras")
+    assert ours.layers["bidi"].backward_layer.name == "rev"
+    for mine, theirs in zip(run(ours, inputs), expected, strict=True):
+        assert np.abs(mine - theirs).max() < TOLERANCE, "reference runtime"
+    convert(tmp_path / "m.keras", tmp_path / "m.h5")
+    again = tf_keras.models.load_model(tmp_path / "m.h5").predict(inputs, verbose=0)
+    for mine, theirs in zip(again, expected, strict=True):
+        assert np.abs(mine - theirs).max() < TOLERANCE, "tf-keras"
+    convert(tmp_path / "m.h5", tmp_path / "back.keras")
+    back = keras3.models.load_model(tmp_path / "back.keras").predict(inputs, verbose=0)
+    for mine, theirs in zip(back, expected, strict=True):
+        assert np.abs(mine - theirs).max() < TOLERANCE, "Keras 3 after tf-keras"
+    with pytest.raises(NotExpressibleError) as caught:
+        convert(tmp_path / "m.keras", tmp_path / "tfjs")
+    assert [(p.layer, p.key) for p in caught.value.problems] == [("bidi", "backward_layer")]
+    assert not (tmp_path / "tfjs").exists()
+
+
+def test_tf_keras_h5_refuses_a_backward_layer_with_another_weight_count(keras3, tmp_path):
+    L = keras3.layers
+    model = keras3.Sequential([keras3.Input((4, 2)), L.Bidirectional(
+        L.LSTM(3), backward_layer=L.LSTM(3, use_bias=False, go_backwards=True), name="bidi")])
+    model.save(tmp_path / "m.keras")
+    with pytest.raises(NotExpressibleError, match="in half"):
+        convert(tmp_path / "m.keras", tmp_path / "m.h5")
+    assert not (tmp_path / "m.h5").exists()
+
+
+def test_a_backward_layer_that_is_the_forward_one_reversed_is_not_custom(tf_keras, tmp_path):
+    L = tf_keras.layers
+    model = tf_keras.Sequential([
+        tf_keras.Input((4, 2)),
+        L.Bidirectional(L.LSTM(3, name="fw"), backward_layer=L.LSTM(3, go_backwards=True))])
+    model.save(tmp_path / "m.h5")
+    assert load(tmp_path / "m.h5").layers[model.layers[0].name].backward_layer is None
