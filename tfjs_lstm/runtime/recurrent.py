@@ -346,7 +346,8 @@ def _projections(
 
     Each chunk of timesteps is projected into one reused buffer (each yielded array is valid
     until the next is requested): for batch 1 as one [steps, features] @ [features, G] product,
-    whose rows are already the [G, 1] columns; otherwise as one stacked product.
+    whose rows are already the [G, 1] columns; otherwise as one stacked product. The bias rides
+    in the product as a last input feature fixed at 1, which saves a pass over the buffer.
     """
     batch, time, features = x.shape
     width = kernel.shape[1]
@@ -355,17 +356,19 @@ def _projections(
         steps = steps[::-1]
     chunk = max(1, min(time, _PROJECTION_CHUNK_BYTES // (batch * width * x.itemsize)))
     buffer = np.empty((chunk, width, batch), dtype=x.dtype)
-    column_bias = None if bias is None else bias[:, None]
-    kernel_t = np.ascontiguousarray(kernel.T)
+    rows = features if bias is None else features + 1
+    inputs = np.ones((chunk, rows, batch), dtype=x.dtype)
+    weights = kernel if bias is None else np.concatenate([kernel, bias[None]])
+    if batch > 1:
+        weights = np.ascontiguousarray(weights.T)
     for start in range(0, time, chunk):
         count = min(chunk, time - start)
         block = buffer[:count]
+        np.copyto(inputs[:count, :features], steps[start : start + count].transpose(0, 2, 1))
         if batch == 1:
-            np.matmul(steps[start : start + count, 0], kernel, out=block[:, :, 0])
+            np.matmul(inputs[:count, :, 0], weights, out=block[:, :, 0])
         else:
-            np.matmul(kernel_t, steps[start : start + count].transpose(0, 2, 1), out=block)
-        if column_bias is not None:
-            block += column_bias
+            np.matmul(weights, inputs[:count], out=block)
         yield from block
 
 
