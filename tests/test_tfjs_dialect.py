@@ -101,3 +101,17 @@ def test_tfjs_refuses_snake_case_activation_values_as_the_reader_does(tfjs):
     assert "Unknown activation" in reply["error"]
     with pytest.raises(InputError, match="camelCase"):
         dialects.read("tfjs", {"units": 2, "recurrentActivation": "hard_sigmoid"})
+
+
+def test_keras_normal_initializers_are_written_as_tfjs_normal_with_a_note(tfjs):
+    """tfjs has only its uncorrected truncated normal: Keras's glorot_normal and friends are
+    written as that (initial weights only), and tfjs builds the layers."""
+    notes, requests = [], []
+    for name in ("glorot_normal", "he_normal", "lecun_normal"):
+        result = dialects.write("tfjs", dialects.read("keras3", {"units": 2,
+                                                                 "kernel_initializer": name}))
+        notes.extend(result.notes)
+        requests.append(request(dialects.read("keras3", {"units": 2}), result.config))
+    assert len(notes) == 3 and all("written as 'normal'" in note for note in notes)
+    for reply in tfjs.configs(requests):
+        assert reply["config"]["kernelInitializer"]["config"]["distribution"] == "normal"

@@ -165,10 +165,11 @@ _DISTRIBUTIONS = {
     "keras2.2": {"normal": "truncated_normal", "uniform": "uniform"},
     "tfjs": {"normal": _UNCORRECTED, "uniform": "uniform"},
 }
-# What a family writes for a canonical distribution it lacks (fresh weights only, so a note).
-_NEAREST_DISTRIBUTION = {"truncated_normal": "truncated_normal",
-                         "untruncated_normal": "truncated_normal",
-                         _UNCORRECTED: "truncated_normal", "uniform": "uniform"}
+# What a family writes for a canonical distribution it lacks, nearest first (fresh weights only,
+# so a note): Keras lacks tfjs's uncorrected normal, tfjs lacks both of Keras's normals.
+_NEAREST_DISTRIBUTION = {"truncated_normal": ("truncated_normal", _UNCORRECTED),
+                         "untruncated_normal": ("truncated_normal", _UNCORRECTED),
+                         _UNCORRECTED: ("truncated_normal",), "uniform": ("uniform",)}
 
 
 def _class_from_string(family: ObjectFamily, text: str) -> str | None:
@@ -264,7 +265,7 @@ def _write_distribution(dialect_family: str, canonical: str, ctx: Context, key: 
     spellings = {v: k for k, v in reversed(list(_DISTRIBUTIONS[dialect_family].items()))}
     if canonical in spellings:
         return spellings[canonical]
-    nearest = spellings[_NEAREST_DISTRIBUTION[canonical]]
+    nearest = next(spellings[c] for c in _NEAREST_DISTRIBUTION[canonical] if c in spellings)
     ctx.note(key, f"distribution {canonical!r} does not exist here; written as {nearest!r}, "
                   "which draws a different spread (fresh weights only)")
     return nearest
