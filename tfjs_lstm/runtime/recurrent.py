@@ -386,19 +386,20 @@ def _scan(
     """Run `step` over time on the input projections with Keras' masking rules; return (output,
     final states), both [batch, ...].
 
-    The first state is the step's output. The sequence buffer is [time, units, batch], written in
-    processed order, so each step writes its output contiguously and no reversal is needed.
+    The first state is the step's output. With return_sequences each step copies it, while it
+    is still in cache, into the [batch, time, units] output in processed order, so no reversal
+    or final transpose is needed.
     """
     batch, time = x.shape[:2]
     xw = _projections(x, kernel, bias, go_backwards)
     units = states[0].shape[0]
-    seq = np.empty((time, units, batch), x.dtype) if return_sequences else None
+    seq = np.empty((batch, time, units), x.dtype) if return_sequences else None
 
     if mask is None:
         for t, xw_t in enumerate(xw):
-            new = states if seq is None else [seq[t], *states[1:]]
-            step(xw_t, states, new)
-            states = new
+            step(xw_t, states, states)
+            if seq is not None:
+                seq[:, t] = states[0].T
         return _outputs(seq, states)
 
     mask = _check_shape(np.asarray(mask, dtype=bool), (batch, time), "mask")
@@ -414,7 +415,7 @@ def _scan(
             for state, candidate in zip(states, spare, strict=True):
                 np.copyto(state, candidate, where=mask[:, t])
         if seq is not None:
-            seq[t] = states[0]
+            seq[:, t] = states[0].T
 
     # Keras' output at a masked step is zero (zero_output_for_mask) or the previous output, which
     # is the state of the last unmasked step, or zero before any unmasked step.
@@ -432,6 +433,4 @@ def _outputs(
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """The output ([batch, time, units] or [batch, units]) and states back in [batch, units]."""
     states = [s.T.copy() for s in states]
-    if seq is None:
-        return states[0].copy(), states
-    return np.ascontiguousarray(seq.transpose(2, 0, 1)), states
+    return (states[0].copy() if seq is None else seq), states
