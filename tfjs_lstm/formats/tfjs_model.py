@@ -22,6 +22,7 @@ from ..layers.reshape import for_tfjs
 from ..model import Model
 from ..runtime.engine import output_shapes
 from .atomic import staged_folder
+from .tfjs_constraints import as_loaded, keeping_weights
 from .tfjs_weights import read_weights, write_weights
 from .topology import assign_weights, model_to_topology, tfjs_weight_names, topology_to_model
 
@@ -57,7 +58,7 @@ def read_tfjs_model(path: str | os.PathLike) -> Model:
     manifest = document.get("weightsManifest") or []
     arrays = read_weights(file.parent, manifest, model_file=file.name)
     model.weights = assign_weights(model, arrays, where)
-    return model
+    return as_loaded(model)
 
 
 def write_tfjs_model(model: Model, destination: str | os.PathLike, *,
@@ -66,7 +67,12 @@ def write_tfjs_model(model: Model, destination: str | os.PathLike, *,
                      progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Write a tfjs layers-model folder atomically, shard by shard; returns what was written.
     `progress(bytes written, total bytes)` follows the shards."""
-    topology, weights, transforms, notes = model_to_topology(_reshapes_resolved(model))
+    model = _reshapes_resolved(model)
+    topology, weights, transforms, notes = model_to_topology(model)
+    unconstrained, dropped = keeping_weights(model, weights)
+    if dropped:
+        topology, weights, transforms, notes = model_to_topology(unconstrained)
+        notes = [*notes, *dropped]
     ordered = [(full_name, np.asarray(array, np.float32))
                for layer, arrays in weights.items()
                for full_name, array in zip(tfjs_weight_names(model, layer, list(arrays)),
