@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from outputs import as_list, assert_close
+from outputs import as_list, assert_close, assert_tfjs_folder_converts_to_keras3
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import NotExpressibleError
@@ -103,12 +103,7 @@ def test_tfjs_rnn_cells_convert_to_keras3(keras3, tfjs, tmp_path):
                                                "config": {"units": 2}}}}])
     assert validate_file(str(folder / "model.json")).ok, "tfjs's own RNN topology is valid"
     x = rng.normal(0, 1, (3, 6, 3)).astype(np.float32)
-    [theirs] = tfjs.predict_folders([(folder, [x])])
-    assert not isinstance(theirs, str), theirs
-    assert_close(run(load(folder), [x]), theirs, "reference on the tfjs folder")
-    convert(folder, tmp_path / "m.keras")
-    model = keras3.models.load_model(tmp_path / "m.keras")
-    assert_close(as_list(model.predict(x, verbose=0)), theirs, "Keras 3")
+    assert_tfjs_folder_converts_to_keras3(tfjs, keras3, folder, x)
 
 
 def test_a_bare_cell_as_a_model_layer_is_refused(tmp_path):
