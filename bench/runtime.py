@@ -12,8 +12,10 @@ real ceiling of a recurrent step), the time ratios and the largest difference fr
 Each runtime of each case runs only if its estimated time (warm-up plus the minimum number of
 timed runs, from a cost model calibrated on this machine's step product) fits that runtime's
 budget; the others are listed as not run with their estimate. Runs estimated over LONG_RUN_S
-are timed once (after their warm-up). `--plan` prints the estimates and the expected total
-without running anything; `--case BxTxU` (repeatable) runs only the cases named.
+are timed once (after their warm-up). Should the estimates be too low, a case whose runs would
+take the whole benchmark past TOTAL_BUDGET_S is not run either, and listed so. `--plan` prints
+the estimates and the expected total without running anything; `--case BxTxU` (repeatable)
+runs only the cases named.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ BUDGET_S = {"ours": 150.0, "predict": 150.0, "call": 150.0, "tfjs": 120.0}
 MIN_REPEATS = {"ours": 3, "predict": 3, "call": 3, "tfjs": 1}
 MAX_REPEATS = 5
 LONG_RUN_S = 10.0
+TOTAL_BUDGET_S = 25 * 60.0
 
 
 def median_seconds(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
@@ -190,7 +193,7 @@ def tfjs_times(cases: list[tuple[int, int, int]]) -> dict[tuple[int, int, int], 
 def plan(cases: list[tuple[int, int, int]]) -> tuple[dict, dict]:
     """Which runtimes run on each case, and the estimates of those that do not."""
     runnable: dict[tuple[int, int, int], list[str]] = {}
-    skipped: dict[tuple[tuple[int, int, int], str], float] = {}
+    skipped: dict[tuple[tuple[int, int, int], str], str] = {}
     for case in cases:
         runnable[case] = []
         for runtime in RUNTIMES:
@@ -198,7 +201,9 @@ def plan(cases: list[tuple[int, int, int]]) -> tuple[dict, dict]:
             if estimate <= BUDGET_S[runtime]:
                 runnable[case].append(runtime)
             else:
-                skipped[case, runtime] = estimate
+                skipped[case, runtime] = (
+                    f"estimated {estimate:.0f} s > {BUDGET_S[runtime]:.0f} s budget"
+                )
     return runnable, skipped
 
 
@@ -216,8 +221,13 @@ def print_plan(runnable: dict, skipped: dict) -> None:
     print(f"\nestimated total of what runs: {total / 60:.1f} min ({len(skipped)} runs skipped)")
 
 
-def fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
+def fmt(value: float | None, spec: str = "") -> str:
+    """value with `spec`, by default three significant digits without an exponent; '-' if None."""
+    if value is None:
+        return "-"
+    if spec:
+        return format(value, spec)
+    return format(value, ".0f" if value >= 100 else ".3g")
 
 
 def main() -> None:
@@ -249,7 +259,9 @@ def main() -> None:
           f"load average {load:.2f} at start")
     print(f"- numpy {np.__version__} float32 matmul 1024^3: {peak:.1f} GFLOP/s "
           f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}); "
-          "'step mm' is its GFLOP/s on the step's own [B, H] @ [H, 4H]")
+          "'step mm' is its GFLOP/s on the step's own [B, H] @ [H, 4H], the ceiling of the "
+          "recurrent part (ours GFLOP/s also counts the input projection, which runs as larger "
+          "products, so it may pass it)")
     print(f"- input features {FEATURES}; return_sequences=False; tanh/sigmoid; medians of "
           f"{min(MIN_REPEATS.values())}-{MAX_REPEATS} interleaved runs after a warm-up (tfjs: "
           "own process, before the others); ratios are times, ours/Keras < 1: ours faster\n",
@@ -262,6 +274,12 @@ def main() -> None:
     print("|" + "---:|" * 18)
     for case in cases:
         python = [r for r in PYTHON_RUNTIMES if r in runnable[case]]
+        needed = sum(case_seconds(r, case) for r in python)
+        if python and time.perf_counter() - started + needed > TOTAL_BUDGET_S:
+            for runtime in python:
+                skipped[case, runtime] = (f"estimated {needed:.0f} s would pass the "
+                                          f"{TOTAL_BUDGET_S / 60:.0f} min total")
+            python = []
         if not python and case not in tfjs:
             continue
         batch, timesteps, units = case
@@ -278,20 +296,19 @@ def main() -> None:
         if case in tfjs:
             runs += f", tfjs {tfjs[case]['runs']}"
         print(
-            f"| {batch} | {timesteps} | {units} | {gflop:.3g} | {fmt(ms['ours'], '.1f')} "
-            f"| {fmt(ms['predict'], '.1f')} | {fmt(ms['call'], '.1f')} | {fmt(ms['tfjs'], '.0f')} "
-            f"| {fmt(rate['ours'], '.1f')} | {step:.1f} "
+            f"| {batch} | {timesteps} | {units} | {gflop:.3g} | {fmt(ms['ours'])} "
+            f"| {fmt(ms['predict'])} | {fmt(ms['call'])} | {fmt(ms['tfjs'])} "
+            f"| {fmt(rate['ours'])} | {fmt(step)} "
             f"| {fmt(rate['ours'] / step if rate['ours'] else None, '.0%')} "
-            f"| {fmt(rate['predict'], '.1f')} | {fmt(rate['tfjs'], '.2f')} "
-            f"| {fmt(ratio['predict'], '.2f')} | {fmt(ratio['call'], '.2f')} "
-            f"| {fmt(tfjs_ratio, '.0f')} | {fmt(t.get('diff'), '.1e')} | {runs} |",
+            f"| {fmt(rate['predict'])} | {fmt(rate['tfjs'])} "
+            f"| {fmt(ratio['predict'])} | {fmt(ratio['call'])} "
+            f"| {fmt(tfjs_ratio)} | {fmt(t.get('diff'), '.1e')} | {runs} |",
             flush=True,
         )
     if skipped:
-        print("\nNot run (estimated time > that runtime's budget):\n")
-        for (case, runtime), estimate in skipped.items():
-            print(f"- {'x'.join(map(str, case))} {runtime}: not run: estimated {estimate:.0f} s "
-                  f"> {BUDGET_S[runtime]:.0f} s budget")
+        print("\nNot run:\n")
+        for (case, runtime), reason in skipped.items():
+            print(f"- {'x'.join(map(str, case))} {runtime}: not run: {reason}")
     print(f"\nload average {os.getloadavg()[0]:.2f} at end; "
           f"{(time.perf_counter() - started) / 60:.1f} min in all")
 
