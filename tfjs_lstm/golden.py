@@ -652,6 +652,32 @@ def _k3_options_state(K: Any) -> Any:
     return K.Model(x, [last, h, c], name="options_state")
 
 
+def _k3_rnn_cells(K: Any) -> Any:
+    L = K.layers
+    return _sequential(K, "rnn_cells", 6, 3, [
+        L.RNN(L.LSTMCell(4, name="lstm_cell"), return_sequences=True, name="rnn_lstm"),
+        L.RNN(L.GRUCell(3, reset_after=False, name="gru_cell"), go_backwards=True,
+              return_sequences=True, name="rnn_gru"),
+        L.RNN(L.SimpleRNNCell(2, name="simple_cell"), name="rnn_simple")])
+
+
+def _k3_constraints(K: Any) -> Any:
+    L, C = K.layers, K.constraints
+    return _sequential(K, "constraints", 5, 3, [
+        L.LSTM(4, kernel_constraint=C.MaxNorm(0.5), recurrent_constraint=C.UnitNorm(),
+               bias_constraint=C.NonNeg(), return_sequences=True, name="lstm_constrained"),
+        L.Dense(2, kernel_constraint=C.MinMaxNorm(0.2, 0.4), name="head")])
+
+
+def _k3_custom_backward(K: Any) -> Any:
+    L = K.layers
+    return _sequential(K, "custom_backward", 6, 3, [
+        L.Bidirectional(L.LSTM(3, return_sequences=True, name="fw"),
+                        backward_layer=L.LSTM(2, activation="relu", go_backwards=True,
+                                              return_sequences=True, name="bw"),
+                        name="bidi_custom")])
+
+
 def _k3_return_state(K: Any) -> Any:
     x = K.Input((7, 3), name="x")
     sequence, h, c = K.layers.LSTM(4, return_sequences=True, return_state=True,
@@ -863,6 +889,15 @@ CASES: tuple[Spec, ...] = (
     Spec("k3_500_steps_batch1", "500 timesteps, batch 1: GRU (reset_after=False) returning "
          "the whole sequence, batch size fixed in the input", "keras3", _k3_long_gru_batch1,
          _x(1, 500, 2), 125),
+    Spec("k3_rnn_cells", "RNN over LSTMCell, GRUCell (reset_after=False, go_backwards) and "
+         "SimpleRNNCell, stacked", "keras3", _k3_rnn_cells, _x(2, 6, 3), 130),
+    Spec("k3_constraints", "weight constraints (MaxNorm, UnitNorm, NonNeg, MinMaxNorm) the "
+         "seeded weights break: Keras ignores them at inference, TensorFlow.js would apply "
+         "them when loading, so the tfjs folder is written without them", "keras3",
+         _k3_constraints, _x(2, 5, 3), 131),
+    Spec("k3_custom_backward_layer", "Bidirectional with its own backward_layer (2 "
+         "relu units against 3 tanh forward): Keras 3 and tf-keras only, TensorFlow.js "
+         "always copies the forward layer", "keras3", _k3_custom_backward, _x(2, 6, 3), 132),
     Spec("k2_stacked_hard_sigmoid", "tf-keras: hard_sigmoid in Keras 2's sense (0.2x + 0.5) on "
          "gates and Dense, implementation=1, go_backwards on the second LSTM; Keras 3 gets "
          "rescaled weights", "keras2", _k2_stacked_hard_sigmoid, _x(3, 7, 3), 201),
