@@ -138,6 +138,7 @@ CASES = [
               "return_sequences": True}),
     ("LSTM", {"activation": "sigmoid", "recurrent_activation": "hard_sigmoid",
               "mask": "trailing"}),
+    ("LSTM", {"activation": "sigmoid", "initial_state": True, "return_sequences": True}),
     ("LSTM", {"mask": "irregular", "initial_state": True, "return_sequences": True}),
     ("LSTM", {"mask": "irregular", "initial_state": True, "go_backwards": True}),
     ("LSTM", {"mask": "irregular", "return_sequences": True, "zero_output_for_mask": True}),
@@ -218,6 +219,7 @@ def test_projection_chunks_match_keras(keras, monkeypatch, kind, batch):
 
 GENERIC_CASES = [
     ("LSTM", {"mask": "irregular", "initial_state": True, "return_sequences": True}),
+    ("LSTM", {"activation": "sigmoid", "go_backwards": True, "return_sequences": True}),
     ("LSTM", {"batch": 1, "time": 30, "go_backwards": True}),
     ("GRU", {"reset_after": True, "mask": "trailing", "return_sequences": True}),
     ("GRU", {"reset_after": False, "initial_state": True}),

@@ -231,7 +231,7 @@ class _InPlace:
     """One activation, run in place where it can be.
 
     A tanh form outer*tanh(inner*x) + shift expects its input already multiplied by `inner`
-    (folded into the weights, see `_column_scale`) unless called with scaled=False; a numpy ufunc
+    (folded into the weights, see `_gate_scale`) unless called with scaled=False; a numpy ufunc
     writes into the buffer; any other function returns a new array.
     """
 
