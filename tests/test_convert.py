@@ -7,6 +7,8 @@ Models built in TensorFlow.js go the other way and must load in Keras 3 and pred
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -220,3 +222,21 @@ def test_check_feeds_an_embedding_integer_ids(keras3, tfjs, tmp_path, monkeypatc
     table = capsys.readouterr().out
     assert "keras3(source) vs tfjs(target)" in table
     assert table.count(" pass\n") == 6 and "6 passed, 0 failed, 0 skipped" in table
+
+
+def test_the_package_api_converts_loads_runs_and_checks(tmp_path):
+    """`tfjs_lstm.convert` is the model conversion, even after the module of the same name
+    has been imported; the README's example model goes to tfjs and back."""
+    import importlib
+
+    import tfjs_lstm
+
+    importlib.import_module("tfjs_lstm.convert")
+    example = Path(__file__).parent.parent / "examples" / "keras3_lstm.keras"
+    report = tfjs_lstm.convert(example, tmp_path / "web")
+    assert report["shards"] == ["group1-shard1of1.bin"]
+    model = tfjs_lstm.load(tmp_path / "web")
+    x = np.random.default_rng(0).normal(size=(2, *model.layers[model.inputs[0].layer]
+                                                .batch_input_shape[1:])).astype(np.float32)
+    assert tfjs_lstm.run(model, [x])[0].shape[0] == 2
+    assert tfjs_lstm.check(example, tmp_path / "web", [x]) < 1e-5
