@@ -86,3 +86,21 @@ def test_initial_state_and_stateful_models_convert_and_run_in_tfjs(keras3, tfjs,
     for (name, (model, inputs)), got in zip(cases.items(), results, strict=True):
         assert not isinstance(got, str), got
         assert np.abs(got[0] - model.predict(inputs, verbose=0)).max() < 1e-5, name
+
+
+def test_time_major_unroll_and_implementation_1_run_as_tf_keras_runs_them(tf_keras, tmp_path):
+    """tf-keras's time_major layout ([steps, batch, features]), unroll and implementation 1:
+    the same numbers from the reference runtime as from tf-keras itself."""
+    L = tf_keras.layers
+    model = tf_keras.Sequential([
+        tf_keras.Input(batch_shape=(5, 4, 3)),  # time-major: 5 steps of a batch of 4
+        L.LSTM(5, time_major=True, return_sequences=True, implementation=1),
+        L.GRU(3, time_major=True, unroll=True, reset_after=False, return_sequences=True),
+        L.SimpleRNN(2, time_major=True, go_backwards=True)])
+    randomize(model)
+    x = rng.normal(0, 1, (5, 4, 3)).astype(np.float32)
+    expected = np.asarray(model(x, training=False))  # predict would batch the time axis
+    model.save(tmp_path / "time_major.h5")
+    got = run(load(tmp_path / "time_major.h5"), [x])[0]
+    assert got.shape == expected.shape == (4, 2)
+    assert np.abs(got - expected).max() < 1e-5
