@@ -299,7 +299,7 @@ def main() -> None:
         if case in tfjs:
             runs += f", tfjs {tfjs[case]['runs']}"
         print(
-            f"| {batch} | {timesteps} | {units} | {gflop:.3g} | {fmt(ms['ours'])} "
+            f"| {batch} | {timesteps} | {units} | {fmt(gflop)} | {fmt(ms['ours'])} "
             f"| {fmt(ms['predict'])} | {fmt(ms['call'])} | {fmt(ms['tfjs'])} "
             f"| {fmt(rate['ours'])} | {fmt(step)} "
             f"| {fmt(rate['ours'] / step if rate['ours'] else None, '.0%')} "
