@@ -182,3 +182,39 @@ def test_a_failure_while_writing_removes_the_staging_folder(tmp_path, monkeypatc
         convert(EXAMPLE, destination)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert (destination / "keep.txt").read_text() == "previous"
+
+
+def test_a_truncated_h5_is_exit_2_even_when_its_end_address_was_rewritten(tmp_path):
+    """h5py notices a plain truncation; with the superblock's end-of-file address forged to
+    match, it fails deeper, and that is still one line naming the file."""
+    import struct
+
+    convert(EXAMPLE, tmp_path / "m.h5")
+    data = bytearray((tmp_path / "m.h5").read_bytes())
+    cut = len(data) - 100
+    assert struct.unpack("<Q", data[40:48]) == (len(data),)  # superblock v0 end of file
+    data = data[:cut]
+    data[40:48] = struct.pack("<Q", cut)
+    (tmp_path / "cut.h5").write_bytes(bytes(data))
+    for name in ("m.h5", "cut.h5"):
+        if name == "m.h5":
+            (tmp_path / name).write_bytes(bytes(data[:cut - 50]))
+        done = cli("convert", tmp_path / name, tmp_path / f"{name}.out")
+        assert done.returncode == 2, done.stderr
+        assert name in done.stderr and "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / f"{name}.out").exists()
+
+
+def test_h5_weights_are_mapped_from_the_file_not_copied(tmp_path):
+    convert(EXAMPLE, tmp_path / "m.h5")
+    weights = load(tmp_path / "m.h5").weights
+    arrays = [a for layer in weights.values() for a in layer.values()]
+    assert arrays and all(isinstance(a, np.memmap) and not a.flags.writeable for a in arrays)
+    import h5py
+
+    stored = []
+    with h5py.File(tmp_path / "m.h5") as h5:
+        h5.visititems(lambda _, o: stored.append(o[()].tobytes())
+                      if isinstance(o, h5py.Dataset) else None)
+    assert sorted(a.tobytes() for a in arrays) == sorted(stored)

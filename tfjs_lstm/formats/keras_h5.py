@@ -46,8 +46,13 @@ def read_keras_h5(path: str | os.PathLike) -> Model:
         version = _text(h5.attrs.get("keras_version", ""))
         model = _config_to_model(config, f"{where}@model_config", version)
         model.source = f"keras v{version}"
-        group = h5.get("model_weights", h5)
-        model.weights = check_weights(model, _read_weights(group, model, where), where)
+        try:
+            group = h5.get("model_weights", h5)
+            weights = _read_weights(group, model, where)
+        except (KeyError, OSError, ValueError) as error:  # h5py's errors for damaged files
+            raise InputError(f"cannot read the weights: {error}", file=where,
+                             pointer="/model_weights") from None
+        model.weights = check_weights(model, weights, where)
     return model
 
 
@@ -76,9 +81,21 @@ def _read_weights(group: h5py.Group, model: Model, file: str) -> dict[str, dict[
         if len(names) != len(specs):
             raise InputError(f"layer '{name}' stores {len(names)} weights, its config implies "
                              f"{len(specs)}", file=file, pointer=f"/model_weights/{name}")
-        by_layer[name] = {spec.name: np.asarray(group[name][stored][()])
+        by_layer[name] = {spec.name: _array(group[name][stored], file)
                           for spec, stored in zip(specs, names, strict=True)}
     return by_layer
+
+
+def _array(dataset: h5py.Dataset, file: str) -> np.ndarray:
+    """A weight's values: a read-only map of the file's own bytes where the dataset is stored
+    whole and uncompressed (what Keras writes), so no copy is read; else read into memory."""
+    offset = dataset.id.get_offset()
+    dtype = dataset.dtype
+    if offset is None or dataset.chunks is not None or dtype.kind != "f" or not dataset.size:
+        return np.asarray(dataset[()])
+    if offset + dataset.size * dtype.itemsize > os.path.getsize(file):
+        raise InputError(f"weight '{dataset.name}' lies past the end of the file", file=file)
+    return np.memmap(file, dtype=dtype, mode="r", offset=offset, shape=dataset.shape)
 
 
 def write_keras_h5(model: Model, destination: str | os.PathLike) -> dict[str, Any]:
