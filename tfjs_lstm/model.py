@@ -76,13 +76,21 @@ def masked_layers(model: Model) -> set[str]:
 
 def for_family(model: Model, family: str) -> dict[str, LayerConfig]:
     """Layer configs to write for `family`: where no mask arrives, mask-only settings take the
-    value the family can express (they cannot change an output there)."""
+    value the family can express (they cannot change an output there); layers that need their
+    input shapes spelled out for the family get them (`LayerType.for_input_shapes`)."""
+    from .runtime.engine import output_shapes
+
     reached = masked_layers(model)
+    shapes = None
     configs = {}
     for name, config in model.layers.items():
         layer = REGISTRY[config.class_name]
         if name not in reached and layer.without_mask:
             config = layer.without_mask(config, family)
+        if layer.for_input_shapes:
+            shapes = shapes or output_shapes(model)
+            config = layer.for_input_shapes(config, family, [
+                shapes[call.inputs[0]] for call in model.layer_calls(name)])
         configs[name] = config
     return configs
 

@@ -7,7 +7,6 @@ tfjs matches weights to variables by name: `<layer>/<weight>` is what it writes 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -18,9 +17,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
-from ..layers.reshape import for_tfjs
 from ..model import Model
-from ..runtime.engine import output_shapes
 from .atomic import staged_folder
 from .tfjs_constraints import as_loaded, keeping_weights
 from .tfjs_weights import read_weights, write_weights
@@ -67,7 +64,6 @@ def write_tfjs_model(model: Model, destination: str | os.PathLike, *,
                      progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Write a tfjs layers-model folder atomically, shard by shard; returns what was written.
     `progress(bytes written, total bytes)` follows the shards."""
-    model = _reshapes_resolved(model)
     topology, weights, transforms, notes = model_to_topology(model)
     unconstrained, dropped = keeping_weights(model, weights)
     if dropped:
@@ -93,13 +89,3 @@ def write_tfjs_model(model: Model, destination: str | os.PathLike, *,
             "notes": notes, "weights": len(ordered),
             "bytes": sum(os.path.getsize(Path(destination) / p)
                          for p in (manifest[0]["paths"] if manifest else []))}
-
-
-def _reshapes_resolved(model: Model) -> Model:
-    """The model with each Reshape's -1 resolved where tfjs needs it (reshape.for_tfjs)."""
-    shapes = output_shapes(model)
-    layers = {name: for_tfjs(config, [shapes[call.inputs[0]]
-                                      for call in model.layer_calls(name)])
-              if config.class_name == "Reshape" else config
-              for name, config in model.layers.items()}
-    return dataclasses.replace(model, layers=layers)

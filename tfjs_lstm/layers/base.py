@@ -117,6 +117,8 @@ class LayerType:
     the cell is named in it): Keras 3 saves its weights under `layers/<key>/cell/vars`, tf-keras
     under `<layer>/<cell_name>/`, and extra inputs of a call are its initial states. None for
     layers without a cell.
+    `for_input_shapes(config, family, shapes)` gives the config to write for a family once
+    the input shape of each call is known (Reshape spells out a -1 tfjs cannot resolve).
     `start_read(data, family)` / `finish_write(out, family)` drop or add keys a family writes
     beside the fields (tfjs's RNN copies its cell's keys to the top level); `extra_keys(family)`
     names those keys for the schemas.
@@ -137,6 +139,7 @@ class LayerType:
     before_write: Callable[[dict[str, Any], str], dict[str, str]] | None = None
     mask_out: Callable[[LayerConfig, bool], bool] | None = None
     without_mask: Callable[[LayerConfig, str], LayerConfig] | None = None
+    for_input_shapes: Callable[[LayerConfig, str, list[tuple]], LayerConfig] | None = None
     refuse_masked: dict[str, str] | None = None
     tfjs_weight_names: Callable[[LayerConfig, list[str]], list[str]] | None = None
     keras3_weight_paths: Callable[[LayerConfig, int], list[str]] | None = None

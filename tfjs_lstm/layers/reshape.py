@@ -3,7 +3,7 @@
 Read in Keras 3.15 `keras/src/layers/reshaping/reshape.py` and `ops/operation_utils.py`
 (writes target_shape as given, -1 for the unknown size), tf-keras 2.21, Keras 2.2.4 and
 TensorFlow.js 4.22 `core.ts` (its constructor turns negative sizes into null, which getConfig
-writes; `for_tfjs` resolves them where the input shape allows). Row-major order everywhere.
+writes; the tfjs writer resolves them where the input shape allows). Row-major order everywhere.
 An incoming mask stops here, as in Keras 3 (with a warning) and tfjs's executor.
 """
 
@@ -47,12 +47,14 @@ def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
     return (input_shape[0], *_resolved(config, tuple(input_shape[1:])))
 
 
-def for_tfjs(config: LayerConfig, input_shapes: list[tuple]) -> LayerConfig:
+def _for_input_shapes(config: LayerConfig, family: str, input_shapes: list[tuple]
+                      ) -> LayerConfig:
     """The config to write for tfjs, given the input shape of each call: its -1 resolved when
     every call knows all its sizes and they agree. tfjs counts the null batch size as unknown,
     so it never resolves a -1 while building and the next layer would get no size there; with
     an unknown input size Keras leaves that size unknown too, and the -1 is kept."""
-    if -1 not in config.target_shape or any(None in shape[1:] for shape in input_shapes):
+    if family != "tfjs" or -1 not in config.target_shape or \
+            any(None in shape[1:] for shape in input_shapes):
         return config
     resolved = {_resolved(config, tuple(shape[1:])) for shape in input_shapes}
     return config.replace(target_shape=resolved.pop()) if len(resolved) == 1 else config
@@ -70,5 +72,6 @@ RESHAPE = LayerType(
     output_shape=_output_shape,
     forward=_forward,
     mask_out=lambda config, input_masked: False,
+    for_input_shapes=_for_input_shapes,
     doc="Reshapes every axis but the batch axis; masks stop here.",
 )
