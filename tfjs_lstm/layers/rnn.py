@@ -10,6 +10,7 @@ LSTM, GRU or SimpleRNN layer: this module only translates between the two shapes
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .. import kinds as k
@@ -31,7 +32,7 @@ def _cell_type(layer: LayerType, class_name: str, default_name: str) -> LayerTyp
     """The cell of a recurrent layer: the layer's own fields, weights and gate rescale."""
     changes = {**_CELL_CHANGES, "name": {"default": default_name}}
     fields = tuple(rnn.SEED if spec.name == "seed"  # every Keras 3 cell writes its seed
-                   else Field(**{**spec.__dict__, **changes.get(spec.name, {})})
+                   else replace(spec, **changes.get(spec.name, {}))
                    for spec in layer.fields if spec.name not in _SEQUENCE_FIELDS)
     return LayerType(class_name=class_name, fields=fields, weights=layer.weights,
                      output_shape=lambda config, input_shape: (input_shape[0], config.units),
@@ -94,8 +95,7 @@ def _keras2_zero_output(config: LayerConfig, family: str) -> bool:
 
 def _fields() -> tuple[Field, ...]:
     sequence = [spec for spec in rnn.sequence_fields() if spec.name != "seed"]
-    sequence = [Field(**{**spec.__dict__, "families": ("keras3", "keras2"),
-                         "written_when": _keras2_zero_output})
+    sequence = [replace(spec, families=("keras3", "keras2"), written_when=_keras2_zero_output)
                 if spec.name == "zero_output_for_mask" else spec for spec in sequence]
     return (Field("cell", k.NestedLayer(prefixes=("",)),
                   doc="the cell run at every step: LSTMCell, GRUCell or SimpleRNNCell"),
