@@ -1,4 +1,5 @@
-"""Comparing model outputs across runtimes in tests: one array or a list, within 1e-5."""
+"""What the tests share: seeded weights for Keras models, and comparing model outputs across
+runtimes (one array or a list) within 1e-5."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ from pathlib import Path
 import numpy as np
 
 TOLERANCE = 1e-5
+
+
+def randomize(model, rng: np.random.Generator, scale: float = 0.7):
+    """Give every weight of a Keras model normal(0, scale) float32 values, layer by layer."""
+    for layer in model.layers:
+        layer.set_weights([rng.normal(0, scale, w.shape).astype(np.float32)
+                           for w in layer.get_weights()])
+    return model
 
 
 def as_list(outputs) -> list[np.ndarray]:
@@ -35,3 +44,27 @@ def assert_tfjs_folder_converts_to_keras3(tfjs, keras3, folder: Path, x: np.ndar
     convert(folder, target)
     model = keras3.models.load_model(target)
     assert_close(as_list(model.predict(x, verbose=0)), theirs, "Keras 3")
+
+
+def keras3_models_in_tfjs(tfjs, models: dict, tmp_path: Path) -> dict[str, list[np.ndarray]]:
+    """Save each Keras 3 (model, inputs), convert it to a tfjs folder and check the reference
+    runtime on both files and TensorFlow.js in Node (one process for all) against Keras's own
+    predictions; returns tfjs's outputs by name."""
+    from tfjs_lstm.convert import convert, load
+    from tfjs_lstm.runtime.engine import run
+
+    expected = {}
+    for name, (model, inputs) in models.items():
+        source = tmp_path / f"{name}.keras"
+        model.save(source)
+        expected[name] = as_list(model.predict(inputs, verbose=0))
+        convert(source, tmp_path / name)
+        assert_close(run(load(source), inputs), expected[name], f"reference runtime, {name}")
+        assert_close(run(load(tmp_path / name), inputs), expected[name],
+                     f"reference runtime on the tfjs folder, {name}")
+    results = tfjs.predict_folders([(tmp_path / name, inputs)
+                                    for name, (_, inputs) in models.items()])
+    for name, got in zip(models, results, strict=True):
+        assert not isinstance(got, str), f"{name}: tfjs failed to load or run: {got}"
+        assert_close(got, expected[name], f"tfjs, {name}")
+    return dict(zip(models, results, strict=True))

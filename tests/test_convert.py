@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from outputs import keras3_models_in_tfjs, randomize
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import NotExpressibleError
@@ -44,30 +45,12 @@ def keras3_models(keras):
     functional = keras.Model(inp, [head, h, c], name="return_state")
     models["return_state"] = (functional, [rng.normal(0, 1, (2, 6, 3)).astype(np.float32)])
     for model, _ in models.values():
-        for layer in model.layers:
-            layer.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32)
-                               for w in layer.get_weights()])
+        randomize(model, rng, 0.8)
     return models
 
 
 def test_keras3_models_convert_to_tfjs_and_predict_the_same_in_node(keras3, tfjs, tmp_path):
-    cases, expected = [], {}
-    for name, (model, inputs) in keras3_models(keras3).items():
-        source = tmp_path / f"{name}.keras"
-        model.save(source)
-        outputs = model.predict(inputs, verbose=0)
-        expected[name] = [np.asarray(o) for o in (outputs if isinstance(outputs, list)
-                                                  else [outputs])]
-        convert(source, tmp_path / name)
-        cases.append((name, tmp_path / name, inputs))
-        ours = run(load(source), inputs)
-        for mine, theirs in zip(ours, expected[name], strict=True):
-            assert np.abs(mine - theirs).max() < TOLERANCE, f"reference runtime, {name}"
-    results = tfjs.predict_folders([(folder, inputs) for _, folder, inputs in cases])
-    for (name, _, _), got in zip(cases, results, strict=True):
-        assert not isinstance(got, str), f"{name}: tfjs failed to load or run: {got}"
-        for mine, theirs in zip(got, expected[name], strict=True):
-            assert np.abs(mine - theirs).max() < TOLERANCE, name
+    keras3_models_in_tfjs(tfjs, keras3_models(keras3), tmp_path)
 
 
 def test_tfjs_models_convert_to_keras3_and_predict_the_same(keras3, tfjs, tmp_path):
@@ -105,9 +88,7 @@ def test_tf_keras_h5_models_convert_to_tfjs_and_back_with_the_same_outputs(tf_ke
                return_sequences=True, name="enc"),
         L.LSTM(4, go_backwards=True, name="dec"),
         L.Dense(2, activation="hard_sigmoid", name="head")], name="k2")
-    for layer in model.layers:
-        layer.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32)
-                           for w in layer.get_weights()])
+    randomize(model, rng, 0.8)
     model.save(tmp_path / "k2.h5")
     inputs = [rng.normal(0, 1.5, (3, 6, 3)).astype(np.float32)]
     expected = model.predict(inputs, verbose=0)
@@ -186,9 +167,7 @@ def test_keras3_legacy_h5_reads_with_its_keras3_config(keras3, tfjs, tmp_path):
                                keras3.layers.LSTM(4, recurrent_activation="hard_sigmoid",
                                                   return_sequences=True),
                                keras3.layers.Dense(2)])
-    for layer in model.layers:
-        layer.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32)
-                           for w in layer.get_weights()])
+    randomize(model, rng, 0.8)
     model.save(tmp_path / "legacy.h5")
     inputs = [rng.normal(0, 1, (2, 5, 3)).astype(np.float32)]
     expected = model.predict(inputs, verbose=0)

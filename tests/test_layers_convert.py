@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from outputs import TOLERANCE, as_list, assert_close
+from outputs import TOLERANCE, as_list, assert_close, keras3_models_in_tfjs, randomize
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import InputError, NotExpressibleError
@@ -78,29 +78,13 @@ def keras3_models(keras) -> dict:
     models["functional_int_ids"] = (keras.Model(ids, [head, state], name="functional_int_ids"),
                                     [padded_ids(3, 6, 9)])
     for model, _ in models.values():
-        for layer in model.layers:
-            layer.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32)
-                               for w in layer.get_weights()])
+        randomize(model, rng, 0.8)
     return models
 
 
 def test_keras3_models_convert_to_tfjs_and_predict_the_same_in_node(keras3, tfjs, tmp_path):
-    cases, expected = [], {}
     models = keras3_models(keras3)
-    for name, (model, inputs) in models.items():
-        source = tmp_path / f"{name}.keras"
-        model.save(source)
-        expected[name] = as_list(model.predict(inputs, verbose=0))
-        convert(source, tmp_path / name)
-        cases.append((name, tmp_path / name, inputs))
-        assert_close(run(load(source), inputs), expected[name], f"reference runtime, {name}")
-        assert_close(run(load(tmp_path / name), inputs), expected[name],
-                     f"reference runtime on the tfjs folder, {name}")
-    results = tfjs.predict_folders([(folder, inputs) for _, folder, inputs in cases])
-    for (name, _, _), got in zip(cases, results, strict=True):
-        assert not isinstance(got, str), f"{name}: tfjs failed to load or run: {got}"
-        assert_close(got, expected[name], f"tfjs, {name}")
-    by_name = {name: got for (name, _, _), got in zip(cases, results, strict=True)}
+    by_name = keras3_models_in_tfjs(tfjs, models, tmp_path)
     model, inputs = models["masked_sequences_gru"]
     check_zero_output_for_mask_differs_only_at_padded_steps(
         keras3, model, inputs, by_name["masked_sequences_gru"][0])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from outputs import as_list, assert_close
+from outputs import as_list, assert_close, keras3_models_in_tfjs, randomize
 
 from tfjs_lstm import dialects
 from tfjs_lstm.convert import convert, load
@@ -92,9 +92,7 @@ def keras3_models(keras) -> dict:
                         ("masked_multiply", L.Multiply)):
         models[name] = masked_branches(keras, name, layer(name="merge"))
     for model, _ in models.values():
-        for layer in model.layers:
-            layer.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32)
-                               for w in layer.get_weights()])
+        randomize(model, rng, 0.8)
     return models
 
 
@@ -102,26 +100,10 @@ MASKED_MERGES = ("masked_concatenate", "masked_add", "masked_multiply", "concate
 
 
 def test_keras3_models_convert_to_tfjs_and_predict_the_same_in_node(keras3, tfjs, tmp_path):
-    """Everything agrees but one known tfjs gap: it cannot build a layer after a Reshape whose
-    -1 is the last size. Masked merges are refused (next test)."""
-    cases, expected = [], {}
-    for name, (model, inputs) in keras3_models(keras3).items():
-        if name in MASKED_MERGES:
-            continue
-        source = tmp_path / f"{name}.keras"
-        model.save(source)
-        expected[name] = as_list(model.predict(inputs, verbose=0))
-        convert(source, tmp_path / name)
-        cases.append((name, tmp_path / name, inputs))
-        assert_close(run(load(source), inputs), expected[name], f"reference runtime, {name}")
-        assert_close(run(load(tmp_path / name), inputs), expected[name],
-                     f"reference runtime on the tfjs folder, {name}")
-    results = dict(zip([name for name, _, _ in cases],
-                       tfjs.predict_folders([(folder, inputs) for _, folder, inputs in cases]),
-                       strict=True))
-    for name, got in results.items():
-        assert not isinstance(got, str), f"{name}: tfjs failed to load or run: {got}"
-        assert_close(got, expected[name], f"tfjs, {name}")
+    """Every merge and reshaping layer agrees; masked merges are refused (next test)."""
+    models = keras3_models(keras3)
+    keras3_models_in_tfjs(tfjs, {name: case for name, case in models.items()
+                                 if name not in MASKED_MERGES}, tmp_path)
 
 
 def test_masked_merges_are_refused_for_tfjs_and_the_reference_follows_keras(keras3, tmp_path):

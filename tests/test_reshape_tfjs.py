@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from outputs import randomize
 
 from tfjs_lstm.convert import convert, load
 
@@ -29,9 +30,7 @@ def _models(keras) -> dict:
     models = {}
     for name, (layers, inputs, target) in cases.items():
         model = keras.Sequential(layers, name=name)
-        for layer in model.layers:
-            layer.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32)
-                               for w in layer.get_weights()])
+        randomize(model, rng, 0.8)
         models[name] = (model, inputs, target)
     return models
 

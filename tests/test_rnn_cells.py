@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from outputs import as_list, assert_close, assert_tfjs_folder_converts_to_keras3
+from outputs import (
+    as_list,
+    assert_close,
+    assert_tfjs_folder_converts_to_keras3,
+    keras3_models_in_tfjs,
+    randomize,
+)
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import NotExpressibleError
@@ -14,11 +20,6 @@ from tfjs_lstm.validate import validate_file
 
 rng = np.random.default_rng(41)
 
-
-def randomize(model) -> None:
-    for layer in model.layers:
-        layer.set_weights([rng.normal(0, 0.7, w.shape).astype(np.float32)
-                           for w in layer.get_weights()])
 
 
 def keras3_cell_models(keras) -> dict:
@@ -43,23 +44,12 @@ def keras3_cell_models(keras) -> dict:
             L.RNN(L.GRUCell(2, reset_after=False))]), [padded]),
     }
     for model, _ in models.values():
-        randomize(model)
+        randomize(model, rng)
     return models
 
 
 def test_keras3_rnn_cells_convert_to_tfjs_and_predict_the_same_in_node(keras3, tfjs, tmp_path):
-    cases, expected = [], {}
-    for name, (model, inputs) in keras3_cell_models(keras3).items():
-        source = tmp_path / f"{name}.keras"
-        model.save(source)
-        expected[name] = as_list(model.predict(inputs, verbose=0))
-        convert(source, tmp_path / name)
-        assert_close(run(load(source), inputs), expected[name], f"reference, {name}")
-        cases.append((name, tmp_path / name, inputs))
-    results = tfjs.predict_folders([(folder, inputs) for _, folder, inputs in cases])
-    for (name, _, _), got in zip(cases, results, strict=True):
-        assert not isinstance(got, str), f"{name}: {got}"
-        assert_close(got, expected[name], f"tfjs, {name}")
+    keras3_models_in_tfjs(tfjs, keras3_cell_models(keras3), tmp_path)
 
 
 def test_a_cell_tfjs_cannot_compute_is_refused_naming_the_rnn_and_its_cell(keras3, tmp_path):
@@ -80,7 +70,7 @@ def test_tf_keras_rnn_cells_convert_to_keras3(tf_keras, keras3, tmp_path):
         tf_keras.Input((5, 3)),
         L.RNN(L.LSTMCell(4, recurrent_activation="hard_sigmoid"), return_sequences=True),
         L.RNN(L.GRUCell(3), go_backwards=True)])
-    randomize(model)
+    randomize(model, rng)
     x = rng.normal(0, 1, (2, 5, 3)).astype(np.float32)
     model.save(tmp_path / "m.h5")
     expected = as_list(model.predict(x, verbose=0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from outputs import randomize
 
 from tfjs_lstm.convert import load
 from tfjs_lstm.errors import InputError
@@ -13,16 +14,11 @@ from tfjs_lstm.runtime.engine import Runner, run
 rng = np.random.default_rng(5)
 
 
-def randomize(model):
-    for layer in model.layers:
-        layer.set_weights([rng.normal(0, 0.7, w.shape).astype(np.float32)
-                           for w in layer.get_weights()])
-
 
 def test_stateful_lstm_carries_state_across_calls_until_reset(keras3, tmp_path):
     model = keras3.Sequential([keras3.Input(batch_shape=(2, 5, 3)),
                                keras3.layers.LSTM(4, stateful=True, return_sequences=True)])
-    randomize(model)
+    randomize(model, rng)
     model.save(tmp_path / "stateful.keras")
     first, second = (rng.normal(0, 1, (2, 5, 3)).astype(np.float32) for _ in range(2))
     expected = [model.predict(first, verbose=0), model.predict(second, verbose=0)]
@@ -44,7 +40,7 @@ def test_initial_states_given_as_model_inputs(keras3, tmp_path):
     h0, c0 = keras3.Input((4,), name="h0"), keras3.Input((4,), name="c0")
     y = keras3.layers.LSTM(4, name="enc")(x, initial_state=[h0, c0])
     model = keras3.Model([x, h0, c0], y)
-    randomize(model)
+    randomize(model, rng)
     model.save(tmp_path / "initial.keras")
     inputs = [rng.normal(0, 1, (2, 6, 3)).astype(np.float32),
               rng.normal(0, 1, (2, 4)).astype(np.float32),
@@ -78,7 +74,7 @@ def test_initial_state_and_stateful_models_convert_and_run_in_tfjs(keras3, tfjs,
         "stateful": (stateful, [rng.normal(0, 1, (2, 5, 3)).astype(np.float32)]),
     }
     for name, (model, _) in cases.items():
-        randomize(model)
+        randomize(model, rng)
         model.save(tmp_path / f"{name}.keras")
         convert(tmp_path / f"{name}.keras", tmp_path / name)
     results = tfjs.predict_folders([(tmp_path / name, inputs)
@@ -97,7 +93,7 @@ def test_time_major_unroll_and_implementation_1_run_as_tf_keras_runs_them(tf_ker
         L.LSTM(5, time_major=True, return_sequences=True, implementation=1),
         L.GRU(3, time_major=True, unroll=True, reset_after=False, return_sequences=True),
         L.SimpleRNN(2, time_major=True, go_backwards=True)])
-    randomize(model)
+    randomize(model, rng)
     x = rng.normal(0, 1, (5, 4, 3)).astype(np.float32)
     expected = np.asarray(model(x, training=False))  # predict would batch the time axis
     model.save(tmp_path / "time_major.h5")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from outputs import as_list, assert_close, assert_tfjs_folder_converts_to_keras3
+from outputs import as_list, assert_close, assert_tfjs_folder_converts_to_keras3, randomize
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.runtime.engine import run
@@ -24,9 +24,7 @@ def test_constraints_the_weights_break_are_left_out_for_tfjs_and_kept_where_they
         L.Bidirectional(L.GRU(3, reset_after=False, kernel_constraint=C.MinMaxNorm(0.1, 0.3)),
                         name="bidi"),
         L.Dense(2, kernel_constraint=C.NonNeg(), name="head")])
-    for layer in model.layers:
-        layer.set_weights([rng.normal(0, 0.8, w.shape).astype(np.float32)
-                           for w in layer.get_weights()])
+    randomize(model, rng, 0.8)
     head_kernel, head_bias = model.get_layer("head").get_weights()
     model.get_layer("head").set_weights([np.abs(head_kernel), head_bias])  # NonNeg holds
     x = rng.normal(0, 1, (2, 5, 3)).astype(np.float32)

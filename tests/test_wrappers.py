@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from outputs import randomize
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import NotExpressibleError
@@ -12,12 +13,6 @@ from tfjs_lstm.runtime.engine import run
 TOLERANCE = 1e-5
 rng = np.random.default_rng(31)
 
-
-def randomize(model):
-    for layer in model.layers:
-        layer.set_weights([rng.normal(0, 0.7, w.shape).astype(np.float32)
-                           for w in layer.get_weights()])
-    return model
 
 
 def keras3_cases(keras):
@@ -35,7 +30,7 @@ def keras3_cases(keras):
     x = keras.Input((4, 3))
     both = L.Bidirectional(L.SimpleRNN(2, return_sequences=True), merge_mode=None)(x)
     cases["no_merge"] = keras.Model(x, both)
-    return {name: randomize(model) for name, model in cases.items()}
+    return {name: randomize(model, rng) for name, model in cases.items()}
 
 
 def test_keras3_wrappers_convert_to_tfjs_and_back_with_the_same_outputs(keras3, tfjs,
@@ -69,7 +64,7 @@ def test_tf_keras_bidirectional_h5_converts_to_tfjs(tf_keras, tfjs, tmp_path):
     L = tf_keras.layers
     model = randomize(tf_keras.Sequential([
         L.Bidirectional(L.LSTM(3, return_sequences=True), input_shape=(5, 2)),
-        L.TimeDistributed(L.Dense(2))]))
+        L.TimeDistributed(L.Dense(2))]), rng)
     model.save(tmp_path / "k2.h5")
     inputs = [rng.normal(0, 1, (2, 5, 2)).astype(np.float32)]
     convert(tmp_path / "k2.h5", tmp_path / "k2")
@@ -114,7 +109,7 @@ def test_a_custom_backward_layer_runs_in_keras3_and_tf_keras_and_tfjs_refuses_it
         backward_layer=L.LSTM(3, go_backwards=True, return_sequences=True, return_state=True,
                               activation="relu", name="rev"),
         name="bidi")(x)
-    model = randomize(keras3.Model(x, both))
+    model = randomize(keras3.Model(x, both), rng)
     inputs = [rng.normal(0, 1, (2, 6, 3)).astype(np.float32)]
     expected = model.predict(inputs, verbose=0)
     model.save(tmp_path / "m.keras")
