@@ -149,9 +149,12 @@ def _initial_state(model, spec: str, inputs: list[np.ndarray]) -> tuple[str, lis
     layer, _, paths = spec.partition("=")
     if not paths:
         raise InputError(f"--initial-state {spec!r}: expected LAYER=H.npy[,C.npy]")
+    def recurrent(config) -> bool:
+        return REGISTRY[config.class_name].cell_name is not None
+
     config = model.layers.get(layer)
-    if config is None or "return_state" not in config.as_dict():
-        known = [n for n, c in model.layers.items() if "return_state" in c.as_dict()]
+    if config is None or not recurrent(config):
+        known = [n for n, c in model.layers.items() if recurrent(c)]
         raise InputError(f"--initial-state: layer '{layer}' is not a recurrent layer of the "
                          f"model (recurrent layers: {', '.join(known) or 'none'})")
     if config.stateful:
