@@ -71,7 +71,9 @@ def _saved(folder: Path, **arrays: np.ndarray) -> dict[str, str]:
     return {name: str(folder / f"{name}.npy") for name in arrays}
 
 
-def test_run_in_batches_gives_exactly_the_outputs_of_one_batch(tmp_path, capsys):
+def test_run_in_batches_agrees_with_one_batch_within_float32_rounding(tmp_path, capsys):
+    """BLAS blocks a product by its shape, so a batch of 3 and one of 10 may round the last
+    bit differently (2.98e-8 measured on one machine): the claim is 1e-6, not bit-equality."""
     x = np.random.default_rng(3).normal(0, 1, (10, 8, 4)).astype(np.float32)
     files = _saved(tmp_path, x=x)
     model = str(FIXTURES / "k3_stacked" / "source.keras")
@@ -79,8 +81,8 @@ def test_run_in_batches_gives_exactly_the_outputs_of_one_batch(tmp_path, capsys)
     assert main(["run", model, "--input", files["x"], "--output", str(tmp_path / "b.npy"),
                  "--batch-size", "3"]) == 0
     whole, batched = np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy")
-    assert whole.shape[0] == 10
-    assert np.array_equal(whole, batched)
+    assert whole.shape == batched.shape and whole.shape[0] == 10
+    assert np.abs(whole - batched).max() <= 1e-6
     assert capsys.readouterr().err == ""  # not a terminal: no progress bar
 
 

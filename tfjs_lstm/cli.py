@@ -83,7 +83,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if args.check and quantized:
         return _check_quantized(args)
     if args.check:
-        difference = check(args.source, args.destination)
+        difference = check(args.source, args.destination, to=args.to)
         verdict = "ok" if difference <= args.tolerance else "DIFFERENT"
         print(f"check: max abs difference {difference:.3g} on random inputs "
               f"(tolerance {args.tolerance:g}): {verdict}")
@@ -104,7 +104,7 @@ def _check_quantized(args: argparse.Namespace) -> int:
     outside = [row for row in rows if row[1] > row[2]]
     print(f"check: {len(rows)} quantized weights, largest error {worst[1]:.3g} "
           f"(bound {worst[2]:.3g}, {worst[0]}); outputs moved by "
-          f"{check(args.source, args.destination):.3g} on random inputs")
+          f"{check(args.source, args.destination, to=args.to):.3g} on random inputs")
     for name, error, bound in outside:
         print(f"check: weight {name} is off by {error:.3g}, beyond its bound {bound:.3g}")
     return 1 if outside else 0
@@ -208,8 +208,6 @@ def _run_in_batches(model, inputs: list[np.ndarray], states: dict[str, list[np.n
     samples = {len(array) for array in inputs}
     if batch_size is None or not inputs:
         batch_size = max(samples, default=0) or 1
-    if batch_size < 1:
-        raise InputError(f"--batch-size must be a positive integer, not {batch_size}")
     if len(samples) > 1:
         raise InputError(f"the inputs hold different numbers of samples: {sorted(samples)}")
     count = samples.pop() if samples else 0
@@ -298,6 +296,17 @@ def _load_array(path: str) -> np.ndarray:
         raise InputError(f"cannot read the input array: {error}", file=path) from None
 
 
+def _positive_int(text: str) -> int:
+    """An option that counts something: a whole number above zero."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 or len(text) > 19:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tfjs-lstm",
@@ -332,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     converter.add_argument("destination", help="a folder for tfjs, or a .keras or .h5 file")
     converter.add_argument("--to", choices=("tfjs", "keras3", "keras2"),
                            help="the target format (default: from DESTINATION)")
-    converter.add_argument("--weight_shard_size_bytes", type=int, default=None,
+    converter.add_argument("--weight_shard_size_bytes", type=_positive_int, default=None,
                            help="shard size for tfjs output (default 4194304)")
     for method in ("float16", "uint8", "uint16"):
         converter.add_argument(f"--quantize_{method}", nargs="?", const="*", default=None,
@@ -356,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a .npy file per model input, in order")
     runner.add_argument("--output", required=True, help=".npy (one output) or .npz")
     runner.add_argument("--precision", choices=("float32", "float64"), default="float32")
-    runner.add_argument("--batch-size", type=int, default=None, metavar="N",
+    runner.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                         help="run N samples at a time and join the outputs (default: all at "
                              "once); stateful models need the batch size they were built for")
     runner.add_argument("--initial-state", dest="initial_states", action="append", default=[],

@@ -33,9 +33,10 @@ def detect_format(path: str | os.PathLike) -> str:
                      "or a .h5 file)", file=str(path))
 
 
-def load(path: str | os.PathLike) -> Model:
-    """Read a model file or folder into the canonical model, weights included."""
-    source = detect_format(path)
+def load(path: str | os.PathLike, as_format: str | None = None) -> Model:
+    """Read a model file or folder into the canonical model, weights included; `as_format`
+    ('tfjs', 'keras3' or 'keras2') overrides what the path suggests."""
+    source = as_format or detect_format(path)
     if source == "tfjs":
         from .formats.tfjs_model import read_tfjs_model
 
@@ -85,8 +86,10 @@ def quantize_plan(model: Model, *, float16: str | None = None, uint8: str | None
     Each option is None (off), "*" (every weight) or comma-separated fnmatch patterns over tfjs
     weight names such as `lstm_1/kernel,*/bias`. A weight matched by two options is an error.
     """
+    from .formats.topology import tfjs_weight_index
+
     plan: dict[str, str] = {}
-    names = [f"{layer}/{weight}" for layer, arrays in model.weights.items() for weight in arrays]
+    names = list(tfjs_weight_index(model))
     for method, patterns in (("float16", float16), ("uint8", uint8), ("uint16", uint16)):
         if patterns is None:
             continue
@@ -147,16 +150,17 @@ def quantization_errors(source: str | os.PathLike, destination: str | os.PathLik
 
     from .formats.tfjs_model import model_json_path
     from .formats.tfjs_weights import dequantization_bound
-    from .formats.topology import model_to_topology
+    from .formats.topology import model_to_topology, tfjs_weight_index
 
     manifest = json.loads(model_json_path(destination).read_text(encoding="utf-8"))
     entries = {w["name"]: w["quantization"] for group in manifest["weightsManifest"]
                for w in group["weights"] if w.get("quantization")}
     _, expected, _, _ = model_to_topology(load(source))
-    written = load(destination).weights
+    written_model = load(destination, "tfjs")
+    written, index = written_model.weights, tfjs_weight_index(written_model)
     rows = []
     for name, quantization in entries.items():
-        layer, weight = name.split("/")[0], name.split("/")[-1]
+        layer, weight = index[name]
         original = np.asarray(expected[layer][weight], np.float64)
         error = float(np.abs(written[layer][weight] - original).max(initial=0.0))
         bound = dequantization_bound(quantization)
@@ -167,11 +171,12 @@ def quantization_errors(source: str | os.PathLike, destination: str | os.PathLik
 
 
 def check(source: str | os.PathLike, destination: str | os.PathLike,
-          inputs: list[np.ndarray] | None = None) -> float:
-    """Max abs difference between the two models' outputs in the reference runtime."""
+          inputs: list[np.ndarray] | None = None, to: str | None = None) -> float:
+    """Max abs difference between the two models' outputs in the reference runtime; `to` is
+    the destination's format when its path does not say it (as for `convert --to`)."""
     from .runtime.engine import run
 
-    a, b = load(source), load(destination)
+    a, b = load(source), load(destination, to)
     inputs = inputs if inputs is not None else random_inputs(a)
     return max(float(np.abs(x - y).max(initial=0.0))
                for x, y in zip(run(a, inputs), run(b, inputs), strict=True))

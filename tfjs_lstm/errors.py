@@ -36,11 +36,15 @@ class Problem:
 
 
 class NotExpressibleError(TfjsLstmError):
-    """The target dialect cannot express the config exactly; lists every offending layer and key."""
+    """The target dialect cannot express the config exactly; lists every offending layer and key.
+    `reading` says the file itself holds what tfjs-lstm cannot compute (nothing is converted)."""
 
     exit_code = 1
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], *, file: str | None = None,
+                 reading: bool = False):
         self.problems = tuple(problems)
+        self.file = file
         listing = "; ".join(str(p) for p in self.problems)
-        super().__init__(f"cannot be expressed exactly: {listing}")
+        what = "cannot be read" if reading else "cannot be expressed exactly"
+        super().__init__(f"{file + ': ' if file else ''}{what}: {listing}")

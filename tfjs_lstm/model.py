@@ -54,6 +54,45 @@ class Model:
         return layer.weights(config, layer.shape_argument(input_shapes))
 
 
+def checked_graph(model: Model, file: str) -> Model:
+    """`model` with its calls in an order the engine can run them, or one line saying which
+    call uses a tensor no layer makes (a dangling or cyclic `inbound_nodes`)."""
+    for ref in model.inputs:
+        if model.layers[ref.layer].class_name != "InputLayer" or ref.node or ref.index:
+            raise InputError(f"model input {[ref.layer, ref.node, ref.index]} is not an "
+                             "InputLayer's output", file=file)
+    made = set(model.inputs)
+    node_counts: dict[str, int] = {}
+    pending, ordered = list(model.calls), []
+    while pending:
+        ready = next((call for call in pending if all(r in made for r in call.inputs)
+                      and not any(c.layer == call.layer for c in
+                                  pending[:pending.index(call)])), None)
+        if ready is None:
+            call = pending[0]
+            missing = next(r for r in call.inputs if r not in made)
+            raise InputError(f"layer '{call.layer}' is called on tensor "
+                             f"{[missing.layer, missing.node, missing.index]}, which no call of "
+                             "the model makes first (a missing or cyclic inbound node)",
+                             file=file)
+        pending.remove(ready)
+        ordered.append(ready)
+        node = node_counts.get(ready.layer, 0)
+        node_counts[ready.layer] = node + 1
+        made.update(TensorRef(ready.layer, node, i) for i in range(_MAX_OUTPUTS))
+    for ref in model.outputs:
+        if ref not in made:
+            raise InputError(f"model output {[ref.layer, ref.node, ref.index]} is made by no "
+                             "call of the model", file=file)
+    model.calls = ordered
+    return model
+
+
+_MAX_OUTPUTS = 8
+"""A call makes at most this many tensors (Bidirectional with states: 1 + 2 + 2); an index
+beyond what the layer really returns is caught by `output_shapes`."""
+
+
 def masked_layers(model: Model) -> set[str]:
     """Layers some call of which receives a mask (from Embedding(mask_zero) or Masking),
     following each layer's `mask_out` rule; by default a layer passes its input's mask on."""

@@ -18,6 +18,7 @@ from . import dialects
 from .casing import to_camel_case, to_snake_case
 from .context import pointer_join
 from .errors import InputError, NotExpressibleError
+from .formats.untrusted import MAX_JSON_BYTES, load_json_file, parse_json
 from .layers import REGISTRY
 from .schema import layer_schema, model_json_schema
 
@@ -50,25 +51,16 @@ class Report:
 
 
 def load_json(path: str | Path) -> Any:
-    """Parse a JSON file, or raise InputError naming the file, line and column."""
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8") if name != "-" else _stdin()
-    except FileNotFoundError:
-        raise InputError("no such file", file=name) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read: {error}", file=name) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"malformed JSON at line {error.lineno}, column {error.colno}: "
-                         f"{error.msg}", file=name) from None
+    """Parse a JSON file (or `-`, standard input) within bounds, or raise InputError naming
+    the file, line and column."""
+    if str(path) == "-":
+        import sys
 
-
-def _stdin() -> str:
-    import sys
-
-    return sys.stdin.read()
+        data = sys.stdin.buffer.read(MAX_JSON_BYTES + 1)
+        if len(data) > MAX_JSON_BYTES:
+            raise InputError(f"more than {MAX_JSON_BYTES:,} bytes", file="<stdin>")
+        return parse_json(data, "<stdin>")
+    return load_json_file(path)
 
 
 def validate_file(path: str | Path, as_dialect: str | None = None) -> Report:

@@ -18,6 +18,7 @@ def staged_folder(destination: str | os.PathLike) -> Iterator[Path]:
     stage = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
         yield stage
+        os.chmod(stage, 0o777 & ~_umask())
         _replace(stage, destination)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -34,10 +35,18 @@ def staged_file(destination: str | os.PathLike) -> Iterator[Path]:
     stage = Path(name)
     try:
         yield stage
+        os.chmod(stage, 0o666 & ~_umask())
         os.replace(stage, destination)
     except BaseException:
         stage.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process umask: temp files are created private, outputs get what open() gives."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _replace(stage: Path, destination: Path) -> None:

@@ -7,18 +7,15 @@ the layer name, which is how they are matched here. Nothing in the file is ever 
 
 from __future__ import annotations
 
-import io
 import json
+import math
 import os
-import shutil
-import struct
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import h5py
 import numpy as np
@@ -29,7 +26,10 @@ from ..errors import InputError
 from ..model import LayerCall, Model, TensorRef, sequential
 from ..runtime.engine import output_shapes
 from .atomic import staged_file
+from .hdf5 import child, open_hdf5, read_dataset
+from .keras_zip import member_file, open_archive, read_member
 from .topology import check_weights, read_layers, write_layer_configs
+from .untrusted import parse_json
 
 MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 MAX_MEMBER_BYTES = {"config.json": 64 << 20, "metadata.json": 1 << 20,
@@ -40,13 +40,7 @@ KERAS_VERSION = "3.15.1"
 def read_keras3(path: str | os.PathLike) -> Model:
     """Read a Keras 3 `.keras` file into a canonical model with weights."""
     where = str(path)
-    try:
-        archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise InputError("no such file", file=where) from None
-    except (OSError, zipfile.BadZipFile) as error:
-        raise InputError(f"not a .keras zip file: {error}", file=where) from None
-    with archive:
+    with open_archive(path) as archive:
         infos = {info.filename: info for info in archive.infolist()}
         for name, info in infos.items():
             if name not in MEMBERS and not name.startswith("assets/"):
@@ -58,81 +52,36 @@ def read_keras3(path: str | os.PathLike) -> Model:
         for required in ("config.json", "model.weights.h5"):
             if required not in infos:
                 raise InputError(f"the .keras zip has no {required}", file=where)
-        try:
-            config = json.loads(archive.read("config.json"))
-        except json.JSONDecodeError as error:
-            raise InputError(f"config.json is not JSON: {error}", file=where,
-                             pointer="") from None
-        metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in infos else {}
+        config = _member_json(archive, infos["config.json"], where)
+        metadata = _member_json(archive, infos["metadata.json"], where) \
+            if "metadata.json" in infos else {}
         model = config_to_model(_strip_shared_ids(config), f"{where}!config.json")
-        model.source = f"keras v{metadata.get('keras_version', '?')}"
-        with _member_file(archive, infos["model.weights.h5"], where) as data, \
-                h5py.File(data, "r") as h5:
-            by_layer = _read_h5_weights(h5, model, where)
-    model.weights = check_weights(model, by_layer, f"{where}!model.weights.h5")
+        version = metadata.get("keras_version", "?") if isinstance(metadata, dict) else "?"
+        model.source = f"keras v{version}"
+        weights_file = f"{where}!model.weights.h5"
+        with member_file(archive, infos["model.weights.h5"], _weights_bound(model),
+                         where) as data, open_hdf5(data, weights_file) as h5:
+            by_layer = _read_h5_weights(h5, model, weights_file)
+    model.weights = check_weights(model, by_layer, weights_file)
     return model
 
 
-@contextmanager
-def _member_file(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str
-                 ) -> Iterator[BinaryIO]:
-    """A zip member as a seekable file, never read whole into memory: a stored member (what
-    Keras writes) is a window on the zip file itself; a compressed one is inflated into a
-    temporary file, no bigger than its declared (bounded) size."""
-    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
-        with tempfile.TemporaryFile() as scratch:
-            with archive.open(info) as member:
-                shutil.copyfileobj(member, scratch, 1 << 20)
-            scratch.seek(0)
-            yield scratch
-        return
-    with open(archive.filename, "rb") as raw:
-        raw.seek(info.header_offset)
-        header = raw.read(_LOCAL_HEADER.size)
-        fields = _LOCAL_HEADER.unpack(header) if len(header) == _LOCAL_HEADER.size else None
-        name = raw.read(fields[1]) if fields else b""
-        if not fields or fields[0] != b"PK\x03\x04" or \
-                name.decode("utf-8" if info.flag_bits & 0x800 else "cp437") != info.orig_filename:
-            raise InputError(f"member {info.filename!r} has a bad local header", file=where)
-        start = info.header_offset + _LOCAL_HEADER.size + fields[1] + fields[2]
-        if start + info.file_size > os.fstat(raw.fileno()).st_size:
-            raise InputError(f"member {info.filename!r} runs past the end of the zip",
-                             file=where)
-        yield _Window(raw, start, info.file_size)
+def _member_json(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Any:
+    return parse_json(read_member(archive, info, MAX_MEMBER_BYTES[info.filename], where),
+                      f"{where}!{info.filename}")
 
 
-_LOCAL_HEADER = struct.Struct("<4s22xHH")
-"""A zip local file header: signature, 22 bytes up to the name and extra field lengths."""
-
-
-class _Window(io.RawIOBase):
-    """`size` bytes of `raw` from `start`, read-only and seekable, reading past them impossible."""
-
-    def __init__(self, raw: BinaryIO, start: int, size: int):
-        super().__init__()
-        self._raw, self._start, self._size, self._pos = raw, start, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        count = max(0, min(len(view), self._size - self._pos))
-        self._raw.seek(self._start + self._pos)
-        got = self._raw.readinto(view[:count]) or 0
-        self._pos += got
-        return got
+def _weights_bound(model: Model) -> int:
+    """The most bytes a model.weights.h5 for this config can hold: its weights as float64 (the
+    widest dtype read) and room for HDF5's own structures."""
+    shapes = output_shapes(model)
+    total = 0
+    for name in model.layers:
+        calls = model.layer_calls(name)
+        if calls:
+            total += sum(math.prod(spec.shape) for spec in
+                         model.weight_specs(name, [shapes[r] for r in calls[0].inputs]))
+    return 8 * total + (16 << 20)
 
 
 def _strip_shared_ids(value: Any) -> Any:
@@ -277,25 +226,25 @@ def _h5_keys(model: Model) -> list[tuple[str, str]]:
     return keys
 
 
-def _read_h5_weights(h5: h5py.File, model: Model, file: str) -> dict[str, dict]:
+def _read_h5_weights(h5: Any, model: Model, file: str) -> dict[str, dict]:
     shapes = output_shapes(model)
     by_layer: dict[str, dict[str, np.ndarray]] = {}
-    layers_group = h5.get("layers")
+    layers_group = child(h5, "layers", file)
     for key, name in _h5_keys(model):
-        group = layers_group.get(key) if layers_group is not None else None
         calls = model.layer_calls(name)
         if not calls:
             continue
+        group = child(layers_group, key, file) if layers_group is not None else None
         specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
         config = model.layers[name]
         paths = dialects.REGISTRY[config.class_name].keras3_paths(config, len(specs))
         found = {}
         for spec, path in zip(specs, paths, strict=True):
-            dataset = group.get(path) if group is not None else None
-            if not isinstance(dataset, h5py.Dataset):
+            dataset = child(group, path, file) if group is not None else None
+            if dataset is None:
                 raise InputError(f"layer '{name}' has no weight at layers/{key}/{path}",
-                                 file=f"{file}!model.weights.h5")
-            found[spec.name] = np.asarray(dataset[()])
+                                 file=file)
+            found[spec.name] = read_dataset(dataset, spec.shape, file, f"layers/{key}/{path}")
         by_layer[name] = found
     return by_layer
 

@@ -21,46 +21,40 @@ from ..layers import REGISTRY
 from ..model import Model
 from ..runtime.engine import output_shapes
 from .atomic import staged_file
+from .hdf5 import H5_ERRORS, child, hdf5_reason, open_hdf5, read_dataset
 from .topology import check_weights, model_to_topology, topology_to_model
+from .untrusted import parse_json, regular_file
 
 
 def read_keras_h5(path: str | os.PathLike) -> Model:
     """Read a tf-keras (or Keras 3 legacy) `.h5` model file with its weights."""
-    where = str(path)
-    try:
-        h5 = h5py.File(path, "r")
-    except FileNotFoundError:
-        raise InputError("no such file", file=where) from None
-    except OSError as error:
-        raise InputError(f"not an HDF5 file: {error}", file=where) from None
-    with h5:
-        raw = h5.attrs.get("model_config")
+    where = str(regular_file(path, ".h5 file"))
+    with open_hdf5(where, where) as h5:
+        try:
+            raw = h5.attrs.get("model_config")
+            version = _text(h5.attrs.get("keras_version", ""))
+        except H5_ERRORS as error:
+            raise InputError(f"cannot read the file's attributes: {hdf5_reason(error)}",
+                             file=where) from None
         if raw is None:
             raise InputError("no model_config attribute: a weights-only .h5 holds no model",
                              file=where)
-        try:
-            config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-        except json.JSONDecodeError as error:
-            raise InputError(f"model_config is not JSON: {error}", file=where,
-                             pointer="@model_config") from None
-        version = _text(h5.attrs.get("keras_version", ""))
+        if not isinstance(raw, (bytes, str)):
+            raise InputError("the model_config attribute is not text", file=where,
+                             pointer="@model_config")
+        config = parse_json(raw, f"{where}@model_config")
         model = _config_to_model(config, f"{where}@model_config", version)
         model.source = f"keras v{version}"
-        try:
-            group = h5.get("model_weights", h5)
-            weights = _read_weights(group, model, where)
-        except (KeyError, OSError, ValueError) as error:  # h5py's errors for damaged files
-            raise InputError(f"cannot read the weights: {error}", file=where,
-                             pointer="/model_weights") from None
-        model.weights = check_weights(model, weights, where)
+        group = child(h5, "model_weights", where) or h5
+        model.weights = check_weights(model, _read_weights(group, model, where), where)
     return model
 
 
 def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _config_to_model(config: dict[str, Any], file: str, version: str) -> Model:
+def _config_to_model(config: Any, file: str, version: str) -> Model:
     if version.startswith("3."):
         from .keras3_file import config_to_model
 
@@ -68,34 +62,30 @@ def _config_to_model(config: dict[str, Any], file: str, version: str) -> Model:
     return topology_to_model(config, file, "", dialect="keras2")
 
 
-def _read_weights(group: h5py.Group, model: Model, file: str) -> dict[str, dict[str, Any]]:
+def _read_weights(group: Any, model: Model, file: str) -> dict[str, dict[str, Any]]:
     """Weights by layer, matched to the layer description's names by order."""
     shapes = output_shapes(model)
     by_layer: dict[str, dict[str, np.ndarray]] = {}
     for name in model.layers:
         calls = model.layer_calls(name)
-        if not calls or name not in group:
+        layer_group = child(group, name, file) if calls else None
+        if layer_group is None:
             continue
-        names = [_text(n) for n in group[name].attrs.get("weight_names", [])]
+        at = f"{layer_group.name}@weight_names"
+        try:
+            stored = layer_group.attrs.get("weight_names", [])
+            names = [_text(n) for n in np.asarray(stored).reshape(-1)]
+        except (*H5_ERRORS, UnicodeError) as error:
+            raise InputError(f"cannot read {at}: {hdf5_reason(error)}", file=file) from None
         specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
         if len(names) != len(specs):
             raise InputError(f"layer '{name}' stores {len(names)} weights, its config implies "
                              f"{len(specs)}", file=file, pointer=f"/model_weights/{name}")
-        by_layer[name] = {spec.name: _array(group[name][stored], file)
-                          for spec, stored in zip(specs, names, strict=True)}
+        by_layer[name] = {
+            spec.name: read_dataset(child(layer_group, weight, file), spec.shape, file,
+                                    f"{layer_group.name}/{weight}")
+            for spec, weight in zip(specs, names, strict=True)}
     return by_layer
-
-
-def _array(dataset: h5py.Dataset, file: str) -> np.ndarray:
-    """A weight's values: a read-only map of the file's own bytes where the dataset is stored
-    whole and uncompressed (what Keras writes), so no copy is read; else read into memory."""
-    offset = dataset.id.get_offset()
-    dtype = dataset.dtype
-    if offset is None or dataset.chunks is not None or dtype.kind != "f" or not dataset.size:
-        return np.asarray(dataset[()])
-    if offset + dataset.size * dtype.itemsize > os.path.getsize(file):
-        raise InputError(f"weight '{dataset.name}' lies past the end of the file", file=file)
-    return np.memmap(file, dtype=dtype, mode="r", offset=offset, shape=dataset.shape)
 
 
 def write_keras_h5(model: Model, destination: str | os.PathLike) -> dict[str, Any]:

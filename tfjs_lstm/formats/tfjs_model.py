@@ -22,6 +22,7 @@ from .atomic import staged_folder
 from .tfjs_constraints import as_loaded, keeping_weights
 from .tfjs_weights import read_weights, write_weights
 from .topology import assign_weights, model_to_topology, tfjs_weight_names, topology_to_model
+from .untrusted import load_json_file
 
 DEFAULT_SHARD_SIZE = 4 * 1024 * 1024
 
@@ -35,12 +36,7 @@ def read_tfjs_model(path: str | os.PathLike) -> Model:
     """Read a tfjs layers-model folder (or its model.json) with its weights."""
     file = model_json_path(path)
     where = str(file)
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("no such file", file=where) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"cannot read model.json: {error}", file=where) from None
+    document = load_json_file(file, "model.json")
     if not isinstance(document, dict) or not isinstance(document.get("modelTopology"), dict):
         raise InputError("not a tfjs layers model: no modelTopology object", file=where,
                          pointer="/modelTopology")

@@ -11,79 +11,100 @@ import numpy as np
 from .. import __version__, dialects
 from ..errors import InputError, NotExpressibleError, Problem
 from ..layers.rnn import LAYER_OF_CELL
-from ..model import LayerCall, Model, TensorRef, for_family, masked_layers, sequential
+from ..model import (
+    LayerCall,
+    Model,
+    TensorRef,
+    checked_graph,
+    for_family,
+    masked_layers,
+    sequential,
+)
 from ..runtime.engine import output_shapes
+from .untrusted import expect, nonnegative_index
 
 
 def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
                       dialect: str = "tfjs-json") -> Model:
     """A Keras-2-style topology (what tfjs and tf-keras write) as a canonical model."""
-    class_name = topology.get("class_name")
-    config = topology.get("config")
+    expect(topology, dict, file, pointer, "a model topology object")
+    class_name = expect(topology.get("class_name"), str, file, f"{pointer}/class_name",
+                        "the model's class name")
+    config = expect(topology.get("config"), (dict, list), file, f"{pointer}/config",
+                    "the model config")
     layer_list = config.get("layers") if isinstance(config, dict) else config
-    if not isinstance(layer_list, list):
-        raise InputError("expected a list of layers", file=file, pointer=f"{pointer}/config")
     base = f"{pointer}/config/layers" if isinstance(config, dict) else f"{pointer}/config"
+    expect(layer_list, list, file, base, "a list of layers")
     configs = read_layers(layer_list, dialect, file, base)
     name = config.get("name", "model") if isinstance(config, dict) else "model"
+    name = expect(name, str, file, f"{pointer}/config/name", "the model's name")
     if class_name == "Sequential":
         return sequential(name, configs, file=file)
     if class_name not in ("Model", "Functional"):
         raise InputError(f"unknown model class {class_name!r}", file=file,
                          pointer=f"{pointer}/class_name")
     layers = {c.name: c for c in configs}
+    if len(layers) != len(configs):
+        raise InputError("two layers have the same name", file=file, pointer=base)
     calls = []
     for index, entry in enumerate(layer_list):
-        for node_index, node in enumerate(entry.get("inbound_nodes") or []):
+        nodes = entry.get("inbound_nodes") or []
+        expect(nodes, list, file, f"{base}/{index}/inbound_nodes", "a list of inbound nodes")
+        for node_index, node in enumerate(nodes):
             at = f"{base}/{index}/inbound_nodes/{node_index}"
             if not isinstance(node, list):
                 raise InputError("expected a list of [layer, node, tensor, kwargs] (Keras 3's "
                                  "{args, kwargs} form is not what tfjs reads)", file=file,
                                  pointer=at)
             calls.append(LayerCall(configs[index].name,
-                                   tuple(_ref(item, layers, file, at) for item in node)))
+                                   tuple(_ref(item, layers, file, f"{at}/{k}")
+                                         for k, item in enumerate(node))))
     inputs = [_ref(item, layers, file, f"{pointer}/config/input_layers")
               for item in _refs(config.get("input_layers"))]
     outputs = [_ref(item, layers, file, f"{pointer}/config/output_layers")
                for item in _refs(config.get("output_layers"))]
-    return Model(name, layers, calls, inputs, outputs)
+    return checked_graph(Model(name, layers, calls, inputs, outputs), file)
 
 
 def _refs(value: Any) -> list:
     """input_layers/output_layers: a list of [name, node, index], or one such triple."""
     if isinstance(value, list) and value and isinstance(value[0], str):
         return [value]
-    return value or []
+    return value if isinstance(value, list) else []
 
 
 def _ref(item: Any, layers: dict, file: str, at: str) -> TensorRef:
-    if not isinstance(item, list) or len(item) < 3 or item[0] not in layers:
+    if not isinstance(item, list) or len(item) < 3 or not isinstance(item[0], str) \
+            or item[0] not in layers:
         raise InputError(f"expected [layer_name, node_index, tensor_index] naming a layer of "
                          f"this model, found {json.dumps(item)[:80]}", file=file, pointer=at)
-    return TensorRef(item[0], int(item[1]), int(item[2]))
+    return TensorRef(item[0], nonnegative_index(item[1], file, f"{at}/1", "a node index"),
+                     nonnegative_index(item[2], file, f"{at}/2", "a tensor index"))
 
 
 def read_layers(entries: list, dialect: str, file: str, base: str) -> list:
     """Read every layer config; one error lists every unsupported or unreadable layer."""
     configs, problems = [], []
-    for index, entry in enumerate(entries):
-        at = f"{base}/{index}"
-        if not isinstance(entry, dict) or "class_name" not in entry:
-            raise InputError("expected a layer {class_name, config}", file=file, pointer=at)
-        class_name = entry["class_name"]
-        name = (entry.get("config") or {}).get("name", "?")
+    for position, entry in enumerate(entries):
+        at = f"{base}/{position}"
+        expect(entry, dict, file, at, "a layer {class_name, config}")
+        class_name = expect(entry.get("class_name"), str, file, f"{at}/class_name",
+                            "a layer class name")
+        layer_config = expect(entry.get("config", {}), dict, file, f"{at}/config",
+                              "a layer config object")
+        name = layer_config.get("name", "?")
         if class_name not in dialects.REGISTRY or class_name in LAYER_OF_CELL:
             reason = ("Lambda layers hold Python code, which is never executed here"
                       if class_name == "Lambda" else "a cell runs only inside an RNN layer"
                       if class_name in LAYER_OF_CELL else "this layer type is not supported")
-            problems.append(Problem(name, "class_name", dialect, f"{class_name}: {reason}"))
+            problems.append(Problem(str(name), "class_name", dialect, f"{class_name}: {reason}"))
             continue
         try:
             configs.append(dialects.read(dialect, entry, file=file, pointer=at))
         except NotExpressibleError as error:
             problems.extend(error.problems)
     if problems:
-        raise NotExpressibleError(problems)
+        raise NotExpressibleError(problems, file=file, reading=True)
     return configs
 
 
@@ -92,6 +113,13 @@ def tfjs_weight_names(model: Model, layer: str, weights: list[str]) -> list[str]
     config = model.layers[layer]
     names = dialects.REGISTRY[config.class_name].tfjs_names(config, weights)
     return [f"{layer}/{name}" for name in names]
+
+
+def tfjs_weight_index(model: Model) -> dict[str, tuple[str, str]]:
+    """Every weight's full tfjs name -> (layer, weight name in the layer's description)."""
+    return {full_name: (layer, weight) for layer, arrays in model.weights.items()
+            for full_name, weight in zip(tfjs_weight_names(model, layer, list(arrays)), arrays,
+                                         strict=True)}
 
 
 def assign_weights(model: Model, arrays: dict[str, np.ndarray],

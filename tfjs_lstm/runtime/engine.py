@@ -55,8 +55,8 @@ def _execute(model: Model, inputs: Sequence[np.ndarray], dtype: type,
     for call in model.calls:
         config = model.layers[call.layer]
         layer = REGISTRY[config.class_name]
-        arrays = [tensors[ref][0] for ref in call.inputs]
-        masks = [tensors[ref][1] for ref in call.inputs]
+        arrays = [_tensor(tensors, ref, call.layer)[0] for ref in call.inputs]
+        masks = [_tensor(tensors, ref, call.layer)[1] for ref in call.inputs]
         stateful = bool(getattr(config, "stateful", False))
         if call.layer in initial_states:
             arrays = [*arrays[:1], *initial_states[call.layer]]
@@ -77,7 +77,16 @@ def _execute(model: Model, inputs: Sequence[np.ndarray], dtype: type,
         node_counts[call.layer] = node + 1
         for index, (output, mask) in enumerate(zip(outputs, out_masks, strict=True)):
             tensors[TensorRef(call.layer, node, index)] = (output, mask)
-    return [np.asarray(tensors[ref][0]) for ref in model.outputs]
+    return [np.asarray(_tensor(tensors, ref, "the model's outputs")[0]) for ref in model.outputs]
+
+
+def _tensor(tensors: dict[TensorRef, Any], ref: TensorRef, user: str) -> Any:
+    """The tensor `ref` names; a node or tensor index beyond what its layer returns is bad
+    input, named as such."""
+    if ref not in tensors:
+        raise InputError(f"{user} uses tensor {[ref.layer, ref.node, ref.index]}, which layer "
+                         f"'{ref.layer}' does not return")
+    return tensors[ref]
 
 
 def _check_stateful_batch(config, x: np.ndarray, name: str) -> None:
@@ -110,7 +119,7 @@ def output_shapes(model: Model) -> dict[TensorRef, tuple]:
     for call in model.calls:
         config = model.layers[call.layer]
         layer = REGISTRY[config.class_name]
-        in_shapes = [shapes[ref] for ref in call.inputs]
+        in_shapes = [_tensor(shapes, ref, call.layer) for ref in call.inputs]
         result = layer.output_shape(config, layer.shape_argument(in_shapes))
         results = result if isinstance(result, list) else [result]
         node = node_counts.get(call.layer, 0)

@@ -1,0 +1,147 @@
+"""Reading files nobody vouches for: regular files only, sizes bounded before reading, JSON
+parsed with bounds on nesting and number size, every string valid Unicode.
+
+Every failure is an `InputError` naming the file (and the JSON pointer where there is one), so
+no exception from `json`, `os` or the codecs reaches a command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from ..context import pointer_join
+from ..errors import InputError
+
+MAX_JSON_BYTES = 256 << 20
+"""The largest JSON document read: a model.json of a thousand layers is a few megabytes."""
+MAX_DEPTH = 64
+"""Deepest nesting accepted; Keras configs nest a dozen levels (a nested model a few more)."""
+MAX_INTEGER_DIGITS = 20
+"""Integers in model files are sizes and indices: 2**64 has 20 digits."""
+
+
+def regular_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """`path` if it names a regular file (following links); else one line saying what it is.
+    A FIFO would block every read, a device would never end."""
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError("no such file", file=str(path)) from None
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot read the {what}: {_reason(error)}", file=str(path)) from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else \
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+        raise InputError(f"the {what} is {kind}; expected a regular file", file=str(path))
+    return path
+
+
+def read_bytes(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:
+    """A regular file's bytes, refused when it holds more than `limit`."""
+    path = regular_file(path, what)
+    try:
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise InputError(f"the {what} is not a regular file", file=str(path))
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise InputError(f"cannot read the {what}: {_reason(error)}", file=str(path)) from None
+    if len(data) > limit:
+        raise InputError(f"the {what} is larger than {limit:,} bytes", file=str(path))
+    return data
+
+
+def load_json_file(path: str | os.PathLike, what: str = "JSON file") -> Any:
+    """Parse a JSON file within the bounds above."""
+    return parse_json(read_bytes(path, MAX_JSON_BYTES, what), str(path))
+
+
+def parse_json(data: bytes | str, file: str, pointer: str = "") -> Any:
+    """Strict UTF-8 JSON with bounded nesting and integers, every string valid Unicode."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(f"not UTF-8 text: invalid byte at offset {error.start}", file=file,
+                             pointer=pointer or None) from None
+    else:
+        text = data
+    try:
+        value = json.loads(text, parse_int=_bounded_int)
+    except json.JSONDecodeError as error:
+        raise InputError(f"malformed JSON at line {error.lineno}, column {error.colno}: "
+                         f"{error.msg}", file=file, pointer=pointer or None) from None
+    except RecursionError:
+        raise InputError(f"JSON nested deeper than {MAX_DEPTH} levels", file=file,
+                         pointer=pointer or None) from None
+    except ValueError as error:
+        raise InputError(f"malformed JSON: {error}", file=file, pointer=pointer or None) from None
+    _check_tree(value, file, pointer)
+    return value
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"an integer of {len(digits)} digits (at most {MAX_INTEGER_DIGITS})")
+    return int(digits)
+
+
+def _check_tree(value: Any, file: str, pointer: str) -> None:
+    """Depth and string checks without recursion, so a deep document cannot overflow."""
+    stack = [(value, pointer, 0)]
+    while stack:
+        item, at, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(f"JSON nested deeper than {MAX_DEPTH} levels", file=file,
+                             pointer=at or "/")
+        if isinstance(item, str):
+            _check_text(item, file, at)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                _check_text(key, file, at)
+                stack.append((child, pointer_join(at, key), depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, pointer_join(at, index), depth + 1)
+                         for index, child in enumerate(item))
+
+
+def _check_text(text: str, file: str, at: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("a string holds a lone surrogate (\\ud800-\\udfff), which is not "
+                         "Unicode text", file=file, pointer=at or "/") from None
+
+
+def _reason(error: BaseException) -> str:
+    """An OS error's own words without the path (the message names the file already)."""
+    return getattr(error, "strerror", None) or str(error)
+
+
+def expect(value: Any, kind: type | tuple[type, ...], file: str, pointer: str,
+           what: str) -> Any:
+    """`value` if it is of `kind` (bool is never an int here); else one line naming the spot."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        ok = False
+    else:
+        ok = isinstance(value, kinds)
+    if not ok:
+        found = "null" if value is None else type(value).__name__
+        found = {"dict": "an object", "list": "a list", "str": "a string", "int": "an integer",
+                 "float": "a number", "bool": "a boolean"}.get(found, found)
+        raise InputError(f"expected {what}, found {found}", file=file, pointer=pointer or "/")
+    return value
+
+
+def nonnegative_index(value: Any, file: str, pointer: str, what: str = "an index") -> int:
+    """A non-negative integer index below 2**31 (node and tensor indices)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise InputError(f"expected {what} (a non-negative integer), found "
+                         f"{json.dumps(value)[:40]}", file=file, pointer=pointer or "/")
+    return value
