@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import __version__, dialects
-from .errors import InputError, TfjsLstmError
+from .errors import InputError, TfjsLstmError, reading
 from .formats.atomic import staged_file
+from .formats.untrusted import load_npy
 from .summary import STYLES
 
 if TYPE_CHECKING:  # golden and validate (jsonschema) load only for the commands that use them
@@ -25,6 +26,11 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
     data = load_json(args.file)
     name = "<stdin>" if args.file == "-" else args.file
+    with reading(name):
+        return _map(args, data, name)
+
+
+def _map(args: argparse.Namespace, data: object, name: str) -> int:
     if args.to == "canonical":
         notes: list[str] = []
         config = dialects.read(args.source, data, file=name, notes=notes)
@@ -59,7 +65,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             continue
         worst = 1
         for finding in report.findings:
-            print(finding)
+            print(_one_line(str(finding)))
         print(f"{report.file}: {len(report.findings)} problem(s), {report.kind}")
     return worst
 
@@ -126,7 +132,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .convert import load
 
     model = load(args.model)
-    inputs = [_load_array(path) for path in args.inputs]
+    inputs = [load_npy(path) for path in args.inputs]
     states = dict(_initial_state(model, spec, inputs) for spec in args.initial_states)
     outputs = _run_in_batches(model, inputs, states, args.batch_size, args.precision)
     with staged_file(args.output) as stage:
@@ -145,6 +151,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _initial_state(model, spec: str, inputs: list[np.ndarray]) -> tuple[str, list[np.ndarray]]:
     """`LAYER=H.npy[,C.npy]` read and checked against the layer's states: count and shapes."""
     from .layers import REGISTRY
+    from .runtime.engine import shapes_for_inputs
 
     layer, _, paths = spec.partition("=")
     if not paths:
@@ -161,12 +168,12 @@ def _initial_state(model, spec: str, inputs: list[np.ndarray]) -> tuple[str, lis
         raise InputError(f"--initial-state: layer '{layer}' is stateful; it carries its own "
                          "states from batch to batch")
     call = model.layer_calls(layer)[0]
-    shapes = _input_shapes(model, inputs)
+    shapes = shapes_for_inputs(model, [array.shape for array in inputs])
     described = REGISTRY[config.class_name]
     wanted = described.output_shape(config.replace(return_state=True),
                                     described.shape_argument([shapes[r] for r in call.inputs]))
     wanted = [tuple(shape) for shape in wanted[1:]]
-    arrays = [_load_array(path) for path in paths.split(",")]
+    arrays = [load_npy(path) for path in paths.split(",")]
     if len(arrays) != len(wanted):
         raise InputError(f"--initial-state: layer '{layer}' has {len(wanted)} state(s) "
                          f"{_shapes_text(wanted)}, got {len(arrays)} file(s)")
@@ -175,20 +182,6 @@ def _initial_state(model, spec: str, inputs: list[np.ndarray]) -> tuple[str, lis
             raise InputError(f"--initial-state: layer '{layer}' takes states of shape "
                              f"{_shapes_text([shape])}, got {list(array.shape)}", file=path)
     return layer, arrays
-
-
-def _input_shapes(model, inputs: list[np.ndarray]) -> dict:
-    """Every tensor's shape for these inputs (the engine checks them against the model)."""
-    from .model import Model
-    from .runtime.engine import output_shapes
-
-    if len(inputs) != len(model.inputs):
-        raise InputError(f"model '{model.name}' takes {len(model.inputs)} input(s), "
-                         f"got {len(inputs)}")
-    layers = dict(model.layers)
-    for ref, array in zip(model.inputs, inputs, strict=True):
-        layers[ref.layer] = layers[ref.layer].replace(batch_input_shape=array.shape)
-    return output_shapes(Model(model.name, layers, model.calls, model.inputs, model.outputs))
 
 
 def _shapes_text(shapes: list[tuple]) -> str:
@@ -255,7 +248,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     runtimes = _runtimes(args.runtimes)
     _require_report(args.report)
-    inputs = [_load_array(path) for path in args.inputs] if args.inputs else None
+    inputs = [load_npy(path) for path in args.inputs] if args.inputs else None
     rows = check_pair(args.source, args.target, runtimes, inputs, args.tolerance)
     return _print_rows(rows, args.report, f"tfjs-lstm check {args.source} {args.target}")
 
@@ -287,13 +280,6 @@ def _print_rows(rows: list[Row], report: str | None, title: str) -> int:
         write_report(report, rows, title)
         print(f"wrote {report}")
     return exit_status(rows)
-
-
-def _load_array(path: str) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise InputError(f"cannot read the input array: {error}", file=path) from None
 
 
 def _positive_int(text: str) -> int:
@@ -418,6 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    """A message quoting file content, its control characters escaped: one line on a
+    terminal whatever the file held."""
+    return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -426,16 +418,24 @@ def main(argv: list[str] | None = None) -> int:
     except TfjsLstmError as error:
         if args.debug:
             traceback.print_exc()
-        print(f"tfjs-lstm: error: {error}", file=sys.stderr)
+        print(f"tfjs-lstm: error: {_one_line(str(error))}", file=sys.stderr)
         return error.exit_code
     except OSError as error:
         if args.debug:
             traceback.print_exc()
         where = f"{error.filename}: " if getattr(error, "filename", None) else ""
-        print(f"tfjs-lstm: error: {where}{error.strerror or error}", file=sys.stderr)
+        print(f"tfjs-lstm: error: {_one_line(f'{where}{error.strerror or error}')}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # noqa: BLE001 - the last boundary: one line, never a traceback
+        if args.debug:
+            traceback.print_exc()
+        print(f"tfjs-lstm: internal error: {type(error).__name__}: "
+              f"{_one_line(str(error)[:200])} (a bug in tfjs-lstm; run with --debug for the "
+              "traceback)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ a tf-keras 2.x (or Keras 3 legacy) HDF5 model.
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, reading
 from .model import Model
+from .runtime.memory import require_memory
 
 TARGETS = ("tfjs", "keras3", "keras2")
 
@@ -37,17 +39,18 @@ def load(path: str | os.PathLike, as_format: str | None = None) -> Model:
     """Read a model file or folder into the canonical model, weights included; `as_format`
     ('tfjs', 'keras3' or 'keras2') overrides what the path suggests."""
     source = as_format or detect_format(path)
+    where = str(path)
     if source == "tfjs":
-        from .formats.tfjs_model import read_tfjs_model
+        from .formats.tfjs_model import model_json_path
+        from .formats.tfjs_model import read_tfjs_model as reader
 
-        return read_tfjs_model(path)
-    if source == "keras2":
-        from .formats.keras_h5 import read_keras_h5
-
-        return read_keras_h5(path)
-    from .formats.keras3_file import read_keras3
-
-    return read_keras3(path)
+        where = str(model_json_path(path))
+    elif source == "keras2":
+        from .formats.keras_h5 import read_keras_h5 as reader
+    else:
+        from .formats.keras3_file import read_keras3 as reader
+    with reading(where):
+        return reader(path)
 
 
 def target_of(destination: str | os.PathLike, to: str | None) -> str:
@@ -129,6 +132,7 @@ def random_inputs(model: Model, batch: int = 2, seed: int = 0) -> list[np.ndarra
         shape = model.layers[ref.layer].batch_input_shape
         concrete = [batch if i == 0 and d is None else (7 if d is None else d)
                     for i, d in enumerate(shape)]
+        require_memory(8 * math.prod(concrete), f"a random input of shape {concrete}")
         vocabularies = [model.layers[call.layer].input_dim for call in model.calls
                         if ref in call.inputs
                         and model.layers[call.layer].class_name == "Embedding"]

@@ -62,6 +62,9 @@ def unwrap(data: Any, dialect: str, file: str | None = None) -> tuple[str | None
     if isinstance(data, dict):
         for class_key in ("class_name", "className"):
             if class_key in data and isinstance(data.get("config"), dict):
+                if not isinstance(data[class_key], str):
+                    raise InputError(f"{class_key} must be a layer class name (a string)",
+                                     file=file, pointer=f"/{class_key}")
                 return data[class_key], data["config"], "/config"
     return None, data, ""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -48,3 +50,24 @@ class NotExpressibleError(TfjsLstmError):
         listing = "; ".join(str(p) for p in self.problems)
         what = "cannot be read" if reading else "cannot be expressed exactly"
         super().__init__(f"{file + ': ' if file else ''}{what}: {listing}")
+
+
+UNEXPECTED_CONTENT = (KeyError, IndexError, TypeError, ValueError, AttributeError,
+                      RecursionError, OverflowError, ZeroDivisionError, UnicodeError)
+"""What code that trusted a value's type or size raises when a file holds something else."""
+
+
+@contextmanager
+def reading(file: str) -> Iterator[None]:
+    """The boundary around reading one input: content of a shape no check foresaw becomes an
+    InputError naming the file, never a traceback (`--debug` still shows where it came from)."""
+    try:
+        yield
+    except InputError as error:
+        if error.file is not None:
+            raise
+        raise InputError(error.message, file=file, pointer=error.pointer) from error
+    except UNEXPECTED_CONTENT as error:
+        detail = str(error)[:200] or "no detail"
+        raise InputError(f"cannot read it: unexpected content ({type(error).__name__}: "
+                         f"{detail})", file=file) from error

@@ -17,7 +17,7 @@ import jsonschema
 from . import dialects
 from .casing import to_camel_case, to_snake_case
 from .context import pointer_join
-from .errors import InputError, NotExpressibleError
+from .errors import InputError, NotExpressibleError, reading
 from .formats.untrusted import MAX_JSON_BYTES, load_json_file, parse_json
 from .layers import REGISTRY
 from .schema import layer_schema, model_json_schema
@@ -67,6 +67,11 @@ def validate_file(path: str | Path, as_dialect: str | None = None) -> Report:
     """Validate one file; raises InputError only when it cannot be read at all."""
     name = str(path)
     data = load_json(path)
+    with reading(name):
+        return _validate(name, data, as_dialect)
+
+
+def _validate(name: str, data: Any, as_dialect: str | None) -> Report:
     if isinstance(data, dict) and "modelTopology" in data:
         return Report(name, "tfjs model.json", tuple(_validate_model_json(name, data)))
     if as_dialect is not None:

@@ -23,13 +23,13 @@ import numpy as np
 from .. import __version__, dialects
 from ..casing import to_snake_case
 from ..errors import InputError
-from ..model import LayerCall, Model, TensorRef, sequential
+from ..model import LayerCall, Model, TensorRef, checked_graph, sequential
 from ..runtime.engine import output_shapes
 from .atomic import staged_file
 from .hdf5 import child, open_hdf5, read_dataset
 from .keras_zip import member_file, open_archive, read_member
 from .topology import check_weights, read_layers, write_layer_configs
-from .untrusted import parse_json
+from .untrusted import expect, nonnegative_index, parse_json
 
 MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 MAX_MEMBER_BYTES = {"config.json": 64 << 20, "metadata.json": 1 << 20,
@@ -93,50 +93,62 @@ def _strip_shared_ids(value: Any) -> Any:
     return value
 
 
-def config_to_model(config: dict[str, Any], file: str) -> Model:
+def config_to_model(config: Any, file: str) -> Model:
     """Keras 3's model config (Sequential or Functional) as a canonical model."""
-    class_name = config.get("class_name")
-    body = config.get("config") or {}
-    entries = body.get("layers")
-    if not isinstance(entries, list):
-        raise InputError("expected a list of layers", file=file, pointer="/config/layers")
+    expect(config, dict, file, "", "a model config object")
+    class_name = expect(config.get("class_name"), str, file, "/class_name",
+                        "the model's class name")
+    body = expect(config.get("config") or {}, dict, file, "/config", "the model's config")
+    entries = expect(body.get("layers"), list, file, "/config/layers", "a list of layers")
     mask_ops = _mask_only_ops(entries)
     indexed = [(i, e) for i, e in enumerate(entries)
                if not (isinstance(e, dict) and _entry_name(e) in mask_ops)]
     configs = read_layers([e for _, e in indexed], "keras3", file, "/config/layers")
     entries = [e for _, e in indexed]
-    name = body.get("name", "model")
+    name = expect(body.get("name", "model"), str, file, "/config/name", "the model's name")
     if class_name == "Sequential":
         return sequential(name, configs, file=file)
     if class_name not in ("Functional", "Model"):
         raise InputError(f"model class {class_name!r} is not supported (subclassed models "
                          "hold Python code)", file=file, pointer="/class_name")
     layers = {c.name: c for c in configs}
+    if len(layers) != len(configs):
+        raise InputError("two layers have the same name", file=file, pointer="/config/layers")
     calls = []
     for (index, entry), config in zip(indexed, configs, strict=True):
-        for node_index, node in enumerate(entry.get("inbound_nodes") or []):
+        nodes = expect(entry.get("inbound_nodes") or [], list, file,
+                       f"/config/layers/{index}/inbound_nodes", "a list of inbound nodes")
+        for node_index, node in enumerate(nodes):
             at = f"/config/layers/{index}/inbound_nodes/{node_index}"
+            expect(node, dict, file, at, "a Keras 3 inbound node {args, kwargs}")
+            kwargs = expect(node.get("kwargs") or {}, dict, file, f"{at}/kwargs",
+                            "the call's keyword arguments")
             refs = tuple(_keras_tensors(node.get("args", []), layers, file, at)) + \
-                tuple(_keras_tensors(node.get("kwargs", {}).get("initial_state") or [],
-                                     layers, file, at))
-            if node.get("kwargs", {}).get("mask") is not None:
+                tuple(_keras_tensors(kwargs.get("initial_state") or [], layers, file, at))
+            if not refs:
+                raise InputError("the call has no input tensor", file=file, pointer=at)
+            if kwargs.get("mask") is not None:
                 _check_propagated_mask(refs[0], layers, calls, file, at)
             calls.append(LayerCall(config.name, refs))
     inputs = [_triple(item, layers, file, "/config/input_layers")
               for item in _triples(body.get("input_layers"))]
     outputs = [_triple(item, layers, file, "/config/output_layers")
                for item in _triples(body.get("output_layers"))]
-    return Model(name, layers, calls, inputs, outputs)
+    return checked_graph(Model(name, layers, calls, inputs, outputs), file)
 
 
 def _entry_name(entry: dict) -> str:
-    return entry.get("name") or (entry.get("config") or {}).get("name", "")
+    config = entry.get("config")
+    name = entry.get("name") or (config.get("name") if isinstance(config, dict) else None)
+    return name if isinstance(name, str) else ""
 
 
 def _history_names(value: Any) -> list[str]:
     """Layer names of every `__keras_tensor__` inside a node's args or kwargs."""
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-        return [value.get("config", {}).get("keras_history", [""])[0]]
+        history = value.get("config")
+        history = history.get("keras_history") if isinstance(history, dict) else None
+        return [history[0]] if isinstance(history, list) and history else []
     if isinstance(value, dict):
         return [name for item in value.values() for name in _history_names(item)]
     if isinstance(value, (list, tuple)):
@@ -154,10 +166,9 @@ def _mask_only_ops(entries: list) -> set[str]:
            and str(e.get("module", "")).startswith("keras.src.ops")}
     consumers: dict[str, set[str]] = {}
     for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        for node in entry.get("inbound_nodes") or []:
-            if not isinstance(node, dict):
+        nodes = entry.get("inbound_nodes") if isinstance(entry, dict) else None
+        for node in nodes if isinstance(nodes, list) else []:
+            if not isinstance(node, dict) or not isinstance(node.get("kwargs") or {}, dict):
                 continue
             kwargs = {k: v for k, v in (node.get("kwargs") or {}).items() if k != "mask"}
             for name in _history_names([node.get("args", []), kwargs]):
@@ -194,16 +205,20 @@ def _triples(value: Any) -> list:
 
 
 def _triple(item: Any, layers: dict, file: str, at: str) -> TensorRef:
-    if not isinstance(item, list) or len(item) != 3 or item[0] not in layers:
+    if not isinstance(item, list) or len(item) != 3 or not isinstance(item[0], str) \
+            or item[0] not in layers:
         raise InputError(f"expected [layer_name, node_index, tensor_index], found "
                          f"{json.dumps(item)[:80]}", file=file, pointer=at)
-    return TensorRef(item[0], int(item[1]), int(item[2]))
+    return TensorRef(item[0], nonnegative_index(item[1], file, f"{at}/1", "a node index"),
+                     nonnegative_index(item[2], file, f"{at}/2", "a tensor index"))
 
 
 def _keras_tensors(value: Any, layers: dict, file: str, at: str):
     """Every `__keras_tensor__` in a node's args, in order (lists of tensors flatten)."""
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-        yield _triple(value.get("config", {}).get("keras_history"), layers, file, at)
+        history = value.get("config")
+        yield _triple(history.get("keras_history") if isinstance(history, dict) else None,
+                      layers, file, at)
     elif isinstance(value, (list, tuple)):
         for item in value:
             yield from _keras_tensors(item, layers, file, at)

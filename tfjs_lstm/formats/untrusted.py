@@ -8,10 +8,14 @@ no exception from `json`, `os` or the codecs reaches a command.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
+import tokenize
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..context import pointer_join
 from ..errors import InputError
@@ -83,6 +87,39 @@ def parse_json(data: bytes | str, file: str, pointer: str = "") -> Any:
         raise InputError(f"malformed JSON: {error}", file=file, pointer=pointer or None) from None
     _check_tree(value, file, pointer)
     return value
+
+
+def load_npy(path: str | os.PathLike) -> np.ndarray:
+    """A numeric `.npy` array with a batch axis, its header checked against the bytes the file
+    holds before anything is allocated; pickled objects are never loaded."""
+    path = regular_file(path, "input array")
+    where = str(path)
+    try:
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f"format version {version} (1.0 and 2.0 are read)")
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(handle, max_header_size=1 << 16)
+            if dtype.kind not in "fiub" or dtype.hasobject or dtype.fields:
+                raise InputError(f"the array has dtype {dtype}; a model takes numbers",
+                                 file=where)
+            if not shape:
+                raise InputError("the array is a scalar; an input needs a batch axis first",
+                                 file=where)
+            if not shape[0]:
+                raise InputError(f"the array holds no samples (shape {list(shape)})", file=where)
+            held = os.fstat(handle.fileno()).st_size - handle.tell()
+            needed = math.prod(shape) * dtype.itemsize
+            if needed != held:
+                raise InputError(f"the header declares shape {list(shape)} of {dtype} "
+                                 f"({needed:,} bytes) but the file holds {held:,}", file=where)
+            data = np.fromfile(handle, dtype=dtype, count=math.prod(shape))
+    except (ValueError, SyntaxError, TypeError, OverflowError, OSError, EOFError,
+            tokenize.TokenError) as error:
+        raise InputError(f"not a readable .npy array: {error}", file=where) from None
+    return data.reshape(shape, order="F" if fortran else "C")
 
 
 def _bounded_int(digits: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 from ..errors import InputError
 from ..layers import REGISTRY
 from ..model import Model, TensorRef
+from .memory import require_memory
 
 PRECISIONS = {"float32": np.float32, "float64": np.float64}
 
@@ -50,7 +52,14 @@ def _execute(model: Model, inputs: Sequence[np.ndarray], dtype: type,
         config = model.layers[ref.layer]
         array = np.asarray(array)
         _check_input(config.batch_input_shape, array.shape, ref.layer)
+        if array.dtype.kind not in "fiub":
+            raise InputError(f"input '{ref.layer}' has dtype {array.dtype}; a model takes "
+                             "numbers")
         tensors[ref] = (array.astype(dtype) if array.dtype.kind == "f" else array, None)
+    shapes = shapes_for_inputs(model, [array.shape for array in inputs])
+    require_memory(2 * np.dtype(dtype).itemsize * sum(
+        math.prod(d or 1 for d in shape) for shape in shapes.values()),
+        f"running model '{model.name}'")
     node_counts: dict[str, int] = {}
     for call in model.calls:
         config = model.layers[call.layer]
@@ -110,6 +119,19 @@ def _shape_text(shape: tuple) -> str:
     return "[" + ", ".join("null" if d is None else str(d) for d in shape) + "]"
 
 
+def shapes_for_inputs(model: Model, input_shapes: Sequence[tuple]) -> dict[TensorRef, tuple]:
+    """Every tensor's shape when the model runs on inputs of these shapes (checked against
+    the model's declared ones)."""
+    if len(input_shapes) != len(model.inputs):
+        raise InputError(f"model '{model.name}' takes {len(model.inputs)} input(s), "
+                         f"got {len(input_shapes)}")
+    layers = dict(model.layers)
+    for ref, shape in zip(model.inputs, input_shapes, strict=True):
+        _check_input(layers[ref.layer].batch_input_shape, tuple(shape), ref.layer)
+        layers[ref.layer] = layers[ref.layer].replace(batch_input_shape=tuple(shape))
+    return output_shapes(Model(model.name, layers, model.calls, model.inputs, model.outputs))
+
+
 def output_shapes(model: Model) -> dict[TensorRef, tuple]:
     """Every tensor's shape computed from configs alone (no weights needed)."""
     shapes: dict[TensorRef, tuple] = {}
@@ -126,6 +148,8 @@ def output_shapes(model: Model) -> dict[TensorRef, tuple]:
         node_counts[call.layer] = node + 1
         for index, shape in enumerate(results):
             shapes[TensorRef(call.layer, node, index)] = tuple(shape)
+    for ref in model.outputs:
+        _tensor(shapes, ref, "the model's outputs")
     return shapes
 
 

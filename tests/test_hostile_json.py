@@ -1,0 +1,134 @@
+"""Malformed and mistyped JSON in model.json files, .keras configs and layer configs: one line
+naming the file and the JSON pointer, exit 2, whatever the bytes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hostile import ROOT, cli, keras_members, refused, write_keras
+
+FUNCTIONAL = ROOT / "fixtures" / "k3_return_state" / "model"
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    """A copy of a functional tfjs folder (three outputs) to damage."""
+    shutil.copytree(FUNCTIONAL, tmp_path / "model")
+    return tmp_path / "model"
+
+
+def _edit(folder: Path, change) -> Path:
+    document = json.loads((folder / "model.json").read_text())
+    change(document)
+    (folder / "model.json").write_text(json.dumps(document))
+    return folder
+
+
+def _layers(document: dict) -> list:
+    return document["modelTopology"]["config"]["layers"]
+
+
+@pytest.mark.parametrize("text, needle, commands", [
+    ("[" * 200_000 + "]" * 200_000, "nested deeper than", ("summary", "validate")),
+    ('{"modelTopology": {"x": ' + "9" * 5000 + "}}", "integer of 5000 digits",
+     ("summary", "validate")),
+    ('{"modelTopology": {"class_name": "' + "\udcff" + '"}}', "not UTF-8",
+     ("summary", "validate")),
+    ('{"modelTopology": {"class_name": "\\ud800"}}', "lone surrogate", ("summary", "validate")),
+    ("[1, 2", "malformed JSON at line 1", ("summary", "validate")),
+    ("3", "no modelTopology object", ("summary",)),  # validate reads it as a layer config
+    ('{"modelTopology": [1, 2]}', "modelTopology", ("summary",)),
+])
+def test_unreadable_model_json_is_one_line(folder, text, needle, commands):
+    (folder / "model.json").write_bytes(text.encode("utf-8", "surrogateescape"))
+    for command in commands:
+        target = folder if command == "summary" else folder / "model.json"
+        refused(cli(command, target), "model.json", needle)
+
+
+@pytest.mark.parametrize("change, pointer", [
+    (lambda d: _layers(d)[1].update(config=7), "/modelTopology/config/layers/1/config"),
+    (lambda d: _layers(d)[1].update(class_name=["LSTM"]),
+     "/modelTopology/config/layers/1/class_name"),
+    (lambda d: _layers(d)[1].update(class_name=None), "/modelTopology/config/layers/1/class_name"),
+    (lambda d: _layers(d)[1].update(inbound_nodes=3),
+     "/modelTopology/config/layers/1/inbound_nodes"),
+    (lambda d: d["modelTopology"].update(class_name=None), "/modelTopology/class_name"),
+    (lambda d: d["modelTopology"].update(config="layers"), "/modelTopology/config"),
+])
+def test_wrong_types_are_named_by_pointer(folder, change, pointer):
+    _edit(folder, change)
+    refused(cli("summary", folder), f"model.json:{pointer}:")
+
+
+@pytest.mark.parametrize("value", [None, "a", float("nan"), 1e999, 2**63, -1, True])
+def test_bad_node_indices_are_named_by_pointer(folder, value):
+    _edit(folder, lambda d: _layers(d)[1]["inbound_nodes"][0][0].__setitem__(1, value))
+    refused(cli("run", folder, "--input", "x.npy", "--output", "y.npy"),
+            "model.json:/modelTopology/config/layers/1/inbound_nodes/0/0/1:", "node index")
+
+
+@pytest.mark.parametrize("nodes", [[[["encoder", 0, 0, {}]]], [[["head", 0, 0, {}]]],
+                                   [[["encoder", 3, 0, {}]]]])
+def test_self_referencing_cyclic_or_dangling_nodes_are_refused(folder, nodes):
+    """encoder on itself, encoder on head (which is called on encoder), a node never made."""
+    _edit(folder, lambda d: _layers(d)[1].update(inbound_nodes=nodes))
+    refused(cli("summary", folder), "model.json", "layer 'encoder' is called on tensor")
+
+
+def test_a_tensor_index_beyond_what_a_layer_returns_is_refused(folder):
+    _edit(folder, lambda d: _layers(d)[2]["inbound_nodes"][0][0].__setitem__(2, 5))
+    refused(cli("summary", folder), "model.json", "tensor ['encoder', 0, 5]",
+            "does not return")
+
+
+def test_an_unknown_layer_class_is_named_with_the_file(folder):
+    _edit(folder, lambda d: _layers(d)[1].update(class_name="Mystery"))
+    line = refused(cli("summary", folder), "model.json", "cannot be read", "layer 'encoder'",
+                   "Mystery: this layer type is not supported", code=1)
+    assert "expressed" not in line
+
+
+@pytest.mark.parametrize("member, content, needle", [
+    ("metadata.json", 3, None),
+    ("config.json", "Infinity", "/: expected a model config object"),
+    ("config.json", {"class_name": "Sequential", "config": {"layers": 7}},
+     "/config/layers: expected a list of layers"),
+    ("config.json", '{"a": "\\ud800"}', "lone surrogate"),
+])
+def test_mistyped_keras_members_are_one_line(tmp_path, member, content, needle):
+    members = keras_members()
+    members[member] = content
+    path = write_keras(tmp_path / "m.keras", members)
+    done = cli("summary", path)
+    if needle is None:  # a metadata.json of the wrong type only loses the version note
+        assert done.returncode == 0, done.stderr
+        return
+    refused(done, f"m.keras!{member}", needle)
+
+
+def test_a_keras3_functional_config_named_model_reads_like_functional(tmp_path):
+    """Keras 3 writes class_name "Model" for models built with keras.Model(inputs, outputs)
+    in some versions; it used to end in an IndexError in summary."""
+    members = keras_members(ROOT / "fixtures" / "k3_return_state" / "source.keras")
+    config = json.loads(members["config.json"])
+    config["class_name"] = "Model"
+    members["config.json"] = config
+    done = cli("summary", write_keras(tmp_path / "m.keras", members))
+    assert done.returncode == 0, done.stderr
+    assert "encoder (LSTM)" in done.stdout
+
+
+@pytest.mark.parametrize("content, needle", [
+    ('{"units": ' + "9" * 5000 + "}", "integer of 5000 digits"),
+    ('{"units": 4, "name": "\\ud800"}', "lone surrogate"),
+    ('{"class_name": null, "config": {}}', "class"),
+    ("[" * 100_000 + "]" * 100_000, "nested deeper than"),
+])
+def test_map_and_validate_refuse_bad_layer_configs_in_one_line(tmp_path, content, needle):
+    (tmp_path / "layer.json").write_text(content)
+    refused(cli("map", "--from", "tfjs", "--to", "keras3", tmp_path / "layer.json"),
+            "layer.json", needle)
