@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import resource
 import subprocess
 import sys
 import zipfile
@@ -12,10 +14,17 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "keras3_lstm.keras"
 
 
-def cli(*args: object, timeout: float = 60) -> subprocess.CompletedProcess:
-    """`tfjs-lstm ARGS` in a fresh process, as a user runs it."""
+def cli(*args: object, timeout: float = 60, memory: int | None = None
+        ) -> subprocess.CompletedProcess:
+    """`tfjs-lstm ARGS` in a fresh process, as a user runs it; `memory` caps its address
+    space (with one BLAS thread, the process starts near 160 MiB)."""
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"} if memory else None
     return subprocess.run([sys.executable, "-m", "tfjs_lstm", *map(str, args)], text=True,
-                          capture_output=True, check=False, timeout=timeout)
+                          capture_output=True, check=False, timeout=timeout, env=env,
+                          preexec_fn=cap if memory else None)
 
 
 def refused(done: subprocess.CompletedProcess, *needles: str, code: int = 2) -> str:
