@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ import pytest
 
 from tfjs_lstm.cli import main
 from tfjs_lstm.progress import Progress, render
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "keras3_lstm.keras"
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -181,3 +184,12 @@ def test_convert_draws_a_bar_only_on_a_terminal_for_big_weights(tmp_path, monkey
     bar = "\r" + render("convert", written, written, "bytes") + "\n"
     assert (bar in stream.getvalue()) is drawn
     assert ("\r" in stream.getvalue()) is drawn
+
+
+def test_convert_check_reads_the_destination_in_the_format_to_names(tmp_path, capsys):
+    """`--to keras3` with a destination that does not end in .keras: --check reads it back
+    as Keras 3, as it was written."""
+    destination = tmp_path / "out.bin"
+    assert main(["convert", str(EXAMPLE), str(destination), "--to", "keras3", "--check"]) == 0
+    assert "check: max abs difference" in capsys.readouterr().out
+    assert zipfile.is_zipfile(destination)

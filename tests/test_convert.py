@@ -156,10 +156,19 @@ def test_quantized_folders_load_in_tfjs_and_stay_within_the_stated_bounds(tfjs, 
         rows = quantization_errors(source, tmp_path / name)
         assert rows and all(error <= bound for _, error, bound in rows), rows
         cases.append((tmp_path / name, inputs))
-    for (folder, _), got in zip(cases, tfjs.predict_folders(cases), strict=True):
+    # A Bidirectional folder: its weights are named bi/forward_lstm/kernel in tfjs.
+    bidirectional = Path(__file__).resolve().parent.parent / "fixtures" / \
+        "tfjs_defaults_bidirectional" / "model"
+    convert(bidirectional, tmp_path / "bi_u8", uint8="*")
+    rows = quantization_errors(bidirectional, tmp_path / "bi_u8")
+    assert len(rows) == 6 and all(error <= bound for _, error, bound in rows), rows
+    assert {name.split("/")[1] for name, _, _ in rows} == {"forward_lstm_LSTM1",
+                                                          "backward_lstm_LSTM1"}
+    cases.append((tmp_path / "bi_u8", [rng.normal(0, 1, (3, 5, 2)).astype(np.float32)]))
+    for (folder, x), got in zip(cases, tfjs.predict_folders(cases), strict=True):
         assert not isinstance(got, str), got
         # tfjs dequantizes exactly as the reader does: same numbers as our runtime on them.
-        assert np.abs(got[0] - run(load(folder), inputs)[0]).max() < TOLERANCE, folder.name
+        assert np.abs(got[0] - run(load(folder), x)[0]).max() < TOLERANCE, folder.name
 
 
 def test_keras3_legacy_h5_reads_with_its_keras3_config(keras3, tfjs, tmp_path):

@@ -76,6 +76,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
     options = {"float16": args.quantize_float16, "uint8": args.quantize_uint8,
                "uint16": args.quantize_uint16}
+    inputs = _check_inputs(args.source) if args.check else None
     if args.weight_shard_size_bytes is not None:
         options["shard_size_bytes"] = args.weight_shard_size_bytes
     with Progress("convert", unit="bytes", minimum=PROGRESS_BYTES) as bar:
@@ -87,9 +88,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     _print_notes(report["notes"], report["transforms"])
     quantized = any(options[k] is not None for k in ("float16", "uint8", "uint16"))
     if args.check and quantized:
-        return _check_quantized(args)
+        return _check_quantized(args, inputs)
     if args.check:
-        difference = check(args.source, args.destination, to=args.to)
+        difference = check(args.source, args.destination, inputs, to=args.to)
         verdict = "ok" if difference <= args.tolerance else "DIFFERENT"
         print(f"check: max abs difference {difference:.3g} on random inputs "
               f"(tolerance {args.tolerance:g}): {verdict}")
@@ -101,7 +102,19 @@ PROGRESS_BYTES = 32 << 20
 """Weights from this size on get a progress bar while they are written (on a terminal)."""
 
 
-def _check_quantized(args: argparse.Namespace) -> int:
+def _check_inputs(source: str) -> list[np.ndarray]:
+    """The random inputs `--check` runs, drawn before anything is written, so a model too
+    large to run here is refused with nothing left behind."""
+    from .convert import load, random_inputs
+    from .runtime.engine import require_run_memory
+
+    model = load(source)
+    inputs = random_inputs(model)
+    require_run_memory(model, [array.shape for array in inputs])
+    return inputs
+
+
+def _check_quantized(args: argparse.Namespace, inputs: list[np.ndarray]) -> int:
     """Quantized weights cannot be exact: each must lie within the bound its encoding states."""
     from .convert import check, quantization_errors
 
@@ -110,7 +123,7 @@ def _check_quantized(args: argparse.Namespace) -> int:
     outside = [row for row in rows if row[1] > row[2]]
     print(f"check: {len(rows)} quantized weights, largest error {worst[1]:.3g} "
           f"(bound {worst[2]:.3g}, {worst[0]}); outputs moved by "
-          f"{check(args.source, args.destination, to=args.to):.3g} on random inputs")
+          f"{check(args.source, args.destination, inputs, to=args.to):.3g} on random inputs")
     for name, error, bound in outside:
         print(f"check: weight {name} is off by {error:.3g}, beyond its bound {bound:.3g}")
     return 1 if outside else 0

@@ -56,10 +56,7 @@ def _execute(model: Model, inputs: Sequence[np.ndarray], dtype: type,
             raise InputError(f"input '{ref.layer}' has dtype {array.dtype}; a model takes "
                              "numbers")
         tensors[ref] = (array.astype(dtype) if array.dtype.kind == "f" else array, None)
-    shapes = shapes_for_inputs(model, [array.shape for array in inputs])
-    require_memory(2 * np.dtype(dtype).itemsize * sum(
-        math.prod(d or 1 for d in shape) for shape in shapes.values()),
-        f"running model '{model.name}'")
+    require_run_memory(model, [array.shape for array in inputs], dtype)
     node_counts: dict[str, int] = {}
     for call in model.calls:
         config = model.layers[call.layer]
@@ -117,6 +114,16 @@ def _check_input(declared: tuple | None, actual: tuple, name: str) -> None:
 
 def _shape_text(shape: tuple) -> str:
     return "[" + ", ".join("null" if d is None else str(d) for d in shape) + "]"
+
+
+def require_run_memory(model: Model, input_shapes: Sequence[tuple], dtype: type = np.float32
+                       ) -> None:
+    """Refuse before running when the model's tensors for these inputs (each kept until the
+    run ends, and as much again for a layer's work) exceed the memory available."""
+    shapes = shapes_for_inputs(model, input_shapes)
+    require_memory(2 * np.dtype(dtype).itemsize * sum(
+        math.prod(d or 1 for d in shape) for shape in shapes.values()),
+        f"running model '{model.name}'")
 
 
 def shapes_for_inputs(model: Model, input_shapes: Sequence[tuple]) -> dict[TensorRef, tuple]:
