@@ -251,3 +251,10 @@ def test_a_deflated_keras_zip_still_converts(tmp_path):
     path = write_keras(tmp_path / "d.keras", keras_members(), zipfile.ZIP_DEFLATED)
     convert(path, tmp_path / "web")
     assert (tmp_path / "web" / "model.json").exists()
+
+
+def test_bytes_cut_from_a_keras_zip_are_named_as_such(tmp_path):
+    data = EXAMPLE.read_bytes()
+    path = tmp_path / "cut.keras"
+    path.write_bytes(data[:3000] + data[3500:])
+    refused(cli("summary", path), "cut.keras", "points outside the file")

@@ -63,8 +63,17 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sink: BinaryIO, li
                                      f"{limit:,} bytes", file=where)
                 sink.write(chunk)
     except _MEMBER_ERRORS as error:
-        raise InputError(f"member {info.filename!r} is damaged: {error}", file=where) from None
+        raise InputError(f"member {info.filename!r} is damaged: {_zip_reason(error)}",
+                         file=where) from None
     return total
+
+
+def _zip_reason(error: BaseException) -> str:
+    """zipfile's complaint, or for a failed seek what it means: the zip directory's offsets
+    point outside the file, so bytes were cut out or inserted."""
+    if isinstance(error, OSError):
+        return "the zip directory points outside the file (bytes cut out or inserted)"
+    return str(error)
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, where: str
