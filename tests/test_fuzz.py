@@ -1,13 +1,13 @@
 """Malformed input, as an attacker would write it, through every command.
 
 Hypothesis mutates real files (a .keras and an .h5 written by Keras 3 and tf-keras, a model.json
-written by TensorFlow.js, folders and inputs written by tfjs-lstm): JSON values swapped for
-awkward ones (deep nesting, 5,000-digit integers, lone surrogates, wrong types, paths out of the
-folder), bytes flipped, cut or inserted. Each command runs in a forked child capped in memory and
+written by TensorFlow.js, folders, inputs and a layer config written by tfjs-lstm): JSON values
+swapped for awkward ones (deep nesting, 5,000-digit integers, lone surrogates, wrong types,
+paths out of the folder), bytes flipped, cut or inserted. Each command runs in a forked child capped in memory and
 time (`fuzz_worker.py`). Every run must end with exit 0, 1 or 2; no traceback and no internal
 error; on failure one line on stderr; a failed conversion leaves its destination untouched;
 nothing from outside the model reaches an output. `make test` runs a fixed-seed few hundred
-cases; TFJS_LSTM_FUZZ_CASES=5000 runs a longer search and prints the counts.
+cases; TFJS_LSTM_FUZZ_CASES=3000 runs a longer search and prints the counts.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ BASES = {
     "tf_keras_h5": FIXTURES / "k2_embedding_gru" / "source.h5",
     "tfjs_saved": FIXTURES / "tfjs_defaults_bidirectional" / "model",
     "tfjs_converted": FIXTURES / "k2_embedding_gru" / "model",
+    "tfjs_layer_config": ROOT / "examples" / "tfjs_lstm_layer.json",
 }
 
 AWKWARD = [None, True, False, -1, 0, 1, 7, 2**31, 2**63, 1e308, float("nan"), float("inf"),
@@ -80,7 +81,8 @@ def bases(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
         target = folder / source.name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
         x = folder / "x.npy"
-        np.save(x, random_inputs(load(target))[0])
+        if target.suffix != ".json":
+            np.save(x, random_inputs(load(target))[0])
         made[name] = (target, x)
     return made
 
@@ -179,6 +181,7 @@ TARGETS = {
     "h5": (["tf_keras_h5"], None, "bytes", ["summary", "run", "convert"]),
     "h5 model_config": (["tf_keras_h5"], None, "h5 attribute", ["summary", "convert"]),
     "npy input": (["keras3", "tfjs_saved"], "x.npy", "bytes", ["run"]),
+    "layer config": (["tfjs_layer_config"], None, "json", ["map", "validate"]),
 }
 
 
@@ -186,6 +189,7 @@ def _command(command: str, model: Path, x: Path, out: Path) -> list[str]:
     return {
         "validate": ["validate", str(model / "model.json" if model.is_dir() else model)],
         "summary": ["summary", str(model)],
+        "map": ["map", "--from", "tfjs", "--to", "keras3", str(model)],
         "run": ["run", str(model), "--input", str(x), "--output", str(out / "y.npy")],
         "convert": ["convert", str(model), str(out / ("converted.keras" if model.is_dir()
                                                      else "converted"))],
