@@ -3,11 +3,11 @@
 Hypothesis mutates real files (a .keras and an .h5 written by Keras 3 and tf-keras, a model.json
 written by TensorFlow.js, folders, inputs and a layer config written by tfjs-lstm): JSON values
 swapped for awkward ones (deep nesting, 5,000-digit integers, lone surrogates, wrong types,
-paths out of the folder), bytes flipped, cut or inserted. Each command runs in a forked child capped in memory and
-time (`fuzz_worker.py`). Every run must end with exit 0, 1 or 2; no traceback and no internal
-error; on failure one line on stderr; a failed conversion leaves its destination untouched;
-nothing from outside the model reaches an output. `make test` runs a fixed-seed few hundred
-cases; TFJS_LSTM_FUZZ_CASES=3000 runs a longer search and prints the counts.
+paths out of the folder), bytes flipped, cut or inserted. Each command runs in a forked child
+capped in memory and time (`fuzz_worker.py`). Every run must end with exit 0, 1 or 2; no
+traceback and no internal error; on failure one line on stderr; a failed conversion leaves its
+destination untouched; nothing from outside the model reaches an output. `make test` runs 300
+fixed-seed cases; TFJS_LSTM_FUZZ_CASES=3000 runs a longer search and prints the counts.
 """
 
 from __future__ import annotations
