@@ -86,7 +86,10 @@ def _validate(name: str, data: Any, as_dialect: str | None) -> Report:
 
 def validate_layer(file: str, data: Any, dialect: str, pointer: str = "") -> list[Finding]:
     """Schema findings for one layer config, then what the reader refuses, with hints."""
-    class_name, config, inner = dialects.unwrap(data, dialect)
+    try:
+        class_name, config, inner = dialects.unwrap(data, dialect)
+    except InputError as error:
+        return [Finding(file, pointer + (error.pointer or ""), error.message)]
     class_name = class_name or "LSTM"
     base = pointer + inner
     if class_name not in REGISTRY:
@@ -173,10 +176,9 @@ def _value_hint(value: Any, dialect: str) -> str:
 def _validate_model_json(file: str, data: dict[str, Any]) -> list[Finding]:
     findings = _schema_findings(file, "", data, model_json_schema(), "tfjs-json")
     findings.extend(_keras3_topology_hints(file, data))
-    layers = (data.get("modelTopology") or {}).get("config", {})
-    layers = layers.get("layers", []) if isinstance(layers, dict) else []
-    for index, layer in enumerate(layers if isinstance(layers, list) else []):
-        if isinstance(layer, dict) and layer.get("class_name") in REGISTRY and \
+    for index, layer in enumerate(_topology_layers(data)):
+        if isinstance(layer, dict) and isinstance(layer.get("class_name"), str) \
+                and layer["class_name"] in REGISTRY and \
                 isinstance(layer.get("config"), dict):
             pointer = pointer_join("/modelTopology/config/layers", index)
             if not any(f.pointer.startswith(pointer + "/") for f in findings):
@@ -187,9 +189,7 @@ def _validate_model_json(file: str, data: dict[str, Any]) -> list[Finding]:
 def _keras3_topology_hints(file: str, data: dict[str, Any]) -> list[Finding]:
     """The Keras 3 forms tfjs 4.22 cannot load, named as such."""
     findings = []
-    layers = (data.get("modelTopology") or {}).get("config", {})
-    layers = layers.get("layers", []) if isinstance(layers, dict) else []
-    for index, layer in enumerate(layers if isinstance(layers, list) else []):
+    for index, layer in enumerate(_topology_layers(data)):
         if not isinstance(layer, dict):
             continue
         pointer = pointer_join("/modelTopology/config/layers", index)
@@ -199,6 +199,14 @@ def _keras3_topology_hints(file: str, data: dict[str, Any]) -> list[Finding]:
                                     "Keras 3 inbound_nodes form ({args, kwargs}); TensorFlow.js "
                                     "wants nested lists [[[name, node, tensor, {}]]]"))
     return findings
+
+
+def _topology_layers(data: dict[str, Any]) -> list:
+    """The layer entries of a model.json's topology, or none when it is not shaped so."""
+    topology = data.get("modelTopology")
+    config = topology.get("config") if isinstance(topology, dict) else None
+    layers = config.get("layers") if isinstance(config, dict) else None
+    return layers if isinstance(layers, list) else []
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
