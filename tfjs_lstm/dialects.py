@@ -104,6 +104,8 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
         elif readable and key in remaining:
             raw = remaining.pop(key)
             if raw is None and family == "tfjs" and spec.null_is_default:
+                if spec.default_for(family) is REQUIRED:
+                    ctx.bad_input(key, f"'{key}' is required; null leaves it unset")
                 values[spec.name] = spec.default_for(family)
             else:
                 values[spec.name] = spec.kind.read(family, raw, ctx, key)

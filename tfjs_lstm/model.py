@@ -54,13 +54,15 @@ class Model:
         return layer.weights(config, layer.shape_argument(input_shapes))
 
 
-def checked_graph(model: Model, file: str) -> Model:
+def checked_graph(model: Model, file: str | None) -> Model:
     """`model` with its calls in an order the engine can run them, or one line saying which
     call uses a tensor no layer makes (a dangling or cyclic `inbound_nodes`)."""
     for ref in model.inputs:
         if model.layers[ref.layer].class_name != "InputLayer" or ref.node or ref.index:
             raise InputError(f"model input {[ref.layer, ref.node, ref.index]} is not an "
                              "InputLayer's output", file=file)
+        if model.layers[ref.layer].batch_input_shape is None:
+            raise InputError(f"input layer '{ref.layer}' declares no input shape", file=file)
     made = set(model.inputs)
     node_counts: dict[str, int] = {}
     pending, ordered = list(model.calls), []
@@ -156,8 +158,8 @@ def sequential(name: str, configs: list[LayerConfig], *, source: str = "",
         if config.class_name != "InputLayer":
             calls.append(LayerCall(config.name, (previous,)))
         previous = TensorRef(config.name, 0, 0)
-    return Model(name, layers, calls, [TensorRef(configs[0].name)], [previous],
-                 sequential=True, source=source)
+    return checked_graph(Model(name, layers, calls, [TensorRef(configs[0].name)], [previous],
+                               sequential=True, source=source), file)
 
 
 def _input_layer(name: str, shape: tuple, dtype: str) -> LayerConfig:

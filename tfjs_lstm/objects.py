@@ -8,6 +8,7 @@ nearest and leaves a note instead of refusing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,6 +217,8 @@ def read_object(family: ObjectFamily, dialect_family: str, value: Any, ctx: Cont
     params = {(to_snake_case(k) if tfjs else k): v for k, v in raw.items()}
     if tfjs and isinstance(params.get("mode"), str):
         params["mode"] = to_snake_case(params["mode"])
+    for name, given in params.items():
+        _check_param_type(family.classes[class_name].get(name), given, ctx, (key, "config", name))
     if "distribution" in params:
         params["distribution"] = _read_distribution(dialect_family, params["distribution"],
                                                     ctx, key)
@@ -239,6 +242,21 @@ def read_object(family: ObjectFamily, dialect_family: str, value: Any, ctx: Cont
     return family.make(class_name, **params)
 
 
+def _check_param_type(default: Any, given: Any, ctx: Context, where: tuple) -> None:
+    """A parameter holds what its default holds: a number, a string, or (seed) an integer."""
+    if isinstance(default, bool):
+        ok = isinstance(given, bool)
+    elif isinstance(default, (int, float)):
+        ok = isinstance(given, (int, float)) and not isinstance(given, bool)
+    elif isinstance(default, str):
+        ok = isinstance(given, str)
+    else:
+        ok = given is None or isinstance(given, (int, float, str, bool, list))
+    if not ok:
+        wanted = "a value" if default is None else type(default).__name__
+        ctx.bad_input(where, f"expected {wanted}, found {json.dumps(given)[:40]}")
+
+
 def _canonical_class(family: ObjectFamily, dialect_family: str, spelled: Any) -> str | None:
     if not isinstance(spelled, str):
         return None
@@ -255,7 +273,7 @@ def _read_distribution(dialect_family: str, spelled: Any, ctx: Context, key: str
                       "samples for it; read as 'uniform', what it computes")
         return "uniform"
     known = _DISTRIBUTIONS[dialect_family]
-    if spelled not in known:
+    if not isinstance(spelled, str) or spelled not in known:
         ctx.bad_input((key, "config", "distribution"),
                       f"unknown distribution {spelled!r} (known: {', '.join(sorted(known))})")
     return known[spelled]

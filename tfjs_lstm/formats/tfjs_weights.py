@@ -235,7 +235,7 @@ def _parse_entry(spec: object, where: str, at: str) -> _Entry:
                          f"weight {name!r} claims more than 2**40 elements: {shape}")
         count *= dim
     dtype = spec.get("dtype")
-    if dtype not in _STORED:
+    if not isinstance(dtype, str) or dtype not in _STORED:
         raise _error(where, f"{at}/dtype", f"weight {name!r} has unsupported dtype {dtype!r} "
                      "(float32, int32, bool)")
     if "quantization" not in spec:
@@ -245,7 +245,7 @@ def _parse_entry(spec: object, where: str, at: str) -> _Entry:
     if not isinstance(quant, dict):
         raise _error(where, at, f"quantization of weight {name!r} must be an object")
     qdtype = quant.get("dtype")
-    if qdtype not in _QUANTIZED:
+    if not isinstance(qdtype, str) or qdtype not in _QUANTIZED:
         raise _error(where, f"{at}/dtype", f"weight {name!r} has unknown quantization dtype "
                      f"{qdtype!r} (uint8, uint16, float16)")
     if dtype not in _QUANTIZED_TARGETS[qdtype]:
