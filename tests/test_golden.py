@@ -120,6 +120,72 @@ def test_every_fixture_passes_in_keras3_tf_keras_and_tfjs(keras3, tf_keras, tfjs
     assert max(r.max_abs for r in rows if r.compared) < 2e-6  # noise (9.5e-7) << tolerance
 
 
+def test_every_fixture_passes_on_the_wasm_backend_within_its_measured_noise(tfjs_wasm):
+    rows = golden.check_cases([FIXTURES], ("tfjs-wasm",))
+    assert [r for r in rows if r.status in ("FAIL", "skipped")] == []
+    not_computable = {folder.name for folder in golden.discover([FIXTURES]) if "tfjs" in
+                      json.loads((folder / "case.json").read_text())["not_computable"]}
+    assert {r.case for r in rows if r.status == "n/a"} == not_computable
+    compared = [r for r in rows if r.compared]
+    assert {r.pair for r in compared} == {"tfjs-wasm vs keras3.npz", "tfjs-wasm vs keras2.npz",
+                                          "tfjs-wasm vs tfjs.npz"}
+    assert {r.case for r in compared} == {f.name for f in golden.discover([FIXTURES])
+                                          } - not_computable
+    assert max(r.max_abs for r in compared) < 2e-6  # measured 9.5e-7 (README) << 1e-5
+
+
+def test_a_weight_drifted_by_1e_3_fails_on_the_wasm_backend_too(tfjs_wasm, tmp_path, capsys):
+    root = perturbed_copy(tmp_path, "k3_stacked", others=("tfjs_defaults_dense",))
+    assert main(["golden", "check", str(root), "--runtimes", "tfjs",
+                 "--tfjs-backends", "cpu,wasm"]) == 1
+    out = capsys.readouterr().out
+    failing = {tuple(line.split()[:2]) for line in out.splitlines() if " FAIL" in line}
+    assert failing == {("k3_stacked", "tfjs"), ("k3_stacked", "tfjs-wasm")}
+    wasm = table_lines(out, "k3_stacked")["tfjs-wasm vs keras3.npz"]
+    assert float(wasm[0]) > 1e-5 and wasm[-1] == "FAIL"
+    assert table_lines(out, "tfjs_defaults_dense")["tfjs-wasm vs tfjs.npz"][-1] == "pass"
+
+
+def js_folder_without_wasm(tmp_path: Path, broken: bool) -> Path:
+    """A copy of the harness whose node_modules lack the wasm backend, or hold one that throws
+    when loaded (a backend that is installed but cannot start)."""
+    from tfjs_lstm.node import JS
+
+    folder = tmp_path / "js"
+    (folder / "node_modules" / "@tensorflow").mkdir(parents=True)
+    shutil.copy(JS / "harness.mjs", folder)
+    for package in (JS / "node_modules").iterdir():
+        if package.name != "@tensorflow":
+            (folder / "node_modules" / package.name).symlink_to(package)
+    for package in (JS / "node_modules" / "@tensorflow").iterdir():
+        if package.name != "tfjs-backend-wasm":
+            (folder / "node_modules" / "@tensorflow" / package.name).symlink_to(package)
+    if broken:
+        fake = folder / "node_modules" / "@tensorflow" / "tfjs-backend-wasm"
+        fake.mkdir()
+        (fake / "package.json").write_text('{"name": "@tensorflow/tfjs-backend-wasm", '
+                                           '"type": "module", "main": "index.js"}')
+        (fake / "index.js").write_text("throw new Error('no wasm binary here');\n")
+    return folder
+
+
+@pytest.mark.parametrize(("broken", "reason"), [
+    (False, "TensorFlow.js (wasm) not installed: @tensorflow/tfjs-backend-wasm not installed"),
+    (True, "tfjs backend 'wasm' cannot start: no wasm binary here")])
+def test_a_tfjs_backend_missing_or_failing_to_start_is_skipped_never_passed(
+        tfjs, tmp_path, monkeypatch, capsys, broken, reason):
+    monkeypatch.setenv("TFJS_LSTM_JS", str(js_folder_without_wasm(tmp_path, broken)))
+    case = str(FIXTURES / "tfjs_defaults_dense")
+    assert main(["golden", "check", case, "--runtimes", "tfjs",
+                 "--tfjs-backends", "cpu,wasm"]) == 0
+    out = capsys.readouterr().out
+    [skipped] = [line for line in out.splitlines() if "skipped:" in line]
+    assert skipped.split()[:2] == ["tfjs_defaults_dense", "tfjs-wasm"] and reason in skipped
+    assert "3 passed, 0 failed, 1 skipped" in out
+    assert main(["golden", "check", case, "--runtimes", "tfjs", "--tfjs-backends", "wasm"]) == 1
+    assert "nothing was compared" in capsys.readouterr().out
+
+
 def test_a_weight_perturbed_by_1e_3_fails_at_its_case_and_worst_timestep(tfjs, tmp_path,
                                                                          capsys):
     case = "k3_500_steps"
@@ -163,6 +229,8 @@ def test_unknown_runtimes_and_missing_cases_are_usage_errors(tmp_path, capsys):
     assert "unknown runtime(s) onnx" in capsys.readouterr().err
     assert main(["golden", "check", str(tmp_path)]) == 2
     assert "no golden cases" in capsys.readouterr().err
+    assert main(["golden", "check", str(FIXTURES), "--tfjs-backends", "cpu,webgpu"]) == 2
+    assert "unknown tfjs backend(s) webgpu (known: cpu, wasm)" in capsys.readouterr().err
 
 
 # What another machine's BLAS may move in a re-made output: the largest difference measured
@@ -255,6 +323,12 @@ def test_check_compares_a_users_model_and_its_conversion(keras3, tfjs, tmp_path,
     pairs = [line.split()[1:4] for line in out.splitlines()[1:] if " vs " in line]
     assert ["keras3(source)", "vs", "tfjs(target)"] in pairs and len(pairs) == 6
     assert "6 passed, 0 failed" in out
+    assert main(["check", str(folder / "source.keras"), str(folder / "model"),
+                 "--runtimes", "keras3,tfjs", "--tfjs-backends", "cpu,wasm"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[1:4] for line in out.splitlines()[1:] if " vs " in line] == [
+        ["keras3(source)", "vs", "tfjs(target)"], ["keras3(source)", "vs", "tfjs-wasm(target)"],
+        ["tfjs(target)", "vs", "tfjs-wasm(target)"]]
     back = tmp_path / "back.keras"
     convert(FIXTURES / "tfjs_seed_lstm32" / "model", back)
     seed = [str(FIXTURES / "tfjs_seed_lstm32" / "model"), str(back)]

@@ -17,7 +17,8 @@ class Row:
 
     case: str
     pair: str
-    status: str  # "pass", "FAIL", "skipped" (runtime not installed), "n/a" (not expressible)
+    # "pass", "FAIL", "skipped" (runtime not installed or cannot start), "n/a" (not expressible)
+    status: str
     tolerance: float
     max_abs: float | None = None
     max_rel: float | None = None
@@ -101,7 +102,8 @@ def summary_line(rows: Sequence[Row]) -> str:
     counts = {status: sum(row.status == status for row in rows)
               for status in ("pass", "FAIL", "skipped", "n/a")}
     text = (f"{counts['pass']} passed, {counts['FAIL']} failed, {counts['skipped']} skipped "
-            f"(runtime not installed), {counts['n/a']} n/a (runtime cannot compute the model)")
+            f"(runtime not installed or cannot start), {counts['n/a']} n/a (runtime cannot "
+            "compute the model)")
     if not any(row.compared for row in rows):
         text += "; nothing was compared"
     return text

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, NotExpressibleError, TfjsLstmError
+from ..node import BACKENDS
 from .files import SOURCES, Outputs
 
 RUNTIMES = ("reference", "keras3", "keras2", "tfjs")
@@ -26,6 +27,10 @@ Job = tuple[Path, list[np.ndarray]]
 
 class GoldenError(TfjsLstmError):
     """Fixtures cannot be made here (a runtime is missing, or a runtime failed on a case)."""
+
+
+class Unavailable(GoldenError):
+    """A runtime that is installed could not start here (a tfjs backend that cannot start)."""
 
 
 @dataclass(frozen=True)
@@ -38,11 +43,13 @@ class NotRun:
 
 
 class Runtime(ABC):
-    """A runtime that computes model outputs; `native` is the format it reads as is."""
+    """A runtime that computes model outputs; `native` is the format it reads as is;
+    `tolerance` the least max abs error its float noise lets a pair with it be held to."""
 
     name = ""
     label = ""
     native = ""
+    tolerance = 0.0
 
     def missing(self) -> str | None:
         """Why this runtime is not installed here, or None."""
@@ -133,18 +140,36 @@ class KerasRuntime(Runtime):
         return results
 
 
-class TfjsRuntime(Runtime):
-    """TensorFlow.js 4.22 in Node (js/harness.mjs): all jobs in one Node process."""
+# Each tfjs backend's tolerance, from the largest max abs error it shows against Keras 3 over all
+# golden cases (`tfjs-lstm golden check fixtures --runtimes tfjs --tfjs-backends cpu,wasm`):
+# cpu 7.2e-7, wasm 9.5e-7, both on k3_activation_pairs. 1e-5 leaves a 10x margin on both.
+BACKEND_TOLERANCE = {"cpu": 1e-5, "wasm": 1e-5}
 
-    name, label, native = "tfjs", "TensorFlow.js", "tfjs"
+
+def tfjs_runtime(backend: str) -> str:
+    """The runtime name of TensorFlow.js on a backend: `tfjs` for cpu, else `tfjs-<backend>`."""
+    return "tfjs" if backend == "cpu" else f"tfjs-{backend}"
+
+
+class TfjsRuntime(Runtime):
+    """TensorFlow.js 4.22 in Node (js/harness.mjs) on one backend: all jobs in one Node process.
+    The cpu backend is the runtime `tfjs` (the one fixtures store); another is `tfjs-<backend>`."""
+
+    native = "tfjs"
+
+    def __init__(self, backend: str = "cpu"):
+        self.backend = backend
+        self.name = tfjs_runtime(backend)
+        self.label = "TensorFlow.js" if backend == "cpu" else f"TensorFlow.js ({backend})"
+        self.tolerance = BACKEND_TOLERANCE[backend]
 
     def missing(self) -> str | None:
         from ..node import missing_reason
 
-        return missing_reason()
+        return missing_reason(self.backend)
 
     def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
-        from ..node import NodeHarness
+        from ..node import BackendUnavailable, NodeHarness
 
         harness = NodeHarness.find()
         if harness is None:
@@ -158,10 +183,14 @@ class TfjsRuntime(Runtime):
                 results.append(folder if isinstance(folder, NotRun) else [])
                 if not isinstance(folder, NotRun):
                     ready.append((index, folder, inputs, count))
-            replies = harness.predict_folders([(f, x) for _, f, x, _ in ready],
-                                              calls=[n for *_, n in ready]) if ready else []
+            try:
+                replies = harness.predict_folders(
+                    [(f, x) for _, f, x, _ in ready], calls=[n for *_, n in ready],
+                    backend=self.backend) if ready else []
+            except BackendUnavailable as error:
+                raise Unavailable(str(error)) from None
             for (index, *_), reply in zip(ready, replies, strict=True):
-                results[index] = (NotRun(f"TensorFlow.js failed: {reply}", failed=True)
+                results[index] = (NotRun(f"{self.label} failed: {reply}", failed=True)
                                   if isinstance(reply, str) else reply)
         return results
 
@@ -170,18 +199,27 @@ RUNTIME_TABLE: dict[str, Runtime] = {
     "reference": ReferenceRuntime(),
     "keras3": KerasRuntime("keras3", "Keras 3", "keras", "keras", "3."),
     "keras2": KerasRuntime("keras2", "tf-keras", "tf-keras", "tf_keras", "2."),
-    "tfjs": TfjsRuntime(),
+    **{tfjs_runtime(backend): TfjsRuntime(backend) for backend in BACKENDS},
 }
 
 
-def parse_runtimes(text: str) -> tuple[str, ...]:
-    """'reference,tfjs' -> ('reference', 'tfjs'), in the canonical order; unknown names fail."""
+def _names(text: str, known: Sequence[str], what: str) -> list[str]:
+    """The comma-separated names in `text`, in `known`'s order; unknown or no names fail."""
     names = {part.strip() for part in text.split(",") if part.strip()}
-    unknown = sorted(names - set(RUNTIMES))
+    unknown = sorted(names - set(known))
     if unknown or not names:
-        raise InputError(f"unknown runtime(s) {', '.join(unknown) or '(none given)'} "
-                         f"(known: {', '.join(RUNTIMES)})")
-    return tuple(name for name in RUNTIMES if name in names)
+        raise InputError(f"unknown {what}(s) {', '.join(unknown) or '(none given)'} "
+                         f"(known: {', '.join(known)})")
+    return [name for name in known if name in names]
+
+
+def parse_runtimes(text: str, tfjs_backends: str = "cpu") -> tuple[str, ...]:
+    """'reference,tfjs' -> ('reference', 'tfjs'), in the canonical order, `tfjs` standing for
+    one runtime per backend in `tfjs_backends` ('cpu,wasm' -> tfjs, tfjs-wasm); unknown names
+    fail."""
+    tfjs = [tfjs_runtime(b) for b in _names(tfjs_backends, list(BACKENDS), "tfjs backend")]
+    return tuple(runtime for name in _names(text, RUNTIMES, "runtime")
+                 for runtime in (tfjs if name == "tfjs" else [name]))
 
 
 def _in_format(path: Path, runtime: Runtime, destination: Path) -> Path | NotRun:
@@ -201,15 +239,19 @@ def _in_format(path: Path, runtime: Runtime, destination: Path) -> Path | NotRun
     return destination
 
 
-
 def run_all(jobs_by_runtime: dict[str, list[Job]], calls: Sequence[int] = ()
             ) -> dict[str, list[Outputs | NotRun] | str]:
     """Each runtime's results for its jobs (`calls`: predicts per job, the same list for every
-    runtime), or the reason it is not installed."""
+    runtime), or the reason it is not installed or cannot start."""
     results: dict[str, list[Outputs | NotRun] | str] = {}
     for name, jobs in jobs_by_runtime.items():
         runtime = RUNTIME_TABLE[name]
         reason = runtime.missing()
-        results[name] = (f"{runtime.label} not installed: {reason}" if reason
-                         else runtime.run(jobs, calls))
+        if reason:
+            results[name] = f"{runtime.label} not installed: {reason}"
+            continue
+        try:
+            results[name] = runtime.run(jobs, calls)
+        except Unavailable as error:
+            results[name] = str(error)
     return results
