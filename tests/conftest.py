@@ -40,3 +40,13 @@ def tfjs_wasm(tfjs):
     if reason is not None:
         pytest.skip(f"the wasm backend is needed ({reason}): run `make test`")
     return tfjs
+
+
+@pytest.fixture(scope="session")
+def tfjs_browser():
+    from tfjs_lstm.browser import BrowserHarness, missing_reason
+
+    harness = BrowserHarness.find()
+    if harness is None:
+        pytest.skip(f"headless Chromium is needed ({missing_reason()}): run `make test`")
+    return harness

@@ -134,16 +134,25 @@ def test_every_fixture_passes_on_the_wasm_backend_within_its_measured_noise(tfjs
     assert max(r.max_abs for r in compared) < 2e-6  # measured 9.5e-7 (README) << 1e-5
 
 
-def test_a_weight_drifted_by_1e_3_fails_on_the_wasm_backend_too(tfjs_wasm, tmp_path, capsys):
-    root = perturbed_copy(tmp_path, "k3_stacked", others=("tfjs_defaults_dense",))
+@pytest.mark.parametrize(("backends", "needs", "delta"), [
+    ("cpu,wasm", "tfjs_wasm", 1e-3), ("webgl,webgl-f16", "tfjs_browser", 0.5)])
+def test_a_drifted_weight_fails_on_every_backend_and_the_other_cases_pass(
+        request, tmp_path, capsys, backends, needs, delta):
+    request.getfixturevalue(needs)
+    others = ("tfjs_defaults_dense", "k3_stateful_two_calls")
+    root = perturbed_copy(tmp_path, "k3_stacked", delta=delta, others=others)
     assert main(["golden", "check", str(root), "--runtimes", "tfjs",
-                 "--tfjs-backends", "cpu,wasm"]) == 1
+                 "--tfjs-backends", backends]) == 1
     out = capsys.readouterr().out
+    runtimes = [golden.tfjs_runtime(backend) for backend in backends.split(",")]
     failing = {tuple(line.split()[:2]) for line in out.splitlines() if " FAIL" in line}
-    assert failing == {("k3_stacked", "tfjs"), ("k3_stacked", "tfjs-wasm")}
-    wasm = table_lines(out, "k3_stacked")["tfjs-wasm vs keras3.npz"]
-    assert float(wasm[0]) > 1e-5 and wasm[-1] == "FAIL"
-    assert table_lines(out, "tfjs_defaults_dense")["tfjs-wasm vs tfjs.npz"][-1] == "pass"
+    assert failing == {("k3_stacked", runtime) for runtime in runtimes}
+    for runtime in runtimes:  # each backend's measured tolerance (f16: 2e-2)
+        tolerance = max(1e-5, golden.RUNTIME_TABLE[runtime].tolerance)
+        columns = table_lines(out, "k3_stacked")[f"{runtime} vs keras3.npz"]
+        assert float(columns[0]) > tolerance and columns[3:] == [f"{tolerance:g}", "FAIL"]
+    for case in others:
+        assert {columns[-1] for columns in table_lines(out, case).values()} == {"pass"}, case
 
 
 def js_folder_without_wasm(tmp_path: Path, broken: bool) -> Path:
@@ -169,20 +178,38 @@ def js_folder_without_wasm(tmp_path: Path, broken: bool) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("broken", "reason"), [
-    (False, "TensorFlow.js (wasm) not installed: @tensorflow/tfjs-backend-wasm not installed"),
-    (True, "tfjs backend 'wasm' cannot start: no wasm binary here")])
+def unstartable(how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leave a tfjs backend missing or unable to start: the wasm package absent or throwing
+    when loaded, Chromium absent or exiting without a page."""
+    if how in ("no wasm", "broken wasm"):
+        folder = js_folder_without_wasm(tmp_path, broken=how == "broken wasm")
+        monkeypatch.setenv("TFJS_LSTM_JS", str(folder))
+        return
+    browser = tmp_path / "chromium"
+    if how == "failing chromium":
+        browser.write_text("#!/bin/sh\necho 'no display here' >&2\nexit 1\n")
+        browser.chmod(0o755)
+    monkeypatch.setenv("TFJS_LSTM_CHROMIUM", str(browser))
+
+
+@pytest.mark.parametrize(("backend", "how", "reason"), [
+    ("wasm", "no wasm",
+     "TensorFlow.js (wasm) not installed: @tensorflow/tfjs-backend-wasm not installed"),
+    ("wasm", "broken wasm", "tfjs backend 'wasm' cannot start: no wasm binary here"),
+    ("webgl", "no chromium", "TensorFlow.js (webgl) not installed: Chromium not found on PATH"),
+    ("webgl", "failing chromium", "headless Chromium gave no reply: no display here")])
 def test_a_tfjs_backend_missing_or_failing_to_start_is_skipped_never_passed(
-        tfjs, tmp_path, monkeypatch, capsys, broken, reason):
-    monkeypatch.setenv("TFJS_LSTM_JS", str(js_folder_without_wasm(tmp_path, broken)))
+        tfjs, tmp_path, monkeypatch, capsys, backend, how, reason):
+    unstartable(how, tmp_path, monkeypatch)
     case = str(FIXTURES / "tfjs_defaults_dense")
     assert main(["golden", "check", case, "--runtimes", "tfjs",
-                 "--tfjs-backends", "cpu,wasm"]) == 0
+                 "--tfjs-backends", f"cpu,{backend}"]) == 0
     out = capsys.readouterr().out
     [skipped] = [line for line in out.splitlines() if "skipped:" in line]
-    assert skipped.split()[:2] == ["tfjs_defaults_dense", "tfjs-wasm"] and reason in skipped
+    assert skipped.split()[:2] == ["tfjs_defaults_dense", f"tfjs-{backend}"] and reason in skipped
     assert "3 passed, 0 failed, 1 skipped" in out
-    assert main(["golden", "check", case, "--runtimes", "tfjs", "--tfjs-backends", "wasm"]) == 1
+    assert main(["golden", "check", case, "--runtimes", "tfjs",
+                 "--tfjs-backends", backend]) == 1
     assert "nothing was compared" in capsys.readouterr().out
 
 
@@ -230,7 +257,8 @@ def test_unknown_runtimes_and_missing_cases_are_usage_errors(tmp_path, capsys):
     assert main(["golden", "check", str(tmp_path)]) == 2
     assert "no golden cases" in capsys.readouterr().err
     assert main(["golden", "check", str(FIXTURES), "--tfjs-backends", "cpu,webgpu"]) == 2
-    assert "unknown tfjs backend(s) webgpu (known: cpu, wasm)" in capsys.readouterr().err
+    assert ("unknown tfjs backend(s) webgpu (known: cpu, wasm, webgl, webgl-f16)"
+            in capsys.readouterr().err)
 
 
 # What another machine's BLAS may move in a re-made output: the largest difference measured

@@ -366,9 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     runtimes_help = ("comma-separated runtimes among reference, keras3, keras2, tfjs (default: "
                      "all); one not installed is reported as skipped")
-    backends_help = ("comma-separated TensorFlow.js backends among cpu, wasm, each its own "
-                     "runtime (tfjs, tfjs-wasm) (default: cpu); one that cannot start is "
-                     "reported as skipped")
+    backends_help = ("comma-separated TensorFlow.js backends among cpu, wasm (in Node), webgl, "
+                     "webgl-f16 (in headless Chromium), each its own runtime (tfjs, tfjs-wasm, "
+                     "tfjs-webgl, ...) (default: cpu); one that cannot start is reported as "
+                     "skipped")
     golden = commands.add_parser(
         "golden", help="cross-runtime golden fixtures: make them, check them",
         description="Fixtures hold small models with the outputs Keras 3, tf-keras and "

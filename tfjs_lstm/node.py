@@ -74,15 +74,7 @@ class NodeHarness:
             timeout=900, check=False)
         if done.returncode != 0:
             raise NodeError(f"node harness failed: {done.stderr[-2000:]}")
-        reply = json.loads(done.stdout)
-        if reply["tfjs"] != TFJS_VERSION:
-            raise NodeError(f"TensorFlow.js {reply['tfjs']} found, {TFJS_VERSION} expected")
-        if "backendError" in reply:
-            raise BackendUnavailable(f"tfjs backend '{backend}' cannot start: "
-                                     f"{reply['backendError']}")
-        if reply["backend"] != backend:
-            raise NodeError(f"tfjs ran on '{reply['backend']}', '{backend}' was asked for")
-        return reply["reply"]
+        return unwrap(json.loads(done.stdout), backend)
 
     def configs(self, layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """getConfig() and the model.json form of each layer built from its args."""
@@ -114,12 +106,9 @@ class NodeHarness:
         All cases run in one process on `backend`."""
         counts = [1] * len(cases) if calls is None else calls
         replies = self.call({"command": "predictFolders", "cases": [
-            {"folder": str(folder), "calls": count,
-             "inputs": [{**tensor(x), "dtype": "int32"} if np.asarray(x).dtype.kind in "iu"
-                        else tensor(x) for x in inputs]}
+            {"folder": str(folder), "calls": count, "inputs": input_tensors(inputs)}
             for (folder, inputs), count in zip(cases, counts, strict=True)]}, backend)
-        return [reply["error"] if "error" in reply else _arrays(reply["outputs"])
-                for reply in replies]
+        return outputs_or_errors(replies)
 
     def summaries(self, folders: list[Path]) -> list[str]:
         """tfjs's own model.summary() text for each folder."""
@@ -130,6 +119,31 @@ class NodeHarness:
     def load(self, folders: list[Path]) -> list[dict[str, Any]]:
         """tf.loadLayersModel on each folder: its layer classes, or the error tfjs raised."""
         return self.call({"command": "load", "folders": [str(f) for f in folders]})
+
+
+def unwrap(reply: dict[str, Any], backend: str) -> Any:
+    """The reply inside a harness's answer, once it is from TensorFlow.js 4.22 on `backend`;
+    BackendUnavailable when that backend could not start."""
+    if reply["tfjs"] != TFJS_VERSION:
+        raise NodeError(f"TensorFlow.js {reply['tfjs']} found, {TFJS_VERSION} expected")
+    if "backendError" in reply:
+        raise BackendUnavailable(f"tfjs backend '{backend}' cannot start: "
+                                 f"{reply['backendError']}")
+    if reply["backend"] != backend:
+        raise NodeError(f"tfjs ran on '{reply['backend']}', '{backend}' was asked for")
+    return reply["reply"]
+
+
+def input_tensors(inputs: list[np.ndarray]) -> list[dict[str, Any]]:
+    """A case's inputs as a harness reads them: integer arrays as int32 (Embedding tokens)."""
+    return [{**tensor(x), "dtype": "int32"} if np.asarray(x).dtype.kind in "iu" else tensor(x)
+            for x in inputs]
+
+
+def outputs_or_errors(replies: list[dict[str, Any]]) -> list[list[np.ndarray] | str]:
+    """Each predicted case's outputs as float32 arrays, or its error string."""
+    return [reply["error"] if "error" in reply else _arrays(reply["outputs"])
+            for reply in replies]
 
 
 def _arrays(outputs: list[dict[str, Any]]) -> list[np.ndarray]:

@@ -45,8 +45,10 @@ from .rows import (
     table_cells,
 )
 from .runtimes import (
+    BACKEND_TOLERANCE,
     RUNTIME_TABLE,
     RUNTIMES,
+    TFJS_BACKENDS,
     GoldenError,
     Job,
     KerasRuntime,
@@ -54,17 +56,19 @@ from .runtimes import (
     ReferenceRuntime,
     Runtime,
     TfjsRuntime,
+    Unavailable,
     parse_runtimes,
     run_all,
+    tfjs_runtime,
 )
 from .specs import Feed, Spec
 
 __all__ = [
-    "ACTIVATION_PAIRS", "CASES", "CASE_FILE", "DEFAULT_TOLERANCE", "HEADER", "INPUTS_FILE",
-    "MERGE_MODES", "MODEL_DIR", "PRODUCERS", "RUNTIMES", "RUNTIME_TABLE", "SOURCES", "Case",
-    "Feed", "GoldenError", "Job", "KerasRuntime", "NotRun", "Outputs", "ReferenceRuntime", "Row",
-    "Runtime", "Spec", "TfjsRuntime", "check_cases", "check_pair", "compare", "discover",
-    "exit_status", "format_table", "generator_versions", "load_case", "make", "model_for",
-    "parse_runtimes", "read_npz", "run_all", "select", "steps_of", "summary_line", "table_cells",
-    "write_npz",
+    "ACTIVATION_PAIRS", "BACKEND_TOLERANCE", "CASES", "CASE_FILE", "Case", "DEFAULT_TOLERANCE",
+    "Feed", "GoldenError", "HEADER", "INPUTS_FILE", "Job", "KerasRuntime", "MERGE_MODES",
+    "MODEL_DIR", "NotRun", "Outputs", "PRODUCERS", "RUNTIMES", "RUNTIME_TABLE", "ReferenceRuntime",
+    "Row", "Runtime", "SOURCES", "Spec", "TFJS_BACKENDS", "TfjsRuntime", "Unavailable",
+    "check_cases", "check_pair", "compare", "discover", "exit_status", "format_table",
+    "generator_versions", "load_case", "make", "model_for", "parse_runtimes", "read_npz",
+    "run_all", "select", "steps_of", "summary_line", "table_cells", "tfjs_runtime", "write_npz",
 ]

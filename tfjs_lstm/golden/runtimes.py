@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..browser import BACKENDS as BROWSER_BACKENDS
 from ..errors import InputError, NotExpressibleError, TfjsLstmError
-from ..node import BACKENDS
+from ..node import BACKENDS as NODE_BACKENDS
 from .files import SOURCES, Outputs
 
 RUNTIMES = ("reference", "keras3", "keras2", "tfjs")
@@ -141,9 +142,11 @@ class KerasRuntime(Runtime):
 
 
 # Each tfjs backend's tolerance, from the largest max abs error it shows against Keras 3 over all
-# golden cases (`tfjs-lstm golden check fixtures --runtimes tfjs --tfjs-backends cpu,wasm`):
-# cpu 7.2e-7, wasm 9.5e-7, both on k3_activation_pairs. 1e-5 leaves a 10x margin on both.
-BACKEND_TOLERANCE = {"cpu": 1e-5, "wasm": 1e-5}
+# golden cases (`tfjs-lstm golden check fixtures --runtimes tfjs --tfjs-backends
+# cpu,wasm,webgl,webgl-f16`): cpu 7.2e-7, wasm 9.5e-7, webgl 3.2e-6 (SwiftShader), webgl-f16
+# 5.4e-3. The cases' 1e-5 holds the first three with a 3x margin or more; f16 gets 2e-2 (4x).
+BACKEND_TOLERANCE = {"cpu": 1e-5, "wasm": 1e-5, "webgl": 1e-5, "webgl-f16": 2e-2}
+TFJS_BACKENDS = (*NODE_BACKENDS, *BROWSER_BACKENDS)  # in Node, then in headless Chromium
 
 
 def tfjs_runtime(backend: str) -> str:
@@ -152,8 +155,9 @@ def tfjs_runtime(backend: str) -> str:
 
 
 class TfjsRuntime(Runtime):
-    """TensorFlow.js 4.22 in Node (js/harness.mjs) on one backend: all jobs in one Node process.
-    The cpu backend is the runtime `tfjs` (the one fixtures store); another is `tfjs-<backend>`."""
+    """TensorFlow.js 4.22 on one backend, all jobs in one Node process (js/harness.mjs) or one
+    headless Chromium page (js/browser.js). The cpu backend is the runtime `tfjs` (the one
+    fixtures store); another is `tfjs-<backend>`."""
 
     native = "tfjs"
 
@@ -164,14 +168,18 @@ class TfjsRuntime(Runtime):
         self.tolerance = BACKEND_TOLERANCE[backend]
 
     def missing(self) -> str | None:
-        from ..node import missing_reason
+        from .. import browser, node
 
-        return missing_reason(self.backend)
+        if self.backend in BROWSER_BACKENDS:
+            return browser.missing_reason()
+        return node.missing_reason(self.backend)
 
     def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
+        from ..browser import BrowserHarness
         from ..node import BackendUnavailable, NodeHarness
 
-        harness = NodeHarness.find()
+        harness = (BrowserHarness.find() if self.backend in BROWSER_BACKENDS
+                   else NodeHarness.find())
         if harness is None:
             raise GoldenError(f"TensorFlow.js cannot run: {self.missing()}")
         results: list[Outputs | NotRun] = []
@@ -199,7 +207,7 @@ RUNTIME_TABLE: dict[str, Runtime] = {
     "reference": ReferenceRuntime(),
     "keras3": KerasRuntime("keras3", "Keras 3", "keras", "keras", "3."),
     "keras2": KerasRuntime("keras2", "tf-keras", "tf-keras", "tf_keras", "2."),
-    **{tfjs_runtime(backend): TfjsRuntime(backend) for backend in BACKENDS},
+    **{tfjs_runtime(backend): TfjsRuntime(backend) for backend in TFJS_BACKENDS},
 }
 
 
@@ -217,7 +225,7 @@ def parse_runtimes(text: str, tfjs_backends: str = "cpu") -> tuple[str, ...]:
     """'reference,tfjs' -> ('reference', 'tfjs'), in the canonical order, `tfjs` standing for
     one runtime per backend in `tfjs_backends` ('cpu,wasm' -> tfjs, tfjs-wasm); unknown names
     fail."""
-    tfjs = [tfjs_runtime(b) for b in _names(tfjs_backends, list(BACKENDS), "tfjs backend")]
+    tfjs = [tfjs_runtime(b) for b in _names(tfjs_backends, TFJS_BACKENDS, "tfjs backend")]
     return tuple(runtime for name in _names(text, RUNTIMES, "runtime")
                  for runtime in (tfjs if name == "tfjs" else [name]))
 
