@@ -31,7 +31,7 @@ demo: $(VENV)/.runtime
 
 test: $(VENV)/.test js/node_modules/.package-lock.json
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium) \
-		|| echo "chromium not installed: the report screenshot test will be skipped"
+		|| echo "chromium not installed: the report screenshot and webgl tests will be skipped"
 	$(BIN)/ruff check tfjs_lstm tests bench
 	$(BIN)/python -m pytest
 

@@ -1,6 +1,10 @@
-// Runs the real TensorFlow.js (pure-JS cpu backend) for tfjs-lstm's tests and benchmarks.
-// Reads one JSON request on stdin, writes one JSON reply on stdout; tfjs's own console output
-// goes to stderr so it never mixes with the reply.
+// Runs the real TensorFlow.js for tfjs-lstm's tests and benchmarks, on the pure-JS cpu backend
+// or on wasm. Reads one JSON request on stdin, writes one JSON reply on stdout; tfjs's own
+// console output goes to stderr so it never mixes with the reply.
+//
+// Every request may name "backend": "cpu" (the default) or "wasm". The reply is
+// {"tfjs": version, "backend": the backend it ran on, "reply": ...}, or
+// {"tfjs": version, "backendError": "..."} when that backend cannot start.
 //
 // Requests:
 //   {"command": "configs", "layers": [{"className": "LSTM", "args": {...}}, ...]}
@@ -250,7 +254,28 @@ async function predictFolders(request) {
   return replies;
 }
 
+// Backends beyond the cpu one that @tensorflow/tfjs registers, loaded only when asked for.
+const BACKEND_MODULES = {wasm: '@tensorflow/tfjs-backend-wasm'};
+
+async function startBackend(name) {
+  // null once tfjs runs on `name`, else why it cannot.
+  try {
+    if (BACKEND_MODULES[name]) await import(BACKEND_MODULES[name]);
+    if (!(await tf.setBackend(name))) return `tf.setBackend('${name}') failed`;
+    await tf.ready();
+    return null;
+  } catch (e) {
+    return String(e && e.message ? e.message : e);
+  }
+}
+
 const request = JSON.parse(await readStdin());
+const backendError = await startBackend(request.backend || 'cpu');
+if (backendError !== null) {
+  process.stdout.write(JSON.stringify({tfjs: tf.version.tfjs, backendError}));
+  log.call(console, '');
+  process.exit(0);
+}
 let reply;
 if (request.command === 'configs') reply = layerConfigs(request);
 else if (request.command === 'predict') reply = await predict(request);
@@ -260,5 +285,5 @@ else if (request.command === 'summary') reply = await summaries(request);
 else if (request.command === 'benchLstm') reply = await benchLstm(request);
 else if (request.command === 'predictFolders') reply = await predictFolders(request);
 else reply = {error: `unknown command ${request.command}`};
-process.stdout.write(JSON.stringify({tfjs: tf.version.tfjs, reply}));
+process.stdout.write(JSON.stringify({tfjs: tf.version.tfjs, backend: tf.getBackend(), reply}));
 log.call(console, '');

@@ -30,3 +30,23 @@ def tfjs():
     if harness is None:
         pytest.skip("Node and js/node_modules are needed: run `make test`, which installs them")
     return harness
+
+
+@pytest.fixture(scope="session")
+def tfjs_wasm(tfjs):
+    from tfjs_lstm.node import missing_reason
+
+    reason = missing_reason("wasm")
+    if reason is not None:
+        pytest.skip(f"the wasm backend is needed ({reason}): run `make test`")
+    return tfjs
+
+
+@pytest.fixture(scope="session")
+def tfjs_browser():
+    from tfjs_lstm.browser import BrowserHarness, missing_reason
+
+    harness = BrowserHarness.find()
+    if harness is None:
+        pytest.skip(f"headless Chromium is needed ({missing_reason()}): run `make test`")
+    return harness

@@ -5,7 +5,9 @@ right case and timestep; `golden make` is byte-identical twice; `check` and the 
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -118,6 +120,99 @@ def test_every_fixture_passes_in_keras3_tf_keras_and_tfjs(keras3, tf_keras, tfjs
     assert max(r.max_abs for r in rows if r.compared) < 2e-6  # noise (9.5e-7) << tolerance
 
 
+def test_every_fixture_passes_on_the_wasm_backend_within_its_measured_noise(tfjs_wasm):
+    rows = golden.check_cases([FIXTURES], ("tfjs-wasm",))
+    assert [r for r in rows if r.status in ("FAIL", "skipped")] == []
+    not_computable = {folder.name for folder in golden.discover([FIXTURES]) if "tfjs" in
+                      json.loads((folder / "case.json").read_text())["not_computable"]}
+    assert {r.case for r in rows if r.status == "n/a"} == not_computable
+    compared = [r for r in rows if r.compared]
+    assert {r.pair for r in compared} == {"tfjs-wasm vs keras3.npz", "tfjs-wasm vs keras2.npz",
+                                          "tfjs-wasm vs tfjs.npz"}
+    assert {r.case for r in compared} == {f.name for f in golden.discover([FIXTURES])
+                                          } - not_computable
+    assert max(r.max_abs for r in compared) < 2e-6  # measured 9.5e-7 (README) << 1e-5
+
+
+@pytest.mark.parametrize(("backends", "needs", "delta"), [
+    ("cpu,wasm", "tfjs_wasm", 1e-3), ("webgl,webgl-f16", "tfjs_browser", 0.5)])
+def test_a_drifted_weight_fails_on_every_backend_and_the_other_cases_pass(
+        request, tmp_path, capsys, backends, needs, delta):
+    request.getfixturevalue(needs)
+    others = ("tfjs_defaults_dense", "k3_stateful_two_calls")
+    root = perturbed_copy(tmp_path, "k3_stacked", delta=delta, others=others)
+    assert main(["golden", "check", str(root), "--runtimes", "tfjs",
+                 "--tfjs-backends", backends]) == 1
+    out = capsys.readouterr().out
+    runtimes = [golden.tfjs_runtime(backend) for backend in backends.split(",")]
+    failing = {tuple(line.split()[:2]) for line in out.splitlines() if " FAIL" in line}
+    assert failing == {("k3_stacked", runtime) for runtime in runtimes}
+    for runtime in runtimes:  # each backend's measured tolerance (f16: 2e-2)
+        tolerance = max(1e-5, golden.RUNTIME_TABLE[runtime].tolerance)
+        columns = table_lines(out, "k3_stacked")[f"{runtime} vs keras3.npz"]
+        assert float(columns[0]) > tolerance and columns[3:] == [f"{tolerance:g}", "FAIL"]
+    for case in others:
+        assert {columns[-1] for columns in table_lines(out, case).values()} == {"pass"}, case
+
+
+def js_folder_without_wasm(tmp_path: Path, broken: bool) -> Path:
+    """A copy of the harness whose node_modules lack the wasm backend, or hold one that throws
+    when loaded (a backend that is installed but cannot start)."""
+    from tfjs_lstm.node import JS
+
+    folder = tmp_path / "js"
+    (folder / "node_modules" / "@tensorflow").mkdir(parents=True)
+    shutil.copy(JS / "harness.mjs", folder)
+    for package in (JS / "node_modules").iterdir():
+        if package.name != "@tensorflow":
+            (folder / "node_modules" / package.name).symlink_to(package)
+    for package in (JS / "node_modules" / "@tensorflow").iterdir():
+        if package.name != "tfjs-backend-wasm":
+            (folder / "node_modules" / "@tensorflow" / package.name).symlink_to(package)
+    if broken:
+        fake = folder / "node_modules" / "@tensorflow" / "tfjs-backend-wasm"
+        fake.mkdir()
+        (fake / "package.json").write_text('{"name": "@tensorflow/tfjs-backend-wasm", '
+                                           '"type": "module", "main": "index.js"}')
+        (fake / "index.js").write_text("throw new Error('no wasm binary here');\n")
+    return folder
+
+
+def unstartable(how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leave a tfjs backend missing or unable to start: the wasm package absent or throwing
+    when loaded, Chromium absent or exiting without a page."""
+    if how in ("no wasm", "broken wasm"):
+        folder = js_folder_without_wasm(tmp_path, broken=how == "broken wasm")
+        monkeypatch.setenv("TFJS_LSTM_JS", str(folder))
+        return
+    browser = tmp_path / "chromium"
+    if how == "failing chromium":
+        browser.write_text("#!/bin/sh\necho 'no display here' >&2\nexit 1\n")
+        browser.chmod(0o755)
+    monkeypatch.setenv("TFJS_LSTM_CHROMIUM", str(browser))
+
+
+@pytest.mark.parametrize(("backend", "how", "reason"), [
+    ("wasm", "no wasm",
+     "TensorFlow.js (wasm) not installed: @tensorflow/tfjs-backend-wasm not installed"),
+    ("wasm", "broken wasm", "tfjs backend 'wasm' cannot start: no wasm binary here"),
+    ("webgl", "no chromium", "TensorFlow.js (webgl) not installed: Chromium not found on PATH"),
+    ("webgl", "failing chromium", "headless Chromium gave no reply: no display here")])
+def test_a_tfjs_backend_missing_or_failing_to_start_is_skipped_never_passed(
+        tfjs, tmp_path, monkeypatch, capsys, backend, how, reason):
+    unstartable(how, tmp_path, monkeypatch)
+    case = str(FIXTURES / "tfjs_defaults_dense")
+    assert main(["golden", "check", case, "--runtimes", "tfjs",
+                 "--tfjs-backends", f"cpu,{backend}"]) == 0
+    out = capsys.readouterr().out
+    [skipped] = [line for line in out.splitlines() if "skipped:" in line]
+    assert skipped.split()[:2] == ["tfjs_defaults_dense", f"tfjs-{backend}"] and reason in skipped
+    assert "3 passed, 0 failed, 1 skipped" in out
+    assert main(["golden", "check", case, "--runtimes", "tfjs",
+                 "--tfjs-backends", backend]) == 1
+    assert "nothing was compared" in capsys.readouterr().out
+
+
 def test_a_weight_perturbed_by_1e_3_fails_at_its_case_and_worst_timestep(tfjs, tmp_path,
                                                                          capsys):
     case = "k3_500_steps"
@@ -161,6 +256,40 @@ def test_unknown_runtimes_and_missing_cases_are_usage_errors(tmp_path, capsys):
     assert "unknown runtime(s) onnx" in capsys.readouterr().err
     assert main(["golden", "check", str(tmp_path)]) == 2
     assert "no golden cases" in capsys.readouterr().err
+    assert main(["golden", "check", str(FIXTURES), "--tfjs-backends", "cpu,webgpu"]) == 2
+    assert ("unknown tfjs backend(s) webgpu (known: cpu, wasm, webgl, webgl-f16)"
+            in capsys.readouterr().err)
+
+
+# What another machine's BLAS may move in a re-made output: the largest difference measured
+# between any two runtimes over all the cases (9.5e-7, README), well under each case's 1e-5.
+REMADE_OUTPUT_NOISE = 1e-6
+OUTPUT_FILES = tuple(f"{name}.npz" for name in golden.PRODUCERS)
+
+
+def without_measured_noise(data: bytes) -> dict:
+    """case.json without the noise figure measured when it was made (machine-dependent)."""
+    info = json.loads(data)
+    info["tolerance_note"] = re.sub(r"differ by at most \S+ here", "differ by at most ... here",
+                                    info["tolerance_note"])
+    return info
+
+
+def assert_same_fixture_files(made: dict[str, bytes], committed: dict[str, bytes]) -> None:
+    """Structural files byte for byte, outputs within REMADE_OUTPUT_NOISE, case.json but for
+    its measured noise: what `golden make` writes on any CPU equals the committed fixtures."""
+    assert sorted(made) == sorted(committed)
+    for name, data in made.items():
+        if name.endswith(OUTPUT_FILES):
+            with io.BytesIO(data) as a, io.BytesIO(committed[name]) as b:
+                ours, theirs = golden.read_npz(a), golden.read_npz(b)
+            assert [(x.shape, x.dtype) for x in ours] == [(y.shape, y.dtype) for y in theirs]
+            for x, y in zip(ours, theirs, strict=True):
+                np.testing.assert_allclose(x, y, rtol=0, atol=REMADE_OUTPUT_NOISE, err_msg=name)
+        elif name.endswith(golden.CASE_FILE):
+            assert without_measured_noise(data) == without_measured_noise(committed[name]), name
+        else:
+            assert data == committed[name], f"{name} differs: run `tfjs-lstm golden make`"
 
 
 def test_golden_make_twice_gives_byte_identical_files_equal_to_the_fixtures(
@@ -181,9 +310,38 @@ def test_golden_make_twice_gives_byte_identical_files_equal_to_the_fixtures(
     made_with = json.loads(committed["k3_return_state/case.json"])["generator"]
     if made_with != golden.generator_versions():
         warnings.warn(f"fixtures were made with {made_with}, this machine has "
-                      f"{golden.generator_versions()}: not compared byte for byte", stacklevel=1)
+                      f"{golden.generator_versions()}: not compared", stacklevel=1)
         return
-    assert first == committed, "fixtures are stale: run `tfjs-lstm golden make`"
+    assert_same_fixture_files(first, committed)
+
+
+def test_remade_fixtures_may_differ_by_float_noise_but_not_by_more(tmp_path):
+    names = ("k3_return_state/keras3.npz", "k3_return_state/case.json",
+             "k3_return_state/inputs.npz")
+    committed = {name: (FIXTURES / name).read_bytes() for name in names}
+    outputs = golden.read_npz(FIXTURES / names[0])
+    info = json.loads(committed[names[1]])
+
+    def remade(delta: float, note: str, inputs_delta: float = 0.0) -> dict[str, bytes]:
+        moved = [x.copy() for x in outputs]
+        moved[1][1, 2] += np.float32(delta)
+        golden.write_npz(tmp_path / "out.npz", moved, "output")
+        inputs = [x + np.float32(inputs_delta) for x in golden.read_npz(FIXTURES / names[2])]
+        golden.write_npz(tmp_path / "in.npz", inputs, "input")
+        case = json.dumps({**info, "tolerance_note": info["tolerance_note"].replace(
+            "5.96e-08", note)}, indent=2, sort_keys=True) + "\n"
+        return {names[0]: (tmp_path / "out.npz").read_bytes(), names[1]: case.encode(),
+                names[2]: (tmp_path / "in.npz").read_bytes()}
+
+    assert_same_fixture_files(remade(0.0, "5.96e-08"), committed)
+    assert_same_fixture_files(remade(2e-7, "2.2e-07"), committed)  # another CPU's rounding
+    with pytest.raises(AssertionError, match="keras3.npz"):
+        assert_same_fixture_files(remade(5e-6, "5e-06"), committed)
+    with pytest.raises(AssertionError, match="inputs.npz differs"):
+        assert_same_fixture_files(remade(0.0, "5.96e-08", inputs_delta=1e-7), committed)
+    reseeded = committed[names[1]].replace(b'"seed": 103', b'"seed": 104')
+    with pytest.raises(AssertionError, match="case.json"):
+        assert_same_fixture_files({**remade(0.0, "1e-07"), names[1]: reseeded}, committed)
 
 
 def test_check_compares_a_users_model_and_its_conversion(keras3, tfjs, tmp_path, capsys):
@@ -193,6 +351,12 @@ def test_check_compares_a_users_model_and_its_conversion(keras3, tfjs, tmp_path,
     pairs = [line.split()[1:4] for line in out.splitlines()[1:] if " vs " in line]
     assert ["keras3(source)", "vs", "tfjs(target)"] in pairs and len(pairs) == 6
     assert "6 passed, 0 failed" in out
+    assert main(["check", str(folder / "source.keras"), str(folder / "model"),
+                 "--runtimes", "keras3,tfjs", "--tfjs-backends", "cpu,wasm"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[1:4] for line in out.splitlines()[1:] if " vs " in line] == [
+        ["keras3(source)", "vs", "tfjs(target)"], ["keras3(source)", "vs", "tfjs-wasm(target)"],
+        ["tfjs(target)", "vs", "tfjs-wasm(target)"]]
     back = tmp_path / "back.keras"
     convert(FIXTURES / "tfjs_seed_lstm32" / "model", back)
     seed = [str(FIXTURES / "tfjs_seed_lstm32" / "model"), str(back)]

@@ -250,7 +250,7 @@ def _cmd_golden_make(args: argparse.Namespace) -> int:
 def _cmd_golden_check(args: argparse.Namespace) -> int:
     from .golden import check_cases
 
-    runtimes = _runtimes(args.runtimes)
+    runtimes = _runtimes(args.runtimes, args.tfjs_backends)
     _require_report(args.report)
     return _print_rows(check_cases(args.paths or ["fixtures"], runtimes), args.report,
                        "tfjs-lstm golden check")
@@ -259,18 +259,18 @@ def _cmd_golden_check(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from .golden import check_pair
 
-    runtimes = _runtimes(args.runtimes)
+    runtimes = _runtimes(args.runtimes, args.tfjs_backends)
     _require_report(args.report)
     inputs = [load_npy(path) for path in args.inputs] if args.inputs else None
     rows = check_pair(args.source, args.target, runtimes, inputs, args.tolerance)
     return _print_rows(rows, args.report, f"tfjs-lstm check {args.source} {args.target}")
 
 
-def _runtimes(text: str | None) -> tuple[str, ...]:
-    """--runtimes parsed; all of them when it is not given."""
+def _runtimes(text: str | None, tfjs_backends: str) -> tuple[str, ...]:
+    """--runtimes parsed (all of them when it is not given), tfjs once per --tfjs-backends."""
     from .golden import RUNTIMES, parse_runtimes
 
-    return parse_runtimes(",".join(RUNTIMES) if text is None else text)
+    return parse_runtimes(",".join(RUNTIMES) if text is None else text, tfjs_backends)
 
 
 def _require_report(path: str | None) -> None:
@@ -374,6 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     runtimes_help = ("comma-separated runtimes among reference, keras3, keras2, tfjs (default: "
                      "all); one not installed is reported as skipped")
+    backends_help = ("comma-separated TensorFlow.js backends among cpu, wasm (in Node), webgl, "
+                     "webgl-f16 (in headless Chromium), each its own runtime (tfjs, tfjs-wasm, "
+                     "tfjs-webgl, ...) (default: cpu); one that cannot start is reported as "
+                     "skipped")
     golden = commands.add_parser(
         "golden", help="cross-runtime golden fixtures: make them, check them",
         description="Fixtures hold small models with the outputs Keras 3, tf-keras and "
@@ -395,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     golden_check.add_argument("paths", nargs="*",
                               help="case folders or folders of cases (default: fixtures)")
     golden_check.add_argument("--runtimes", help=runtimes_help)
+    golden_check.add_argument("--tfjs-backends", default="cpu", help=backends_help)
     golden_check.add_argument("--report", metavar="HTML",
                               help="also write a self-contained HTML report (needs matplotlib)")
     golden_check.set_defaults(run=_cmd_golden_check)
@@ -410,7 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a .npy file per model input, in order (default: random inputs "
                               "of the model's input shapes)")
     checker.add_argument("--runtimes", help=runtimes_help)
-    checker.add_argument("--tolerance", type=float, default=1e-5)
+    checker.add_argument("--tfjs-backends", default="cpu", help=backends_help)
+    checker.add_argument("--tolerance", type=float,
+                         help="max abs error allowed (default: 1e-5, or a runtime's own when "
+                              "its float noise needs more)")
     checker.add_argument("--report", metavar="HTML",
                          help="also write a self-contained HTML report (needs matplotlib)")
     checker.set_defaults(run=_cmd_check)

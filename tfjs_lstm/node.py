@@ -20,10 +20,16 @@ from .errors import TfjsLstmError
 
 TFJS_VERSION = "4.22.0"
 JS = Path(__file__).resolve().parent.parent / "js"
+# The tfjs backends the harness runs a model on, and the npm package each needs beyond tfjs.
+BACKENDS = {"cpu": "@tensorflow/tfjs", "wasm": "@tensorflow/tfjs-backend-wasm"}
 
 
 class NodeError(TfjsLstmError, RuntimeError):
     """The Node harness failed as a whole (not one case: those come back as error strings)."""
+
+
+class BackendUnavailable(NodeError):
+    """The harness runs, but the requested tfjs backend could not start in it."""
 
 
 def js_folder() -> Path:
@@ -31,14 +37,17 @@ def js_folder() -> Path:
     return Path(os.environ.get("TFJS_LSTM_JS") or JS)
 
 
-def missing_reason() -> str | None:
-    """Why TensorFlow.js cannot run here, or None when Node and the harness are in place."""
+def missing_reason(backend: str = "cpu") -> str | None:
+    """Why TensorFlow.js (on `backend`) cannot run here, or None when Node, the harness and the
+    backend's package are in place."""
     if shutil.which("node") is None:
         return "Node.js not found on PATH"
     folder = js_folder()
     if not (folder / "harness.mjs").is_file() or not (
             folder / "node_modules" / "@tensorflow" / "tfjs").is_dir():
         return f"TensorFlow.js harness not installed in {folder} (run `npm ci --prefix js`)"
+    if not (folder / "node_modules" / BACKENDS[backend]).is_dir():
+        return f"{BACKENDS[backend]} not installed in {folder} (run `npm ci --prefix js`)"
     return None
 
 
@@ -56,17 +65,16 @@ class NodeHarness:
             return None
         return cls(str(shutil.which("node")), js_folder())
 
-    def call(self, request: dict[str, Any]) -> Any:
-        """Send one request, return the reply; NodeError when the process fails."""
+    def call(self, request: dict[str, Any], backend: str = "cpu") -> Any:
+        """Send one request to a process running tfjs on `backend`, return the reply;
+        BackendUnavailable when that backend cannot start, NodeError when the process fails."""
         done = subprocess.run(
-            [self.node, str(self.folder / "harness.mjs")], input=json.dumps(request),
-            text=True, capture_output=True, timeout=900, check=False)
+            [self.node, str(self.folder / "harness.mjs")],
+            input=json.dumps({**request, "backend": backend}), text=True, capture_output=True,
+            timeout=900, check=False)
         if done.returncode != 0:
             raise NodeError(f"node harness failed: {done.stderr[-2000:]}")
-        reply = json.loads(done.stdout)
-        if reply["tfjs"] != TFJS_VERSION:
-            raise NodeError(f"TensorFlow.js {reply['tfjs']} found, {TFJS_VERSION} expected")
-        return reply["reply"]
+        return unwrap(json.loads(done.stdout), backend)
 
     def configs(self, layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """getConfig() and the model.json form of each layer built from its args."""
@@ -90,18 +98,17 @@ class NodeHarness:
         return reply
 
     def predict_folders(self, cases: list[tuple[Path, list[np.ndarray]]],
-                        calls: list[int] | None = None) -> list[list[np.ndarray] | str]:
+                        calls: list[int] | None = None, backend: str = "cpu"
+                        ) -> list[list[np.ndarray] | str]:
         """Load each folder with tf.loadLayersModel and predict `calls[i]` times (default once)
         on that one model, stateful layers carrying their states: the outputs of every call
-        in order, or an error string. Integer inputs go as int32 tensors (Embedding tokens)."""
+        in order, or an error string. Integer inputs go as int32 tensors (Embedding tokens).
+        All cases run in one process on `backend`."""
         counts = [1] * len(cases) if calls is None else calls
         replies = self.call({"command": "predictFolders", "cases": [
-            {"folder": str(folder), "calls": count,
-             "inputs": [{**tensor(x), "dtype": "int32"} if np.asarray(x).dtype.kind in "iu"
-                        else tensor(x) for x in inputs]}
-            for (folder, inputs), count in zip(cases, counts, strict=True)]})
-        return [reply["error"] if "error" in reply else _arrays(reply["outputs"])
-                for reply in replies]
+            {"folder": str(folder), "calls": count, "inputs": input_tensors(inputs)}
+            for (folder, inputs), count in zip(cases, counts, strict=True)]}, backend)
+        return outputs_or_errors(replies)
 
     def summaries(self, folders: list[Path]) -> list[str]:
         """tfjs's own model.summary() text for each folder."""
@@ -112,6 +119,31 @@ class NodeHarness:
     def load(self, folders: list[Path]) -> list[dict[str, Any]]:
         """tf.loadLayersModel on each folder: its layer classes, or the error tfjs raised."""
         return self.call({"command": "load", "folders": [str(f) for f in folders]})
+
+
+def unwrap(reply: dict[str, Any], backend: str) -> Any:
+    """The reply inside a harness's answer, once it is from TensorFlow.js 4.22 on `backend`;
+    BackendUnavailable when that backend could not start."""
+    if reply["tfjs"] != TFJS_VERSION:
+        raise NodeError(f"TensorFlow.js {reply['tfjs']} found, {TFJS_VERSION} expected")
+    if "backendError" in reply:
+        raise BackendUnavailable(f"tfjs backend '{backend}' cannot start: "
+                                 f"{reply['backendError']}")
+    if reply["backend"] != backend:
+        raise NodeError(f"tfjs ran on '{reply['backend']}', '{backend}' was asked for")
+    return reply["reply"]
+
+
+def input_tensors(inputs: list[np.ndarray]) -> list[dict[str, Any]]:
+    """A case's inputs as a harness reads them: integer arrays as int32 (Embedding tokens)."""
+    return [{**tensor(x), "dtype": "int32"} if np.asarray(x).dtype.kind in "iu" else tensor(x)
+            for x in inputs]
+
+
+def outputs_or_errors(replies: list[dict[str, Any]]) -> list[list[np.ndarray] | str]:
+    """Each predicted case's outputs as float32 arrays, or its error string."""
+    return [reply["error"] if "error" in reply else _arrays(reply["outputs"])
+            for reply in replies]
 
 
 def _arrays(outputs: list[dict[str, Any]]) -> list[np.ndarray]:

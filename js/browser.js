@@ -1,0 +1,55 @@
+// Runs TensorFlow.js in headless Chromium for tfjs-lstm: the webgl backends Node has no GPU for
+// (webgl, and webgl with float16 textures forced, as on devices without float32 render targets).
+// The page (written by tfjs_lstm/browser.py) holds one request in <script id="request">:
+//   {"backend": "webgl" | "webgl-f16",
+//    "cases": [{"model": {"modelJson": {...}, "weights": base64 of the shards in order},
+//               "inputs": [{shape, data, dtype?}], "calls": n}]}
+// and this script writes the reply into <pre id="reply">, in the form js/harness.mjs prints:
+//   {"tfjs", "backend", "reply": [{"outputs": [{shape, data}]} | {"error": "..."}]}
+//   or {"tfjs", "backendError": "..."} when the backend cannot start.
+(async () => {
+  const request = JSON.parse(document.getElementById('request').textContent);
+  const write = (value) => {
+    document.getElementById('reply').textContent = JSON.stringify({tfjs: tf.version.tfjs, ...value});
+  };
+  const message = (e) => String(e && e.message ? e.message : e);
+  try {
+    if (request.backend === 'webgl-f16') tf.env().set('WEBGL_FORCE_F16_TEXTURES', true);
+    if (!(await tf.setBackend('webgl'))) {
+      write({backendError: "tf.setBackend('webgl') failed (no WebGL in this browser)"});
+      return;
+    }
+    await tf.ready();
+  } catch (e) {
+    write({backendError: message(e)});
+    return;
+  }
+  const f16 = tf.env().getBool('WEBGL_FORCE_F16_TEXTURES');
+  const replies = [];
+  for (const c of request.cases) {
+    try {
+      const bytes = Uint8Array.from(atob(c.model.weights), (ch) => ch.charCodeAt(0));
+      const json = c.model.modelJson;
+      const model = await tf.loadLayersModel(tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+        weightData: bytes.buffer,
+      }));
+      const inputs = c.inputs.map((t) => tf.tensor(t.data, t.shape, t.dtype || 'float32'));
+      const outputs = [];
+      for (let call = 0; call < (c.calls || 1); call++) {
+        let out = model.predict(inputs.length === 1 ? inputs[0] : inputs);
+        if (!Array.isArray(out)) out = [out];
+        // dataSync: headless Chromium's virtual time would race an async read's polling.
+        for (const t of out) outputs.push({shape: t.shape, data: Array.from(t.dataSync())});
+        tf.dispose(out);
+      }
+      replies.push({outputs});
+      tf.dispose(inputs);
+      model.dispose();
+    } catch (e) {
+      replies.push({error: message(e)});
+    }
+  }
+  write({backend: f16 ? 'webgl-f16' : tf.getBackend(), reply: replies});
+})();
