@@ -126,6 +126,36 @@ def model_json_schema() -> dict[str, Any]:
             "generatedBy": {"type": ["string", "null"]},
             "convertedBy": {"type": ["string", "null"]},
             "modelTopology": {
+                "description": "the model itself ({class_name, config}, what tfjs model.save() "
+                               "writes) or the converter's {keras_version, backend, "
+                               "model_config, training_config}",
+                "type": "object",
+                "if": {"required": ["model_config"]},
+                "then": {"properties": {
+                    "model_config": {"$ref": "#/$defs/topology"},
+                    "training_config": {"type": ["object", "null"]},
+                    "keras_version": {"type": "string"},
+                    "backend": {"type": "string"},
+                }},
+                "else": {"$ref": "#/$defs/topology"},
+            },
+            "weightsManifest": {"type": "array", "items": {
+                "type": "object",
+                "required": ["paths", "weights"],
+                "properties": {
+                    "paths": {"type": "array", "items": {
+                        "type": "string", "minLength": 1,
+                        "description": "a plain file name inside the model folder, "
+                                       "optionally after ./ (tfjs browser downloads)",
+                        "pattern": r"^(\./)?(?!\.\.?$)[^/\\]+$"}},
+                    "weights": {"type": "array", "items": {"$ref": "#/$defs/weight"}},
+                },
+            }},
+            "trainingConfig": {"type": ["object", "null"]},
+            "userDefinedMetadata": {"type": ["object", "null"]},
+        },
+        "$defs": {
+            "topology": {
                 "type": "object",
                 "required": ["class_name", "config"],
                 "properties": {
@@ -139,21 +169,6 @@ def model_json_schema() -> dict[str, Any]:
                     "backend": {"type": "string"},
                 },
             },
-            "weightsManifest": {"type": "array", "items": {
-                "type": "object",
-                "required": ["paths", "weights"],
-                "properties": {
-                    "paths": {"type": "array", "items": {
-                        "type": "string", "minLength": 1,
-                        "description": "a plain file name inside the model folder",
-                        "pattern": r"^(?!\.\.?$)[^/\\]+$"}},
-                    "weights": {"type": "array", "items": {"$ref": "#/$defs/weight"}},
-                },
-            }},
-            "trainingConfig": {"type": ["object", "null"]},
-            "userDefinedMetadata": {"type": ["object", "null"]},
-        },
-        "$defs": {
             "layer": layer,
             "weight": weight,
             **{name: _inline(layer_schema(spec, "tfjs-json")) for name, spec in REGISTRY.items()},

@@ -38,11 +38,13 @@ class Finding:
 
 @dataclass(frozen=True)
 class Report:
-    """What `validate` found in one file."""
+    """What `validate` found in one file: problems, and warnings about what the runtime
+    ignores or cannot load although tfjs-lstm reads it (`--strict` makes those fail too)."""
 
     file: str
     kind: str
     findings: tuple[Finding, ...]
+    warnings: tuple[Finding, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -76,7 +78,8 @@ def validate_file(path: str | Path, as_dialect: str | None = None) -> Report:
     name = str(path)
     data = load_json(path)
     if isinstance(data, dict) and "modelTopology" in data:
-        return Report(name, "tfjs model.json", tuple(_validate_model_json(name, data)))
+        findings, warnings = _validate_model_json(name, data)
+        return Report(name, "tfjs model.json", tuple(findings), tuple(warnings))
     if as_dialect is not None:
         dialects._check_dialect(as_dialect)
         return Report(name, f"layer config ({as_dialect})",
@@ -173,35 +176,52 @@ def _value_hint(value: Any, dialect: str) -> str:
     return ""
 
 
-def _validate_model_json(file: str, data: dict[str, Any]) -> list[Finding]:
-    findings = _schema_findings(file, "", data, model_json_schema(), "tfjs-json")
-    findings.extend(_keras3_topology_hints(file, data))
-    layers = (data.get("modelTopology") or {}).get("config", {})
-    layers = layers.get("layers", []) if isinstance(layers, dict) else []
-    for index, layer in enumerate(layers if isinstance(layers, list) else []):
-        if isinstance(layer, dict) and layer.get("class_name") in REGISTRY and \
-                isinstance(layer.get("config"), dict):
-            pointer = pointer_join("/modelTopology/config/layers", index)
-            if not any(f.pointer.startswith(pointer + "/") for f in findings):
-                findings.extend(validate_layer(file, layer, "tfjs-json", pointer))
-    return _dedupe(findings)
+def _validate_model_json(file: str, data: dict[str, Any]) -> tuple[list[Finding],
+                                                                     list[Finding]]:
+    """The schema, then the model reader `run` and `convert` use: what it accepts is valid,
+    with its notes as warnings. A Keras 3 topology copied verbatim by the converter is read
+    as Keras 3 reads it, with a warning that TensorFlow.js 4.22 cannot load it."""
+    from .formats.tfjs_model import read_topology
+    from .formats.topology import keras3_forms, model_topology
+
+    topology, pointer = (model_topology(data) if isinstance(data.get("modelTopology"), dict)
+                         else ({}, "/modelTopology"))
+    forms = keras3_forms(topology, pointer)
+    schema = model_json_schema()
+    if forms:  # the layers are checked by the Keras 3 reader, not the tfjs schema
+        schema["properties"]["modelTopology"] = {"type": "object"}
+    findings = _schema_findings(file, "", data, schema, "tfjs-json")
+    if findings:
+        return _dedupe(findings), []
+    notes: list[str] = []
+    try:
+        read_topology(data, file, notes)
+    except InputError as error:
+        findings.append(Finding(file, error.pointer or "", error.message))
+    except NotExpressibleError as error:
+        findings.extend(Finding(file, _problem_pointer(topology, pointer, p), p.reason)
+                        for p in error.problems)
+    warnings = [Finding(file, pointer, note) for note in notes]
+    if forms:
+        kinds = ", ".join(dict.fromkeys(what for _, what in forms))
+        warnings.insert(0, Finding(file, forms[0][0], (
+            f"a Keras 3 topology ({kinds}), which TensorFlow.js 4.22 cannot load (it wants "
+            "batch_input_shape, dtype strings and nested-list inbound_nodes); tfjs-lstm reads "
+            f"it as Keras 3 computes it: `tfjs-lstm convert {file} OUT/` writes a folder "
+            "TensorFlow.js loads")))
+    return _dedupe(findings), _dedupe(warnings)
 
 
-def _keras3_topology_hints(file: str, data: dict[str, Any]) -> list[Finding]:
-    """The Keras 3 forms tfjs 4.22 cannot load, named as such."""
-    findings = []
-    layers = (data.get("modelTopology") or {}).get("config", {})
-    layers = layers.get("layers", []) if isinstance(layers, dict) else []
-    for index, layer in enumerate(layers if isinstance(layers, list) else []):
-        if not isinstance(layer, dict):
-            continue
-        pointer = pointer_join("/modelTopology/config/layers", index)
-        nodes = layer.get("inbound_nodes")
-        if isinstance(nodes, list) and any(isinstance(n, dict) for n in nodes):
-            findings.append(Finding(file, pointer_join(pointer, "inbound_nodes"),
-                                    "Keras 3 inbound_nodes form ({args, kwargs}); TensorFlow.js "
-                                    "wants nested lists [[[name, node, tensor, {}]]]"))
-    return findings
+def _problem_pointer(topology: dict[str, Any], pointer: str, problem: Any) -> str:
+    """The pointer of a refused key: its layer's config in the topology, else the topology."""
+    config = topology.get("config")
+    entries = config.get("layers") if isinstance(config, dict) else None
+    outer = problem.layer.split("/")[0]
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, dict) and (entry.get("config") or {}).get("name") == outer:
+            return pointer_join(f"{pointer}/config/layers", index, "config",
+                                to_snake_case(problem.key))
+    return pointer
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -64,7 +64,7 @@ def read_keras3(path: str | os.PathLike) -> Model:
             raise InputError(f"config.json is not JSON: {error}", file=where,
                              pointer="") from None
         metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in infos else {}
-        model = config_to_model(_strip_shared_ids(config), f"{where}!config.json")
+        model = config_to_model(strip_shared_ids(config), f"{where}!config.json")
         model.source = f"keras v{metadata.get('keras_version', '?')}"
         with _member_file(archive, infos["model.weights.h5"], where) as data, \
                 h5py.File(data, "r") as h5:
@@ -135,47 +135,48 @@ class _Window(io.RawIOBase):
         return got
 
 
-def _strip_shared_ids(value: Any) -> Any:
+def strip_shared_ids(value: Any) -> Any:
     """Keras 3 marks shared objects with `shared_object_id`; it carries no config."""
     if isinstance(value, dict):
-        return {k: _strip_shared_ids(v) for k, v in value.items() if k != "shared_object_id"}
+        return {k: strip_shared_ids(v) for k, v in value.items() if k != "shared_object_id"}
     if isinstance(value, list):
-        return [_strip_shared_ids(v) for v in value]
+        return [strip_shared_ids(v) for v in value]
     return value
 
 
-def config_to_model(config: dict[str, Any], file: str) -> Model:
-    """Keras 3's model config (Sequential or Functional) as a canonical model."""
+def config_to_model(config: dict[str, Any], file: str, pointer: str = "") -> Model:
+    """Keras 3's model config (Sequential or Functional) as a canonical model; `pointer` says
+    where the config sits in its file (a model.json's `/modelTopology/model_config`)."""
     class_name = config.get("class_name")
     body = config.get("config") or {}
     entries = body.get("layers")
     if not isinstance(entries, list):
-        raise InputError("expected a list of layers", file=file, pointer="/config/layers")
+        raise InputError("expected a list of layers", file=file, pointer=f"{pointer}/config/layers")
     mask_ops = _mask_only_ops(entries)
     indexed = [(i, e) for i, e in enumerate(entries)
                if not (isinstance(e, dict) and _entry_name(e) in mask_ops)]
-    configs = read_layers([e for _, e in indexed], "keras3", file, "/config/layers")
+    configs = read_layers([e for _, e in indexed], "keras3", file, f"{pointer}/config/layers")
     entries = [e for _, e in indexed]
     name = body.get("name", "model")
     if class_name == "Sequential":
         return sequential(name, configs, file=file)
     if class_name not in ("Functional", "Model"):
         raise InputError(f"model class {class_name!r} is not supported (subclassed models "
-                         "hold Python code)", file=file, pointer="/class_name")
+                         "hold Python code)", file=file, pointer=f"{pointer}/class_name")
     layers = {c.name: c for c in configs}
     calls = []
     for (index, entry), config in zip(indexed, configs, strict=True):
         for node_index, node in enumerate(entry.get("inbound_nodes") or []):
-            at = f"/config/layers/{index}/inbound_nodes/{node_index}"
+            at = f"{pointer}/config/layers/{index}/inbound_nodes/{node_index}"
             refs = tuple(_keras_tensors(node.get("args", []), layers, file, at)) + \
                 tuple(_keras_tensors(node.get("kwargs", {}).get("initial_state") or [],
                                      layers, file, at))
             if node.get("kwargs", {}).get("mask") is not None:
                 _check_propagated_mask(refs[0], layers, calls, file, at)
             calls.append(LayerCall(config.name, refs))
-    inputs = [_triple(item, layers, file, "/config/input_layers")
+    inputs = [_triple(item, layers, file, f"{pointer}/config/input_layers")
               for item in _triples(body.get("input_layers"))]
-    outputs = [_triple(item, layers, file, "/config/output_layers")
+    outputs = [_triple(item, layers, file, f"{pointer}/config/output_layers")
                for item in _triples(body.get("output_layers"))]
     return Model(name, layers, calls, inputs, outputs)
 

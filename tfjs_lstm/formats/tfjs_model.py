@@ -21,7 +21,14 @@ from ..model import Model
 from .atomic import staged_folder
 from .tfjs_constraints import as_loaded, keeping_weights
 from .tfjs_weights import read_weights, write_weights
-from .topology import assign_weights, model_to_topology, tfjs_weight_names, topology_to_model
+from .topology import (
+    assign_weights,
+    keras3_forms,
+    model_to_topology,
+    model_topology,
+    tfjs_weight_names,
+    topology_to_model,
+)
 
 DEFAULT_SHARD_SIZE = 4 * 1024 * 1024
 
@@ -47,15 +54,30 @@ def read_tfjs_model(path: str | os.PathLike) -> Model:
     if document.get("format", "layers-model") != "layers-model":
         raise InputError(f"format {document.get('format')!r} is not 'layers-model' (graph "
                          "models hold no layers to convert)", file=where, pointer="/format")
-    topology, pointer = document["modelTopology"], "/modelTopology"
-    if "model_config" in topology:
-        topology, pointer = topology["model_config"], pointer + "/model_config"
-    model = topology_to_model(topology, where, pointer)
-    model.source = str(document.get("generatedBy") or "")
+    model, keras3 = read_topology(document, where)
     manifest = document.get("weightsManifest") or []
     arrays = read_weights(file.parent, manifest, model_file=file.name)
-    model.weights = assign_weights(model, arrays, where)
-    return as_loaded(model)
+    model.weights = assign_weights(model, arrays, where, scope=model.name if keras3 else None)
+    return model if keras3 else as_loaded(model)
+
+
+def read_topology(document: dict[str, Any], where: str,
+                  notes: list[str] | None = None) -> tuple[Model, bool]:
+    """The model of a model.json without weights, and whether it is a Keras 3 topology.
+
+    The converter copies a Keras 3 model config verbatim, which TensorFlow.js 4.22 cannot load;
+    such a file means what Keras 3 computes, so it is read as Keras 3 reads it (its weights as
+    Keras 3 loads them: no constraints applied)."""
+    from .keras3_file import config_to_model, strip_shared_ids
+
+    topology, pointer = model_topology(document)
+    keras3 = bool(keras3_forms(topology, pointer))
+    if keras3:
+        model = config_to_model(strip_shared_ids(topology), where, pointer)
+    else:
+        model = topology_to_model(topology, where, pointer, notes=notes)
+    model.source = str(document.get("generatedBy") or "")
+    return model, keras3
 
 
 def write_tfjs_model(model: Model, destination: str | os.PathLike, *,
