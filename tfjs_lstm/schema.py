@@ -160,11 +160,16 @@ def model_json_schema() -> dict[str, Any]:
                 "required": ["class_name", "config"],
                 "properties": {
                     "class_name": {"enum": ["Sequential", "Model", "Functional"]},
-                    "config": {"type": "object", "properties": {
-                        "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}},
-                        "input_layers": {"type": "array"},
-                        "output_layers": {"type": "array"},
-                    }},
+                    "config": {
+                        "description": "the layers and how they connect; Keras 2.0-2.1 wrote "
+                                       "a Sequential's config as the bare list of its layers",
+                        "type": ["object", "array"],
+                        "items": {"$ref": "#/$defs/layer"},
+                        "properties": {
+                            "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}},
+                            "input_layers": {"type": "array"},
+                            "output_layers": {"type": "array"},
+                        }},
                     "keras_version": {"type": "string"},
                     "backend": {"type": "string"},
                 },

@@ -191,16 +191,20 @@ def _validate_model_json(file: str, data: dict[str, Any]) -> tuple[list[Finding]
     if forms:  # the layers are checked by the Keras 3 reader, not the tfjs schema
         schema["properties"]["modelTopology"] = {"type": "object"}
     findings = _schema_findings(file, "", data, schema, "tfjs-json")
-    if findings:
-        return _dedupe(findings), []
     notes: list[str] = []
+    read: list[Finding] = []
     try:
         read_topology(data, file, notes)
     except InputError as error:
-        findings.append(Finding(file, error.pointer or "", error.message))
+        read.append(Finding(file, error.pointer or "", error.message))
     except NotExpressibleError as error:
-        findings.extend(Finding(file, _problem_pointer(topology, pointer, p), p.reason)
-                        for p in error.problems)
+        read.extend(Finding(file, _problem_pointer(topology, pointer, p), p.reason)
+                    for p in error.problems)
+    if findings:  # what the reader adds at places the schema found nothing wrong with
+        return _dedupe(findings + [f for f in read if f.pointer and not any(
+            f.pointer.startswith(g.pointer) or g.pointer.startswith(f.pointer)
+            for g in findings)]), []
+    findings = read
     warnings = [Finding(file, pointer, note) for note in notes]
     if forms:
         kinds = ", ".join(dict.fromkeys(what for _, what in forms))
