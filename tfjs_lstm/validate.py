@@ -209,10 +209,10 @@ def _validate_model_json(file: str, data: dict[str, Any]) -> tuple[list[Finding]
     if forms:
         kinds = ", ".join(dict.fromkeys(what for _, what in forms))
         warnings.insert(0, Finding(file, forms[0][0], (
-            f"a Keras 3 topology ({kinds}), which TensorFlow.js 4.22 cannot load (it wants "
-            "batch_input_shape, dtype strings and nested-list inbound_nodes); tfjs-lstm reads "
-            f"it as Keras 3 computes it: `tfjs-lstm convert {file} OUT/` writes a folder "
-            "TensorFlow.js loads")))
+            f"a Keras 3 topology copied verbatim ({kinds}), which TensorFlow.js 4.22 cannot "
+            "load (it wants batch_input_shape, dtype strings and nested-list inbound_nodes); "
+            f"tfjs-lstm reads it as Keras 3 computes it, and `tfjs-lstm convert {file} OUT/` "
+            "writes a folder TensorFlow.js loads")))
     return _dedupe(findings), _dedupe(warnings)
 
 

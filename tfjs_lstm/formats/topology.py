@@ -36,11 +36,11 @@ def keras3_forms(topology: dict[str, Any], pointer: str) -> list[tuple[str, str]
             continue
         at = f"{pointer}/config/layers/{index}"
         if entry.get("class_name") == "InputLayer" and "batch_shape" in entry["config"]:
-            found.append((f"{at}/config/batch_shape", "Keras 3's InputLayer batch_shape"))
+            found.append((f"{at}/config/batch_shape", "InputLayer batch_shape"))
         if _has_policy(entry["config"]):
-            found.append((f"{at}/config", "Keras 3's DTypePolicy objects as dtype"))
+            found.append((f"{at}/config", "DTypePolicy dtypes"))
         if any(isinstance(node, dict) for node in entry.get("inbound_nodes") or []):
-            found.append((f"{at}/inbound_nodes", "Keras 3's {args, kwargs} inbound nodes"))
+            found.append((f"{at}/inbound_nodes", "{args, kwargs} inbound nodes"))
     return found
 
 
