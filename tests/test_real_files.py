@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from converter_emulation import convert_keras_h5
+from converter_emulation import convert_keras_file, convert_keras_h5
 from outputs import as_list, assert_close, randomize
 
 from tfjs_lstm.cli import main
@@ -130,7 +130,12 @@ def world(keras3, tfjs, tmp_path_factory):
         folders[f"broken_{name}"] = convert_keras_h5(root / f"{name}.h5", root / f"broken_{name}"
                                                      ).parent
         expected[name] = as_list(model.predict(X, verbose=0))
-    for name in ("functional", "stacked"):
+    model = keras3_models(keras3)["functional"]
+    model.save(root / "functional.keras")
+    folders["broken_keras_file"] = convert_keras_file(root / "functional.keras",
+                                                      root / "broken_keras_file").parent
+    expected["keras_file"] = as_list(model.predict(X, verbose=0))
+    for name in ("functional", "stacked", "keras_file"):
         assert main(["convert", str(folders[f"broken_{name}"]), str(root / f"fixed_{name}")]) == 0
         folders[f"fixed_{name}"] = root / f"fixed_{name}"
     results = tfjs.predict_folders([(folder, [X]) for folder in folders.values()])
@@ -191,7 +196,7 @@ def test_relative_paths_out_of_the_folder_are_still_refused(world, tmp_path):
         assert finding.pointer == "/weightsManifest/0/paths/0", bad
 
 
-@pytest.mark.parametrize("name", ["functional", "stacked"])
+@pytest.mark.parametrize("name", ["functional", "stacked", "keras_file"])
 def test_keras3_verbatim_files_fail_in_tfjs_and_are_repaired_to_what_keras3_computed(world,
                                                                                       name):
     folders, tfjs_outputs, expected, _ = world

@@ -279,11 +279,19 @@ def _h5_keys(model: Model) -> list[tuple[str, str]]:
 
 
 def _read_h5_weights(h5: h5py.File, model: Model, file: str) -> dict[str, dict]:
+    def dataset(path: str) -> np.ndarray | None:
+        found = h5.get(path)
+        return np.asarray(found[()]) if isinstance(found, h5py.Dataset) else None
+
+    return weights_at_paths(model, dataset, f"{file}!model.weights.h5")
+
+
+def weights_at_paths(model: Model, get: Callable[[str], Any], file: str) -> dict[str, dict]:
+    """Each layer's weights from where Keras 3 saves them (`layers/<key>/<path>`, see
+    `_h5_keys` and `LayerType.keras3_paths`); `get(path)` gives the array or None."""
     shapes = output_shapes(model)
     by_layer: dict[str, dict[str, np.ndarray]] = {}
-    layers_group = h5.get("layers")
     for key, name in _h5_keys(model):
-        group = layers_group.get(key) if layers_group is not None else None
         calls = model.layer_calls(name)
         if not calls:
             continue
@@ -292,11 +300,11 @@ def _read_h5_weights(h5: h5py.File, model: Model, file: str) -> dict[str, dict]:
         paths = dialects.REGISTRY[config.class_name].keras3_paths(config, len(specs))
         found = {}
         for spec, path in zip(specs, paths, strict=True):
-            dataset = group.get(path) if group is not None else None
-            if not isinstance(dataset, h5py.Dataset):
+            array = get(f"layers/{key}/{path}")
+            if array is None:
                 raise InputError(f"layer '{name}' has no weight at layers/{key}/{path}",
-                                 file=f"{file}!model.weights.h5")
-            found[spec.name] = np.asarray(dataset[()])
+                                 file=file)
+            found[spec.name] = array
         by_layer[name] = found
     return by_layer
 

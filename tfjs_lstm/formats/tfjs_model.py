@@ -23,6 +23,7 @@ from .tfjs_constraints import as_loaded, keeping_weights
 from .tfjs_weights import read_weights, write_weights
 from .topology import (
     assign_weights,
+    check_weights,
     keras3_forms,
     model_to_topology,
     model_topology,
@@ -57,8 +58,29 @@ def read_tfjs_model(path: str | os.PathLike) -> Model:
     model, keras3 = read_topology(document, where)
     manifest = document.get("weightsManifest") or []
     arrays = read_weights(file.parent, manifest, model_file=file.name)
-    model.weights = assign_weights(model, arrays, where, scope=model.name if keras3 else None)
+    if keras3 and any(name.startswith("layers/") for name in arrays):
+        model.weights = _weights_by_saved_path(model, arrays, where)
+    else:
+        model.weights = assign_weights(model, arrays, where,
+                                       scope=model.name if keras3 else None)
     return model if keras3 else as_loaded(model)
+
+
+def _weights_by_saved_path(model: Model, arrays: dict[str, np.ndarray],
+                           where: str) -> dict[str, dict[str, np.ndarray]]:
+    """The converter's `.keras` route names weights by their path in model.weights.h5
+    (`layers/lstm/cell/vars/0`); the optimizer's variables it copies too cannot change
+    outputs."""
+    from .keras3_file import weights_at_paths
+
+    by_layer = weights_at_paths(model, arrays.get, where)
+    used = {id(array) for weights in by_layer.values() for array in weights.values()}
+    unused = [name for name, array in arrays.items()
+              if id(array) not in used and not name.startswith("optimizer/")]
+    if unused:
+        raise InputError(f"weight '{unused[0]}' matches no weight of this model's layers",
+                         file=where, pointer="/weightsManifest")
+    return check_weights(model, by_layer, where)
 
 
 def read_topology(document: dict[str, Any], where: str,
