@@ -9,6 +9,7 @@ and computes as Keras 3 did after.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +125,12 @@ def world(keras3, tfjs, tmp_path_factory):
         "ignored_keys": write_folder(root / "ignored_keys", ignored_keys_layers(),
                                      TFJS_FORM_WEIGHTS),
     }
+    renamed = root / "renamed_weight"
+    shutil.copytree(folders["converter_layout"], renamed)
+    document = json.loads((renamed / "model.json").read_text())
+    document["weightsManifest"][0]["weights"][0]["name"] = "lstm/kernel_renamed"
+    (renamed / "model.json").write_text(json.dumps(document))
+    folders["renamed_weight"] = renamed
     expected = {}
     for name, model in keras3_models(keras3).items():
         model.save(root / f"{name}.h5")
@@ -183,6 +190,14 @@ def test_ignored_keys_that_would_change_outputs_are_refused_by_name(tmp_path, ch
     assert [(p.layer, p.key) for p in caught.value.problems] == [(layer, key)]
     [finding] = validate_file(folder / "model.json").findings
     assert finding.pointer.startswith("/modelTopology/model_config/config/layers/")
+
+
+def test_a_weight_name_tfjs_cannot_match_is_a_validate_finding(world):
+    folders, tfjs_outputs, _, _ = world
+    assert "no target variable" in tfjs_outputs["renamed_weight"]
+    [finding] = validate_file(folders["renamed_weight"] / "model.json").findings
+    assert finding.pointer == "/weightsManifest"
+    assert "lstm/kernel_renamed" in finding.message
 
 
 def test_relative_paths_out_of_the_folder_are_still_refused(world, tmp_path):

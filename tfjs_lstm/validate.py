@@ -181,7 +181,7 @@ def _validate_model_json(file: str, data: dict[str, Any]) -> tuple[list[Finding]
     """The schema, then the model reader `run` and `convert` use: what it accepts is valid,
     with its notes as warnings. A Keras 3 topology copied verbatim by the converter is read
     as Keras 3 reads it, with a warning that TensorFlow.js 4.22 cannot load it."""
-    from .formats.tfjs_model import read_topology
+    from .formats.tfjs_model import match_weights, read_topology
     from .formats.topology import keras3_forms, model_topology
 
     topology, pointer = (model_topology(data) if isinstance(data.get("modelTopology"), dict)
@@ -194,7 +194,8 @@ def _validate_model_json(file: str, data: dict[str, Any]) -> tuple[list[Finding]
     notes: list[str] = []
     read: list[Finding] = []
     try:
-        read_topology(data, file, notes)
+        model, keras3 = read_topology(data, file, notes)
+        match_weights(model, keras3, _manifest_shapes(data), file)
     except InputError as error:
         read.append(Finding(file, error.pointer or "", error.message))
     except NotExpressibleError as error:
@@ -216,15 +217,25 @@ def _validate_model_json(file: str, data: dict[str, Any]) -> tuple[list[Finding]
     return _dedupe(findings), _dedupe(warnings)
 
 
+def _manifest_shapes(data: dict[str, Any]) -> dict[str, Any]:
+    """Each manifest weight as a zero-cost array of its shape, to match names and shapes
+    without reading a shard (the schema has checked the entries)."""
+    import numpy as np
+
+    return {weight["name"]: np.broadcast_to(np.float32(0), weight["shape"])
+            for group in data.get("weightsManifest") or [] for weight in group["weights"]}
+
+
 def _problem_pointer(topology: dict[str, Any], pointer: str, problem: Any) -> str:
     """The pointer of a refused key: its layer's config in the topology, else the topology."""
     config = topology.get("config")
-    entries = config.get("layers") if isinstance(config, dict) else None
+    entries, base = ((config.get("layers"), f"{pointer}/config/layers")
+                     if isinstance(config, dict) else (config, f"{pointer}/config"))
     outer = problem.layer.split("/")[0]
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
         if isinstance(entry, dict) and (entry.get("config") or {}).get("name") == outer:
-            return pointer_join(f"{pointer}/config/layers", index, "config",
-                                to_snake_case(problem.key))
+            inside = () if problem.key == "class_name" else ("config",)
+            return pointer_join(base, index, *inside, to_snake_case(problem.key))
     return pointer
 
 

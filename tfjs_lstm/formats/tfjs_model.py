@@ -58,12 +58,17 @@ def read_tfjs_model(path: str | os.PathLike) -> Model:
     model, keras3 = read_topology(document, where)
     manifest = document.get("weightsManifest") or []
     arrays = read_weights(file.parent, manifest, model_file=file.name)
-    if keras3 and any(name.startswith("layers/") for name in arrays):
-        model.weights = _weights_by_saved_path(model, arrays, where)
-    else:
-        model.weights = assign_weights(model, arrays, where,
-                                       scope=model.name if keras3 else None)
+    model.weights = match_weights(model, keras3, arrays, where)
     return model if keras3 else as_loaded(model)
+
+
+def match_weights(model: Model, keras3: bool, arrays: dict[str, np.ndarray],
+                  where: str) -> dict[str, dict[str, np.ndarray]]:
+    """The manifest's arrays by layer, matched as the file's reader matches them: tfjs's rule,
+    or for a Keras 3 topology also Keras 3's names (model-scoped, or model.weights.h5 paths)."""
+    if keras3 and any(name.startswith("layers/") for name in arrays):
+        return _weights_by_saved_path(model, arrays, where)
+    return assign_weights(model, arrays, where, scope=model.name if keras3 else None)
 
 
 def _weights_by_saved_path(model: Model, arrays: dict[str, np.ndarray],
