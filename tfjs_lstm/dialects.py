@@ -242,9 +242,10 @@ def write(dialect: str, config: LayerConfig, *, nested: bool = False) -> MapResu
         ignored_here = family in spec.ignored_by and family in spec.families
         if family not in spec.families or ignored_here:
             reason = spec.omit_reason(config, spec.name) if spec.omit_reason else None
-            if reason is None and not any(p.key == spec.name for p in ctx.problems):
-                ctx.refuse(spec.name, f"{spec.name}={_shown(value)} does not exist in this "
-                                      "runtime")
+            if reason is None:
+                if not any(p.key == spec.name for p in ctx.problems):  # before_write's says why
+                    ctx.refuse(spec.name, f"{spec.name}={_shown(value)} does not exist in this "
+                                          "runtime")
             elif value != spec.default_for(family):
                 ctx.note(spec.name, f"left out: {reason}")
             if ignored_here:
