@@ -351,7 +351,8 @@ def test_write_reports_progress_and_fills_every_entry(tmp_path):
 # ---------------------------------------------------------------- safety rules
 
 @pytest.mark.parametrize("path", [
-    "../evil.bin", "sub/../../evil.bin", "..\\evil.bin", "./x.bin", "a//b.bin", "", "/abs.bin",
+    "../evil.bin", "sub/../../evil.bin", "..\\evil.bin", "./../evil.bin", "././x.bin", "a//b.bin",
+    "", "./", "/abs.bin",
 ])
 def test_rejects_paths_leaving_the_folder(tmp_path, path):
     folder = _fresh(tmp_path, "model")
@@ -359,6 +360,14 @@ def test_rejects_paths_leaving_the_folder(tmp_path, path):
     manifest = _one([1])
     manifest[0]["paths"] = [path]
     _rejects(folder, manifest, "/weightsManifest/0/paths/0", repr(path), "relative file name")
+
+
+def test_a_leading_dot_slash_is_the_folder_itself_as_tfjs_browser_downloads_write_it(tmp_path):
+    folder = _fresh(tmp_path, "model")
+    (folder / "my-model.weights.bin").write_bytes(np.float32([1.5]).tobytes())
+    manifest = _one([1])
+    manifest[0]["paths"] = ["./my-model.weights.bin"]
+    assert read_weights(folder, manifest)["w"].tolist() == [1.5]
 
 
 def test_rejects_absolute_path(tmp_path):

@@ -68,12 +68,25 @@ def test_tf_keras_topology_is_valid_and_tfjs_loads_it(tf_keras, tfjs, tmp_path):
     assert loaded == {"layers": ["InputLayer", "LSTM"]}
 
 
-def test_keras3_topology_is_invalid_with_hints_and_tfjs_fails_too(keras3, tfjs, tmp_path):
-    model = keras3.Sequential([keras3.Input((3, 2)), keras3.layers.LSTM(4)])
-    path = write_json(tmp_path / "k3" / "model.json", model_json(json.loads(model.to_json())))
-    messages = "\n".join(str(f) for f in validate_file(path).findings)
-    assert "batch_shape" in messages and "batch_input_shape" in messages
-    assert "DTypePolicy" in messages
+def test_keras3_topology_is_a_warning_naming_its_forms_and_tfjs_fails_to_load_it(
+        keras3, tfjs, tmp_path, capsys):
+    from tfjs_lstm.formats.tfjs_weights import write_weights
+
+    model = keras3.Sequential([keras3.Input((3, 2)), keras3.layers.LSTM(4, name="lstm")])
+    (tmp_path / "k3").mkdir()
+    names = ["lstm/lstm_cell/kernel", "lstm/lstm_cell/recurrent_kernel", "lstm/lstm_cell/bias"]
+    manifest = write_weights(tmp_path / "k3", list(zip(names, model.get_weights(), strict=True)))
+    document = {**model_json(json.loads(model.to_json())), "weightsManifest": manifest}
+    path = write_json(tmp_path / "k3" / "model.json", document)
+    report = validate_file(path)
+    assert report.ok, report.findings
+    [warning] = report.warnings
+    assert warning.pointer == "/modelTopology/config/layers/0/config/batch_shape"
+    for form in ("batch_shape", "batch_input_shape", "DTypePolicy", "tfjs-lstm convert"):
+        assert form in warning.message
+    assert main(["validate", str(path)]) == 0
+    assert main(["validate", "--strict", str(path)]) == 1
+    assert capsys.readouterr().out.startswith("warning: ")
     [loaded] = tfjs.load([path.parent])
     assert "batchInputShape" in loaded["error"]
 

@@ -60,13 +60,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     worst = 0
     for path in args.files:
         report = validate_file(path, args.as_dialect)
-        if report.ok:
-            print(f"{report.file}: ok, {report.kind}")
+        for warning in report.warnings:
+            print(f"warning: {warning}")
+        if report.ok and not (args.strict and report.warnings):
+            print(f"{report.file}: ok, {report.kind}"
+                  + (f", {len(report.warnings)} warning(s)" if report.warnings else ""))
             continue
         worst = 1
         for finding in report.findings:
             print(_one_line(str(finding)))
-        print(f"{report.file}: {len(report.findings)} problem(s), {report.kind}")
+        print(f"{report.file}: {len(report.findings)} problem(s), {len(report.warnings)} "
+              f"warning(s), {report.kind}")
     return worst
 
 
@@ -325,11 +329,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     validator = commands.add_parser(
         "validate", help="check model.json files and layer configs against the schemas",
-        description="Print one line per problem (file:pointer: message). Exit 0 when all are "
-                    "valid, 1 when any is invalid, 2 when a file cannot be read.")
+        description="Print one line per problem (file:pointer: message) and per warning "
+                    "(warning: file:pointer: message). Exit 0 when all are valid (warnings "
+                    "allowed unless --strict), 1 when any is invalid, 2 when a file cannot be "
+                    "read.")
     validator.add_argument("files", nargs="+")
     validator.add_argument("--as", dest="as_dialect", choices=dialects.DIALECTS,
                            help="the dialect of layer configs (default: detect)")
+    validator.add_argument("--strict", action="store_true",
+                           help="fail on warnings too (keys a runtime ignores, topologies "
+                                "TensorFlow.js cannot load that tfjs-lstm can repair)")
     validator.set_defaults(run=_cmd_validate)
 
     converter = commands.add_parser(

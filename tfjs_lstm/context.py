@@ -20,6 +20,7 @@ class Context:
 
     Problems are collected rather than raised so that one error can list every offending key.
     Notes record changes that cannot alter inference (an initializer's spread, a dropped seed).
+    `mask_problems` would be problems only where a mask reaches the layer.
     """
 
     dialect: str
@@ -29,6 +30,7 @@ class Context:
     pointer: str = ""
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    mask_problems: list[Problem] = field(default_factory=list)
     transforms: list[Any] = field(default_factory=list)
 
     def where(self, *parts: object) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from . import activations as act
 from .casing import pythonic_to_ts, strip_undefined, to_camel_case, to_snake_case, ts_to_pythonic
 from .context import Context
-from .errors import InputError, NotExpressibleError
+from .errors import InputError, NotExpressibleError, Problem
 from .layers import REGISTRY, LayerConfig, LayerType
 from .layers.base import REQUIRED
 from .transforms import ScaleGateColumns
@@ -70,8 +70,12 @@ def unwrap(data: Any, dialect: str, file: str | None = None) -> tuple[str | None
 
 
 def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None = None,
-         pointer: str = "", notes: list[str] | None = None) -> LayerConfig:
-    """Read one layer config of `dialect`, filling that runtime's defaults for missing keys."""
+         pointer: str = "", notes: list[str] | None = None,
+         mask_problems: list[Problem] | None = None) -> LayerConfig:
+    """Read one layer config of `dialect`, filling that runtime's defaults for missing keys.
+
+    An ignored key that changes outputs only where a mask arrives (zero_output_for_mask) goes
+    to `mask_problems` for the model reader to judge; without that list it is refused."""
     _check_dialect(dialect)
     wrapped_class, data, inner = unwrap(data, dialect, file)
     class_name = wrapped_class or class_name
@@ -119,6 +123,10 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
         layer.after_read(values, family, given)
     if layer.adjust:
         layer.adjust(values, family)
+    if mask_problems is None:
+        ctx.problems.extend(ctx.mask_problems)
+    else:
+        mask_problems.extend(ctx.mask_problems)
     if ctx.problems:
         raise NotExpressibleError(ctx.problems)
     if notes is not None:
@@ -165,7 +173,8 @@ def _read_shape(layer: LayerType, family: str, data: dict[str, Any],
 
 def _check_ignored(layer: LayerType, family: str, values: dict[str, Any],
                    ignored: dict[str, Any], ctx: Context) -> None:
-    """Keys the runtime accepts and ignores: fine while ignoring them changes no output."""
+    """Keys the runtime accepts and ignores: fine while ignoring them changes no output; where
+    only a mask could make them matter (`LayerType.without_mask`), the model reader decides."""
     for name, value in ignored.items():
         spec = layer.field(name)
         if value == spec.default_for(family):
@@ -173,11 +182,23 @@ def _check_ignored(layer: LayerType, family: str, values: dict[str, Any],
         as_written = LayerConfig(layer.class_name, tuple({**values, name: value}.items()))
         reason = spec.omit_reason(as_written, name) if spec.omit_reason else None
         key = spec.key_for(family)
-        if reason is None:
-            ctx.refuse(key, f"this runtime ignores '{key}', so {value!r} would run as if it "
-                            "were absent")
+        refusal = f"this runtime ignores '{key}', so {_shown(value)} would run as if it were absent"
+        if reason is None and layer.without_mask and spec.omit_reason and spec.omit_reason(
+                layer.without_mask(as_written, family), name) is not None:
+            ctx.mask_problems.append(Problem(ctx.layer, key, ctx.dialect,
+                                             f"{refusal}, which matters where a mask arrives"))
+            ctx.note(key, "ignored by this runtime: it only matters where a mask arrives")
+        elif reason is None:
+            ctx.refuse(key, refusal)
         else:
             ctx.note(key, f"ignored by this runtime: {reason}")
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: a nested layer by class and name."""
+    if isinstance(value, LayerConfig):
+        return f"{value.class_name} '{value.name}'"
+    return repr(value)
 
 
 def _reject_leftovers(layer: LayerType, family: str, remaining: dict[str, Any],
@@ -193,7 +214,8 @@ def _reject_leftovers(layer: LayerType, family: str, remaining: dict[str, Any],
 def _casing_hint(layer: LayerType, family: str, key: str) -> str | None:
     """Name the classic mix-up: a camelCase key in a snake_case config, or the reverse."""
     snake, camel = to_snake_case(key), to_camel_case(key)
-    names = {spec.name for spec in layer.fields}
+    names = {spec.name for spec in layer.fields
+             if family in spec.families + spec.accepted_by + spec.ignored_by}
     if family == "tfjs" and snake in names and snake != key:
         return f"a snake_case key; TensorFlow.js args use '{to_camel_case(snake)}'"
     if family == "tfjs" and key in names and "_" in key:
@@ -226,7 +248,9 @@ def write(dialect: str, config: LayerConfig, *, nested: bool = False) -> MapResu
         if family not in spec.families or ignored_here:
             reason = spec.omit_reason(config, spec.name) if spec.omit_reason else None
             if reason is None:
-                ctx.refuse(spec.name, f"{spec.name}={value!r} does not exist in this runtime")
+                if not any(p.key == spec.name for p in ctx.problems):  # before_write's says why
+                    ctx.refuse(spec.name, f"{spec.name}={_shown(value)} does not exist in this "
+                                          "runtime")
             elif value != spec.default_for(family):
                 ctx.note(spec.name, f"left out: {reason}")
             if ignored_here:

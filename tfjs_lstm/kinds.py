@@ -7,7 +7,7 @@ is what `validate` checks, so the mapper and the schemas come from the same code
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import activations as act
@@ -313,8 +313,17 @@ class NestedLayer(Kind):
             return None
         if not isinstance(value, dict):
             ctx.bad_input(key, "expected a nested layer {class_name, config}")
-        return dialects.read(family, value, file=ctx.file, pointer=ctx.where(key),
-                             notes=ctx.notes)
+        from .errors import NotExpressibleError
+
+        inner: list = []
+        try:
+            config = dialects.read(family, value, file=ctx.file, pointer=ctx.where(key),
+                                   notes=ctx.notes, mask_problems=inner)
+        except NotExpressibleError as error:
+            raise NotExpressibleError([replace(p, layer=f"{ctx.layer}/{p.layer}")
+                                       for p in error.problems]) from None
+        ctx.mask_problems.extend(replace(p, layer=f"{ctx.layer}/{p.layer}") for p in inner)
+        return config
 
     def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:
         from . import dialects

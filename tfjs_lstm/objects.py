@@ -215,6 +215,10 @@ def read_object(family: ObjectFamily, dialect_family: str, value: Any, ctx: Cont
     else:
         ctx.bad_input(key, f"{family.kind} must be a string, an object or null")
     params = {(to_snake_case(k) if tfjs else k): v for k, v in raw.items()}
+    if family is INITIALIZERS and "dtype" in params:  # Keras 2.2.4-tf's RandomUniform(dtype=)
+        params.pop("dtype")
+        ctx.note(key, f"the dtype of {class_name} is left out: an initializer's dtype only "
+                      "matters for fresh weights")
     if tfjs and isinstance(params.get("mode"), str):
         params["mode"] = to_snake_case(params["mode"])
     for name, given in params.items():

@@ -126,18 +126,18 @@ def model_json_schema() -> dict[str, Any]:
             "generatedBy": {"type": ["string", "null"]},
             "convertedBy": {"type": ["string", "null"]},
             "modelTopology": {
+                "description": "the model itself ({class_name, config}, what tfjs model.save() "
+                               "writes) or the converter's {keras_version, backend, "
+                               "model_config, training_config}",
                 "type": "object",
-                "required": ["class_name", "config"],
-                "properties": {
-                    "class_name": {"enum": ["Sequential", "Model", "Functional"]},
-                    "config": {"type": "object", "properties": {
-                        "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}},
-                        "input_layers": {"type": "array"},
-                        "output_layers": {"type": "array"},
-                    }},
+                "if": {"required": ["model_config"]},
+                "then": {"properties": {
+                    "model_config": {"$ref": "#/$defs/topology"},
+                    "training_config": {"type": ["object", "null"]},
                     "keras_version": {"type": "string"},
                     "backend": {"type": "string"},
-                },
+                }},
+                "else": {"$ref": "#/$defs/topology"},
             },
             "weightsManifest": {"type": "array", "items": {
                 "type": "object",
@@ -145,8 +145,9 @@ def model_json_schema() -> dict[str, Any]:
                 "properties": {
                     "paths": {"type": "array", "items": {
                         "type": "string", "minLength": 1,
-                        "description": "a plain file name inside the model folder",
-                        "pattern": r"^(?!\.\.?$)[^/\\]+$"}},
+                        "description": "a plain file name inside the model folder, "
+                                       "optionally after ./ (tfjs browser downloads)",
+                        "pattern": r"^(\./)?(?!\.\.?$)[^/\\]+$"}},
                     "weights": {"type": "array", "items": {"$ref": "#/$defs/weight"}},
                 },
             }},
@@ -154,6 +155,25 @@ def model_json_schema() -> dict[str, Any]:
             "userDefinedMetadata": {"type": ["object", "null"]},
         },
         "$defs": {
+            "topology": {
+                "type": "object",
+                "required": ["class_name", "config"],
+                "properties": {
+                    "class_name": {"enum": ["Sequential", "Model", "Functional"]},
+                    "config": {
+                        "description": "the layers and how they connect; Keras 2.0-2.1 wrote "
+                                       "a Sequential's config as the bare list of its layers",
+                        "type": ["object", "array"],
+                        "items": {"$ref": "#/$defs/layer"},
+                        "properties": {
+                            "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}},
+                            "input_layers": {"type": "array"},
+                            "output_layers": {"type": "array"},
+                        }},
+                    "keras_version": {"type": "string"},
+                    "backend": {"type": "string"},
+                },
+            },
             "layer": layer,
             "weight": weight,
             **{name: _inline(layer_schema(spec, "tfjs-json")) for name, spec in REGISTRY.items()},

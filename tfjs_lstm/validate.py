@@ -39,11 +39,13 @@ class Finding:
 
 @dataclass(frozen=True)
 class Report:
-    """What `validate` found in one file."""
+    """What `validate` found in one file: problems, and warnings about what the runtime
+    ignores or cannot load although tfjs-lstm reads it (`--strict` makes those fail too)."""
 
     file: str
     kind: str
     findings: tuple[Finding, ...]
+    warnings: tuple[Finding, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -73,7 +75,8 @@ def validate_file(path: str | Path, as_dialect: str | None = None) -> Report:
 
 def _validate(name: str, data: Any, as_dialect: str | None) -> Report:
     if isinstance(data, dict) and "modelTopology" in data:
-        return Report(name, "tfjs model.json", tuple(_validate_model_json(name, data)))
+        findings, warnings = _validate_model_json(name, data)
+        return Report(name, "tfjs model.json", tuple(findings), tuple(warnings))
     if as_dialect is not None:
         dialects._check_dialect(as_dialect)
         return Report(name, f"layer config ({as_dialect})",
@@ -173,40 +176,79 @@ def _value_hint(value: Any, dialect: str) -> str:
     return ""
 
 
-def _validate_model_json(file: str, data: dict[str, Any]) -> list[Finding]:
-    findings = _schema_findings(file, "", data, model_json_schema(), "tfjs-json")
-    findings.extend(_keras3_topology_hints(file, data))
-    for index, layer in enumerate(_topology_layers(data)):
-        if isinstance(layer, dict) and isinstance(layer.get("class_name"), str) \
-                and layer["class_name"] in REGISTRY and \
-                isinstance(layer.get("config"), dict):
-            pointer = pointer_join("/modelTopology/config/layers", index)
-            if not any(f.pointer.startswith(pointer + "/") for f in findings):
-                findings.extend(validate_layer(file, layer, "tfjs-json", pointer))
-    return _dedupe(findings)
+def _validate_model_json(file: str, data: dict[str, Any]) -> tuple[list[Finding],
+                                                                     list[Finding]]:
+    """The schema, then the model reader `run` and `convert` use: what it accepts is valid,
+    with its notes as warnings. A Keras 3 topology copied verbatim by the converter is read
+    as Keras 3 reads it, with a warning that TensorFlow.js 4.22 cannot load it."""
+    from .formats.tfjs_model import match_weights, read_topology
+    from .formats.topology import keras3_forms, model_topology
+
+    topology, pointer = (model_topology(data) if isinstance(data.get("modelTopology"), dict)
+                         else ({}, "/modelTopology"))
+    forms = keras3_forms(topology, pointer)
+    schema = model_json_schema()
+    if forms:  # the layers are checked by the Keras 3 reader, not the tfjs schema
+        schema["properties"]["modelTopology"] = {"type": "object"}
+    findings = _schema_findings(file, "", data, schema, "tfjs-json")
+    notes: list[str] = []
+    read: list[Finding] = []
+    try:
+        model, keras3 = read_topology(data, file, notes)
+        match_weights(model, keras3, _manifest_shapes(data), file)
+    except InputError as error:
+        read.append(Finding(file, error.pointer or "", error.message))
+    except NotExpressibleError as error:
+        read.extend(Finding(file, _problem_pointer(topology, pointer, p), p.reason)
+                    for p in error.problems)
+    if findings:  # what the reader adds at places the schema found nothing wrong with
+        return _dedupe(findings + [f for f in read if f.pointer and not any(
+            f.pointer.startswith(g.pointer) or g.pointer.startswith(f.pointer)
+            for g in findings)]), []
+    findings = read
+    warnings = [Finding(file, pointer, note) for note in notes]
+    if forms:
+        kinds = ", ".join(dict.fromkeys(what for _, what in forms))
+        warnings.insert(0, Finding(file, forms[0][0], (
+            f"a Keras 3 topology copied verbatim ({kinds}), which TensorFlow.js 4.22 cannot "
+            "load (it wants batch_input_shape, dtype strings and nested-list inbound_nodes); "
+            f"tfjs-lstm reads it as Keras 3 computes it, and `tfjs-lstm convert {file} OUT/` "
+            "writes a folder TensorFlow.js loads")))
+    return _dedupe(findings), _dedupe(warnings)
 
 
-def _keras3_topology_hints(file: str, data: dict[str, Any]) -> list[Finding]:
-    """The Keras 3 forms tfjs 4.22 cannot load, named as such."""
-    findings = []
-    for index, layer in enumerate(_topology_layers(data)):
-        if not isinstance(layer, dict):
-            continue
-        pointer = pointer_join("/modelTopology/config/layers", index)
-        nodes = layer.get("inbound_nodes")
-        if isinstance(nodes, list) and any(isinstance(n, dict) for n in nodes):
-            findings.append(Finding(file, pointer_join(pointer, "inbound_nodes"),
-                                    "Keras 3 inbound_nodes form ({args, kwargs}); TensorFlow.js "
-                                    "wants nested lists [[[name, node, tensor, {}]]]"))
-    return findings
+def _manifest_shapes(data: dict[str, Any]) -> dict[str, Any]:
+    """Each manifest weight as a zero-cost array of its shape, to match names and shapes
+    without reading a shard (the schema has checked the entries)."""
+    import numpy as np
+
+    manifest = data.get("weightsManifest")
+    return {weight["name"]: np.broadcast_to(np.float32(0), weight["shape"])
+            for group in (manifest if isinstance(manifest, list) else [])
+            if isinstance(group, dict) and isinstance(group.get("weights"), list)
+            for weight in group["weights"] if _plain_entry(weight)}
 
 
-def _topology_layers(data: dict[str, Any]) -> list:
-    """The layer entries of a model.json's topology, or none when it is not shaped so."""
-    topology = data.get("modelTopology")
-    config = topology.get("config") if isinstance(topology, dict) else None
-    layers = config.get("layers") if isinstance(config, dict) else None
-    return layers if isinstance(layers, list) else []
+def _plain_entry(weight: Any) -> bool:
+    """A manifest entry with a string name and a shape of non-negative integers."""
+    shape = weight.get("shape") if isinstance(weight, dict) else None
+    return isinstance(weight, dict) and isinstance(weight.get("name"), str) \
+        and isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool)
+                                            and 0 <= d < 2**40 for d in shape)
+
+
+def _problem_pointer(topology: dict[str, Any], pointer: str, problem: Any) -> str:
+    """The pointer of a refused key: its layer's config in the topology, else the topology."""
+    config = topology.get("config")
+    entries, base = ((config.get("layers"), f"{pointer}/config/layers")
+                     if isinstance(config, dict) else (config, f"{pointer}/config"))
+    outer = problem.layer.split("/")[0]
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        config = entry.get("config") if isinstance(entry, dict) else None
+        if isinstance(config, dict) and config.get("name") == outer:
+            inside = () if problem.key == "class_name" else ("config",)
+            return pointer_join(base, index, *inside, to_snake_case(problem.key))
+    return pointer
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

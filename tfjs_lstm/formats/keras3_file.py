@@ -55,7 +55,7 @@ def read_keras3(path: str | os.PathLike) -> Model:
         config = _member_json(archive, infos["config.json"], where)
         metadata = _member_json(archive, infos["metadata.json"], where) \
             if "metadata.json" in infos else {}
-        model = config_to_model(_strip_shared_ids(config), f"{where}!config.json")
+        model = config_to_model(strip_shared_ids(config), f"{where}!config.json")
         version = metadata.get("keras_version", "?") if isinstance(metadata, dict) else "?"
         model.source = f"keras v{version}"
         weights_file = f"{where}!model.weights.h5"
@@ -84,42 +84,45 @@ def _weights_bound(model: Model) -> int:
     return 8 * total + (16 << 20)
 
 
-def _strip_shared_ids(value: Any) -> Any:
+def strip_shared_ids(value: Any) -> Any:
     """Keras 3 marks shared objects with `shared_object_id`; it carries no config."""
     if isinstance(value, dict):
-        return {k: _strip_shared_ids(v) for k, v in value.items() if k != "shared_object_id"}
+        return {k: strip_shared_ids(v) for k, v in value.items() if k != "shared_object_id"}
     if isinstance(value, list):
-        return [_strip_shared_ids(v) for v in value]
+        return [strip_shared_ids(v) for v in value]
     return value
 
 
-def config_to_model(config: Any, file: str) -> Model:
-    """Keras 3's model config (Sequential or Functional) as a canonical model."""
-    expect(config, dict, file, "", "a model config object")
-    class_name = expect(config.get("class_name"), str, file, "/class_name",
+def config_to_model(config: Any, file: str, pointer: str = "") -> Model:
+    """Keras 3's model config (Sequential or Functional) as a canonical model; `pointer` says
+    where the config sits in its file (a model.json's `/modelTopology/model_config`)."""
+    expect(config, dict, file, pointer, "a model config object")
+    class_name = expect(config.get("class_name"), str, file, f"{pointer}/class_name",
                         "the model's class name")
-    body = expect(config.get("config") or {}, dict, file, "/config", "the model's config")
-    entries = expect(body.get("layers"), list, file, "/config/layers", "a list of layers")
+    body = expect(config.get("config") or {}, dict, file, f"{pointer}/config",
+                  "the model's config")
+    entries = expect(body.get("layers"), list, file, f"{pointer}/config/layers",
+                     "a list of layers")
     mask_ops = _mask_only_ops(entries)
     indexed = [(i, e) for i, e in enumerate(entries)
                if not (isinstance(e, dict) and _entry_name(e) in mask_ops)]
-    configs = read_layers([e for _, e in indexed], "keras3", file, "/config/layers")
+    configs = read_layers([e for _, e in indexed], "keras3", file, f"{pointer}/config/layers")
     entries = [e for _, e in indexed]
     name = expect(body.get("name", "model"), str, file, "/config/name", "the model's name")
     if class_name == "Sequential":
         return sequential(name, configs, file=file)
     if class_name not in ("Functional", "Model"):
         raise InputError(f"model class {class_name!r} is not supported (subclassed models "
-                         "hold Python code)", file=file, pointer="/class_name")
+                         "hold Python code)", file=file, pointer=f"{pointer}/class_name")
     layers = {c.name: c for c in configs}
     if len(layers) != len(configs):
         raise InputError("two layers have the same name", file=file, pointer="/config/layers")
     calls = []
     for (index, entry), config in zip(indexed, configs, strict=True):
         nodes = expect(entry.get("inbound_nodes") or [], list, file,
-                       f"/config/layers/{index}/inbound_nodes", "a list of inbound nodes")
+                       f"{pointer}/config/layers/{index}/inbound_nodes", "a list of inbound nodes")
         for node_index, node in enumerate(nodes):
-            at = f"/config/layers/{index}/inbound_nodes/{node_index}"
+            at = f"{pointer}/config/layers/{index}/inbound_nodes/{node_index}"
             expect(node, dict, file, at, "a Keras 3 inbound node {args, kwargs}")
             kwargs = expect(node.get("kwargs") or {}, dict, file, f"{at}/kwargs",
                             "the call's keyword arguments")
@@ -130,9 +133,9 @@ def config_to_model(config: Any, file: str) -> Model:
             if kwargs.get("mask") is not None:
                 _check_propagated_mask(refs[0], layers, calls, file, at)
             calls.append(LayerCall(config.name, refs))
-    inputs = [_triple(item, layers, file, "/config/input_layers")
+    inputs = [_triple(item, layers, file, f"{pointer}/config/input_layers")
               for item in _triples(body.get("input_layers"))]
-    outputs = [_triple(item, layers, file, "/config/output_layers")
+    outputs = [_triple(item, layers, file, f"{pointer}/config/output_layers")
                for item in _triples(body.get("output_layers"))]
     return checked_graph(Model(name, layers, calls, inputs, outputs), file)
 
@@ -242,24 +245,34 @@ def _h5_keys(model: Model) -> list[tuple[str, str]]:
 
 
 def _read_h5_weights(h5: Any, model: Model, file: str) -> dict[str, dict]:
+    def dataset(path: str, shape: tuple[int, ...]) -> np.ndarray | None:
+        found = child(h5, path, file)
+        return None if found is None else read_dataset(found, shape, file, path)
+
+    return weights_at_paths(model, dataset, file)
+
+
+def weights_at_paths(model: Model, get: Callable[[str, tuple[int, ...]], Any],
+                     file: str) -> dict[str, dict]:
+    """Each layer's weights from where Keras 3 saves them (`layers/<key>/<path>`, see
+    `_h5_keys` and `LayerType.keras3_paths`); `get(path, shape)` gives the array of that
+    shape, or None when nothing is stored there."""
     shapes = output_shapes(model)
     by_layer: dict[str, dict[str, np.ndarray]] = {}
-    layers_group = child(h5, "layers", file)
     for key, name in _h5_keys(model):
         calls = model.layer_calls(name)
         if not calls:
             continue
-        group = child(layers_group, key, file) if layers_group is not None else None
         specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
         config = model.layers[name]
         paths = dialects.REGISTRY[config.class_name].keras3_paths(config, len(specs))
         found = {}
         for spec, path in zip(specs, paths, strict=True):
-            dataset = child(group, path, file) if group is not None else None
-            if dataset is None:
+            array = get(f"layers/{key}/{path}", spec.shape)
+            if array is None:
                 raise InputError(f"layer '{name}' has no weight at layers/{key}/{path}",
                                  file=file)
-            found[spec.name] = read_dataset(dataset, spec.shape, file, f"layers/{key}/{path}")
+            found[spec.name] = array
         by_layer[name] = found
     return by_layer
 

@@ -21,7 +21,15 @@ from ..model import Model
 from .atomic import staged_folder
 from .tfjs_constraints import as_loaded, keeping_weights
 from .tfjs_weights import read_weights, write_weights
-from .topology import assign_weights, model_to_topology, tfjs_weight_names, topology_to_model
+from .topology import (
+    assign_weights,
+    check_weights,
+    keras3_forms,
+    model_to_topology,
+    model_topology,
+    tfjs_weight_names,
+    topology_to_model,
+)
 from .untrusted import load_json_file
 
 DEFAULT_SHARD_SIZE = 4 * 1024 * 1024
@@ -43,15 +51,56 @@ def read_tfjs_model(path: str | os.PathLike) -> Model:
     if document.get("format", "layers-model") != "layers-model":
         raise InputError(f"format {document.get('format')!r} is not 'layers-model' (graph "
                          "models hold no layers to convert)", file=where, pointer="/format")
-    topology, pointer = document["modelTopology"], "/modelTopology"
-    if "model_config" in topology:
-        topology, pointer = topology["model_config"], pointer + "/model_config"
-    model = topology_to_model(topology, where, pointer)
-    model.source = str(document.get("generatedBy") or "")
+    model, keras3 = read_topology(document, where)
     manifest = document.get("weightsManifest") or []
     arrays = read_weights(file.parent, manifest, model_file=file.name)
-    model.weights = assign_weights(model, arrays, where)
-    return as_loaded(model)
+    model.weights = match_weights(model, keras3, arrays, where)
+    return model if keras3 else as_loaded(model)
+
+
+def match_weights(model: Model, keras3: bool, arrays: dict[str, np.ndarray],
+                  where: str) -> dict[str, dict[str, np.ndarray]]:
+    """The manifest's arrays by layer, matched as the file's reader matches them: tfjs's rule,
+    or for a Keras 3 topology also Keras 3's names (model-scoped, or model.weights.h5 paths)."""
+    if keras3 and any(name.startswith("layers/") for name in arrays):
+        return _weights_by_saved_path(model, arrays, where)
+    return assign_weights(model, arrays, where, scope=model.name if keras3 else None)
+
+
+def _weights_by_saved_path(model: Model, arrays: dict[str, np.ndarray],
+                           where: str) -> dict[str, dict[str, np.ndarray]]:
+    """The converter's `.keras` route names weights by their path in model.weights.h5
+    (`layers/lstm/cell/vars/0`); the optimizer's variables it copies too cannot change
+    outputs."""
+    from .keras3_file import weights_at_paths
+
+    by_layer = weights_at_paths(model, lambda path, shape: arrays.get(path), where)
+    used = {id(array) for weights in by_layer.values() for array in weights.values()}
+    unused = [name for name, array in arrays.items()
+              if id(array) not in used and not name.startswith("optimizer/")]
+    if unused:
+        raise InputError(f"weight '{unused[0]}' matches no weight of this model's layers",
+                         file=where, pointer="/weightsManifest")
+    return check_weights(model, by_layer, where)
+
+
+def read_topology(document: dict[str, Any], where: str,
+                  notes: list[str] | None = None) -> tuple[Model, bool]:
+    """The model of a model.json without weights, and whether it is a Keras 3 topology.
+
+    The converter copies a Keras 3 model config verbatim, which TensorFlow.js 4.22 cannot load;
+    such a file means what Keras 3 computes, so it is read as Keras 3 reads it (its weights as
+    Keras 3 loads them: no constraints applied)."""
+    from .keras3_file import config_to_model, strip_shared_ids
+
+    topology, pointer = model_topology(document)
+    keras3 = bool(keras3_forms(topology, pointer))
+    if keras3:
+        model = config_to_model(strip_shared_ids(topology), where, pointer)
+    else:
+        model = topology_to_model(topology, where, pointer, notes=notes)
+    model.source = str(document.get("generatedBy") or "")
+    return model, keras3
 
 
 def write_tfjs_model(model: Model, destination: str | os.PathLike, *,

@@ -272,9 +272,12 @@ def _finite(quant: dict, key: str, name: str, where: str, at: str) -> float:
 
 
 def _shard_file(root: str, path: str, where: str, at: str) -> str:
-    """Resolve a manifest path to a regular file inside the (resolved) model folder."""
-    parts = path.split("/")
-    if (not path or "\\" in path or "\0" in path or os.path.isabs(path)
+    """Resolve a manifest path to a regular file inside the (resolved) model folder. A leading
+    `./` is what tfjs's browser downloads write (`./my-model.weights.bin`); tfjs resolves it
+    against the model.json's folder, as here."""
+    relative = path.removeprefix("./")
+    parts = relative.split("/")
+    if (not relative or "\\" in path or "\0" in path or os.path.isabs(path)
             or any(part in ("", ".", "..") for part in parts)):
         raise _error(where, at, f"shard path {path!r} must be a relative file name inside the "
                      "model folder")

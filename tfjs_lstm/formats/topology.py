@@ -24,9 +24,52 @@ from ..runtime.engine import output_shapes
 from .untrusted import expect, nonnegative_index
 
 
+def model_topology(document: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The model config in a model.json and its pointer: tfjs's model.save() writes it as
+    `modelTopology`, the converter as `modelTopology.model_config` beside keras_version,
+    backend and training_config (which tfjs reads only to compile the model)."""
+    topology, pointer = document["modelTopology"], "/modelTopology"
+    if isinstance(topology.get("model_config"), dict):
+        return topology["model_config"], f"{pointer}/model_config"
+    return topology, pointer
+
+
+def keras3_forms(topology: dict[str, Any], pointer: str) -> list[tuple[str, str]]:
+    """(pointer, what) of each Keras 3 form in a topology, which TensorFlow.js 4.22 cannot load:
+    the converter copies a Keras 3 model config verbatim (tfjs issues 8328, 8358, 8489, 8494)."""
+    config = topology.get("config")
+    entries = config.get("layers") if isinstance(config, dict) else None
+    found = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+            continue
+        at = f"{pointer}/config/layers/{index}"
+        if entry.get("class_name") == "InputLayer" and "batch_shape" in entry["config"]:
+            found.append((f"{at}/config/batch_shape", "InputLayer batch_shape"))
+        if _has_policy(entry["config"]):
+            found.append((f"{at}/config", "DTypePolicy dtypes"))
+        nodes = entry.get("inbound_nodes")
+        if isinstance(nodes, list) and any(isinstance(node, dict) for node in nodes):
+            found.append((f"{at}/inbound_nodes", "{args, kwargs} inbound nodes"))
+    return found
+
+
+def _has_policy(config: Any) -> bool:
+    """A DTypePolicy dict as a dtype, in a config or a layer it wraps."""
+    if not isinstance(config, dict):
+        return False
+    if isinstance(config.get("dtype"), dict):
+        return True
+    return any(_has_policy(value.get("config")) for value in config.values()
+               if isinstance(value, dict))
+
+
 def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
-                      dialect: str = "tfjs-json") -> Model:
-    """A Keras-2-style topology (what tfjs and tf-keras write) as a canonical model."""
+                      dialect: str = "tfjs-json", notes: list[str] | None = None) -> Model:
+    """A Keras-2-style topology (what tfjs and tf-keras write) as a canonical model.
+
+    A key the runtime ignores that matters only where a mask arrives is refused only for the
+    layers a mask reaches."""
     expect(topology, dict, file, pointer, "a model topology object")
     class_name = expect(topology.get("class_name"), str, file, f"{pointer}/class_name",
                         "the model's class name")
@@ -35,11 +78,12 @@ def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
     layer_list = config.get("layers") if isinstance(config, dict) else config
     base = f"{pointer}/config/layers" if isinstance(config, dict) else f"{pointer}/config"
     expect(layer_list, list, file, base, "a list of layers")
-    configs = read_layers(layer_list, dialect, file, base)
+    mask_problems: list[Problem] = []
+    configs = read_layers(layer_list, dialect, file, base, notes, mask_problems)
     name = config.get("name", "model") if isinstance(config, dict) else "model"
     name = expect(name, str, file, f"{pointer}/config/name", "the model's name")
     if class_name == "Sequential":
-        return sequential(name, configs, file=file)
+        return _refuse_masked(sequential(name, configs, file=file), mask_problems, file)
     if class_name not in ("Model", "Functional"):
         raise InputError(f"unknown model class {class_name!r}", file=file,
                          pointer=f"{pointer}/class_name")
@@ -63,7 +107,17 @@ def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
               for item in _refs(config.get("input_layers"))]
     outputs = [_ref(item, layers, file, f"{pointer}/config/output_layers")
                for item in _refs(config.get("output_layers"))]
-    return checked_graph(Model(name, layers, calls, inputs, outputs), file)
+    return _refuse_masked(checked_graph(Model(name, layers, calls, inputs, outputs), file),
+                          mask_problems, file)
+
+
+def _refuse_masked(model: Model, mask_problems: list[Problem], file: str) -> Model:
+    """Raise the problems of the layers (or wrapped layers) a mask reaches."""
+    reached = masked_layers(model)
+    problems = [p for p in mask_problems if p.layer.split("/")[0] in reached]
+    if problems:
+        raise NotExpressibleError(problems, file=file, reading=True)
+    return model
 
 
 def _refs(value: Any) -> list:
@@ -82,8 +136,11 @@ def _ref(item: Any, layers: dict, file: str, at: str) -> TensorRef:
                      nonnegative_index(item[2], file, f"{at}/2", "a tensor index"))
 
 
-def read_layers(entries: list, dialect: str, file: str, base: str) -> list:
-    """Read every layer config; one error lists every unsupported or unreadable layer."""
+def read_layers(entries: list, dialect: str, file: str, base: str,
+                notes: list[str] | None = None,
+                mask_problems: list[Problem] | None = None) -> list:
+    """Read every layer config; one error lists every unsupported or unreadable layer.
+    `notes` and `mask_problems` collect what `dialects.read` reports in them."""
     configs, problems = [], []
     for position, entry in enumerate(entries):
         at = f"{base}/{position}"
@@ -100,7 +157,8 @@ def read_layers(entries: list, dialect: str, file: str, base: str) -> list:
             problems.append(Problem(str(name), "class_name", dialect, f"{class_name}: {reason}"))
             continue
         try:
-            configs.append(dialects.read(dialect, entry, file=file, pointer=at))
+            configs.append(dialects.read(dialect, entry, file=file, pointer=at, notes=notes,
+                                         mask_problems=mask_problems))
         except NotExpressibleError as error:
             problems.extend(error.problems)
     if problems:
@@ -122,16 +180,21 @@ def tfjs_weight_index(model: Model) -> dict[str, tuple[str, str]]:
                                          strict=True)}
 
 
-def assign_weights(model: Model, arrays: dict[str, np.ndarray],
-                   file: str) -> dict[str, dict[str, np.ndarray]]:
+def assign_weights(model: Model, arrays: dict[str, np.ndarray], file: str,
+                   scope: str | None = None) -> dict[str, dict[str, np.ndarray]]:
     """Match tfjs weight names to layers the way tfjs does, and check every shape.
 
     tfjs takes a weight's exact name, or else the name without its second-to-last token, which
-    is how the Python converter's `lstm/lstm_cell/kernel` finds `lstm/kernel`.
+    is how the Python converter's `lstm/lstm_cell/kernel` finds `lstm/kernel`. Some Keras 3
+    releases (3.8, seen in a real file) scoped names by the model too
+    (`sequential/lstm/lstm_cell/kernel`): a `scope` given is dropped from the front first.
     """
     by_name = dict(arrays)
     for full_name in arrays:
         tokens = full_name.split(":")[0].split("/")
+        if scope is not None and len(tokens) > 2 and tokens[0] == scope:
+            tokens = tokens[1:]
+            by_name.setdefault("/".join(tokens), arrays[full_name])
         if len(tokens) > 2:
             by_name.setdefault("/".join(tokens[:-2] + tokens[-1:]), arrays[full_name])
     shapes = output_shapes(model)

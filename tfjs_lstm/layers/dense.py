@@ -27,7 +27,7 @@ FIELDS = (
                                    "it, and TensorFlow.js 4.22 cannot call a Dense that has one"),
     Field("kernel_constraint", k.CONSTRAINT, None),
     Field("bias_constraint", k.CONSTRAINT, None),
-    Field("quantization_config", k.NULL_ONLY, None, families=("keras3",),
+    Field("quantization_config", k.NULL_ONLY, None, families=("keras3",), ignored_by=("tfjs",),
           omit_reason=lambda c, n: "no quantization is configured"),
     *common_fields("dense"),
 )

@@ -34,7 +34,7 @@ FIELDS = (
           omit_reason=lambda c, n: "it only declares the length of the input, which the "
                                    "model's input shape carries; Keras 3 drops it",
           doc="length of the id sequences, or null for any length"),
-    Field("quantization_config", k.NULL_ONLY, None, families=("keras3",),
+    Field("quantization_config", k.NULL_ONLY, None, families=("keras3",), ignored_by=("tfjs",),
           omit_reason=lambda c, n: "no quantization is configured"),
     # tfjs writes dtype whenever a shape is given, and an Embedding always has one here.
     *(replace(spec, written_when=None) if spec.name == "dtype" else spec

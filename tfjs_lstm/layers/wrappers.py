@@ -131,14 +131,24 @@ def _bidi_without_mask(config: LayerConfig, family: str) -> LayerConfig:
                           backward_layer=custom and custom.replace(zero_output_for_mask=forced))
 
 
+def _derived_backward(config: LayerConfig, name: str) -> str | None:
+    """Leaving backward_layer out is harmless when it is `layer` run backwards (Keras 3 always
+    writes that copy; tfjs ignores the key and derives it)."""
+    custom, derived = config.backward_layer, _backward_of(config.layer)
+    if custom is None or custom.replace(name=derived.name) == derived:
+        return "the backward layer is `layer` run backwards, which every runtime derives"
+    return None
+
+
 BIDIRECTIONAL_FIELDS = (
     Field("layer", k.NestedLayer(prefixes=(_FORWARD, _BACKWARD)),
           doc="the recurrent layer run in both directions"),
     Field("merge_mode", k.Choice(MERGE_MODES), "concat", null_is_default=False),
     # None when derived from `layer`, whose transforms then cover the backward weights too.
     Field("backward_layer", k.NestedLayer(prefixes=()), None, families=("keras3", "keras2"),
+          ignored_by=("tfjs",),
           written_when=lambda c, family: family != "keras2" or c.backward_layer is not None,
-          omit_reason=lambda c, n: "the backward layer is derived from `layer`",
+          omit_reason=_derived_backward,
           doc="a custom layer run backwards (Keras only); null: `layer` run backwards"),
     # tfjs's Bidirectional sets trainable to true whatever it is given (wrappers.ts).
     *common_fields("bidirectional", trainable_ignored_by=("tfjs",)),
