@@ -60,7 +60,8 @@ def test_reader_fills_the_defaults_keras_fills(runtime, class_name, data):
         dialects.read(dialect, kwargs, class_name=class_name)
 
 
-@pytest.mark.parametrize("class_name", LAYERS)
+@pytest.mark.parametrize("class_name", [name for name in LAYERS
+                                        if "keras2.2" in REGISTRY[name].families])
 @SETTINGS
 @given(data=st.data())
 def test_keras22_configs_load_in_tf_keras_with_the_same_meaning(tf_keras, class_name, data):
@@ -115,3 +116,16 @@ def test_seed_001_legacy_kwargs_become_the_batch_input_shape(tf_keras):
     assert ours.batch_input_shape == (None, 5, 64)
     real = tf_keras.layers.LSTM(**kwargs).get_config()
     assert tuple(real["batch_input_shape"]) == ours.batch_input_shape
+
+
+def test_a_layer_class_keras22_lacks_is_refused_naming_the_class():
+    """Keras 2.2.4 has no LayerNormalization (keras/layers/normalization.py holds only
+    BatchNormalization), so neither a keras2.2 reader nor writer accepts one."""
+    from tfjs_lstm.errors import InputError, NotExpressibleError
+
+    config = dialects.read("keras3", {"axis": -1}, class_name="LayerNormalization")
+    with pytest.raises(NotExpressibleError) as caught:
+        dialects.write("keras2.2", config)
+    assert [(p.key, p.dialect) for p in caught.value.problems] == [("class_name", "keras2.2")]
+    with pytest.raises(InputError, match="LayerNormalization"):
+        dialects.read("keras2.2", {"axis": -1}, class_name="LayerNormalization")

@@ -48,6 +48,9 @@ def test_tfjs_json_writer_writes_what_model_save_writes(tfjs, configs):
             assert "needs to know its batch size" in reply["pythonicError"]
             continue
         assert "pythonic" in reply, reply
+        if config.class_name == "LayerNormalization":  # written with its axes as built
+            config = REGISTRY["LayerNormalization"].for_input_shapes(
+                config, "tfjs", [config.batch_input_shape])
         assert reply["pythonic"] == dialects.write("tfjs-json", config).config
 
 

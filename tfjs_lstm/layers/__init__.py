@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .activation import ACTIVATION
 from .base import FAMILIES, Field, LayerConfig, LayerType, Weight
+from .conv1d import CONV1D
 from .dense import DENSE
 from .dropout import DROPOUT, SPATIAL_DROPOUT_1D
 from .embedding import EMBEDDING
@@ -13,6 +14,13 @@ from .input_layer import INPUT_LAYER
 from .lstm import LSTM
 from .masking import MASKING
 from .merge import ADD, AVERAGE, CONCATENATE, MULTIPLY
+from .normalization import BATCH_NORMALIZATION, LAYER_NORMALIZATION
+from .pooling import (
+    AVERAGE_POOLING_1D,
+    GLOBAL_AVERAGE_POOLING_1D,
+    GLOBAL_MAX_POOLING_1D,
+    MAX_POOLING_1D,
+)
 from .repeat_vector import REPEAT_VECTOR
 from .reshape import RESHAPE
 from .rnn import GRU_CELL, LSTM_CELL, RNN, SIMPLE_RNN_CELL
@@ -22,6 +30,8 @@ from .wrappers import BIDIRECTIONAL, TIME_DISTRIBUTED
 REGISTRY: dict[str, LayerType] = {layer.class_name: layer for layer in (
     INPUT_LAYER, LSTM, DENSE, GRU, SIMPLE_RNN, EMBEDDING, MASKING, DROPOUT, SPATIAL_DROPOUT_1D,
     ACTIVATION, BIDIRECTIONAL, TIME_DISTRIBUTED, FLATTEN, RESHAPE, REPEAT_VECTOR, CONCATENATE,
-    ADD, MULTIPLY, AVERAGE, RNN, LSTM_CELL, GRU_CELL, SIMPLE_RNN_CELL)}
+    ADD, MULTIPLY, AVERAGE, RNN, LSTM_CELL, GRU_CELL, SIMPLE_RNN_CELL, CONV1D, MAX_POOLING_1D,
+    AVERAGE_POOLING_1D, GLOBAL_MAX_POOLING_1D, GLOBAL_AVERAGE_POOLING_1D, LAYER_NORMALIZATION,
+    BATCH_NORMALIZATION)}
 
 __all__ = ["FAMILIES", "Field", "LayerConfig", "LayerType", "REGISTRY", "Weight"]

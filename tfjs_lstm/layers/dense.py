@@ -13,14 +13,23 @@ from ..objects import INITIALIZERS, KERNEL_INITIALIZER_DEFAULTS
 from ..transforms import ScaleGateColumns
 from .base import Field, LayerConfig, LayerType, Weight, common_fields
 
+
+def kernel_bias_fields() -> tuple[Field, ...]:
+    """activation, use_bias and the kernel's and bias's initializers and regularizers, as
+    Dense and Conv1D have them in every runtime."""
+    return (
+        Field("activation", k.ACTIVATION, "linear", null_is_default=False),
+        Field("use_bias", k.BOOLEAN, True),
+        Field("kernel_initializer", k.INITIALIZER, KERNEL_INITIALIZER_DEFAULTS),
+        Field("bias_initializer", k.INITIALIZER, INITIALIZERS.make("Zeros")),
+        Field("kernel_regularizer", k.REGULARIZER, None),
+        Field("bias_regularizer", k.REGULARIZER, None),
+    )
+
+
 FIELDS = (
     Field("units", k.UNITS, doc="positive integer, size of the last output axis"),
-    Field("activation", k.ACTIVATION, "linear", null_is_default=False),
-    Field("use_bias", k.BOOLEAN, True),
-    Field("kernel_initializer", k.INITIALIZER, KERNEL_INITIALIZER_DEFAULTS),
-    Field("bias_initializer", k.INITIALIZER, INITIALIZERS.make("Zeros")),
-    Field("kernel_regularizer", k.REGULARIZER, None),
-    Field("bias_regularizer", k.REGULARIZER, None),
+    *kernel_bias_fields(),
     Field("activity_regularizer", k.REGULARIZER, None, families=("keras2", "keras2.2", "tfjs"),
           accepted_by=("keras3",), ignored_by=("tfjs",),
           omit_reason=lambda c, n: "a training-only loss term; Keras 3's Dense does not write "
