@@ -117,6 +117,14 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
         return st.sampled_from(kind.values)
     if kind is k.AXIS:
         return st.sampled_from([-1, -2, 1, 2])
+    if kind is k.NON_NEGATIVE:
+        return EXACT | st.just(0.0)
+    if kind is k.OPTIONAL_NON_NEGATIVE:
+        return st.none() | EXACT | st.just(0.0)
+    if kind is k.PAIR:
+        return st.tuples(st.integers(0, 4), st.integers(0, 4))
+    if kind is k.PERMUTATION:
+        return st.sampled_from([(1, 2), (2, 1)])
     if kind is k.SIZES or kind is k.STRIDES:
         return st.integers(1, 4).map(lambda n: (n,))
     if kind is k.GROUPS:
@@ -148,7 +156,8 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
 
 # Layers that take [batch, steps, channels].
 STEPS_INPUT = {"Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D",
-               "GlobalAveragePooling1D", "LayerNormalization", "BatchNormalization"}
+               "GlobalAveragePooling1D", "LayerNormalization", "BatchNormalization", "Softmax",
+               "Permute", "ZeroPadding1D", "Cropping1D", "UpSampling1D"}
 
 _WRAPPED = {"Bidirectional": ("LSTM", "GRU", "SimpleRNN"), "TimeDistributed": ("Dense",),
             "RNN": ("LSTMCell", "GRUCell", "SimpleRNNCell")}
@@ -196,6 +205,11 @@ def layer_configs(draw, layer, family: str) -> LayerConfig:
         values["filters"] += -values["filters"] % values["groups"]
         if family == "tfjs" and values["padding"] == "causal":
             values["padding"] = "same"
+    if layer.class_name == "ELU" and family == "tfjs":
+        values["alpha"] = 1.0  # tfjs's ELU throws on any other alpha
+    if layer.class_name == "Softmax" and family == "tfjs" and \
+            not (isinstance(values["axis"], tuple) and len(values["axis"]) > 1):
+        values["axis"] = -1  # tfjs-core's softmax takes one axis only when it is the last
     shape = values.get("batch_input_shape")
     if shape and layer.multi_input:
         values["batch_input_shape"] = None  # built on a list of inputs, never on one

@@ -67,7 +67,20 @@ def sequential_models(keras) -> dict:
         "masked_lstm_global_max": ((7, 3), [L.Masking(), L.LSTM(4, return_sequences=True),
                                             L.LayerNormalization(), L.BatchNormalization(),
                                             L.GlobalMaxPooling1D()]),
+        "activations_permute": ((6, 3), [L.LSTM(4, return_sequences=True),
+                                         L.ReLU(max_value=0.5), L.LeakyReLU(), L.ELU(),
+                                         L.Permute((2, 1)), L.Softmax(axis=2)]),
+        "masked_noise_lstm": ((7, 3), [L.Masking(), L.GaussianNoise(0.2),
+                                       L.GaussianDropout(0.1), L.AlphaDropout(0.1), L.ReLU(),
+                                       L.LSTM(4)]),
     }
+
+
+def keras_only_layers(keras) -> list:
+    """Layers TensorFlow.js 4.22 lacks (it has only their 2D forms)."""
+    L = keras.layers
+    return [L.ZeroPadding1D((1, 2), name="pad"), L.Cropping1D((2, 1), name="crop"),
+            L.UpSampling1D(2, name="repeat"), L.LSTM(3)]
 
 
 def build(keras, name: str, shape: tuple, layers: list):
@@ -82,9 +95,11 @@ def test_keras3_models_convert_to_tfjs_and_predict_the_same_in_node(keras3, tfjs
 
 def test_tf_keras_h5_models_run_in_the_reference_runtime_as_in_tf_keras(tf_keras, tmp_path):
     """tf-keras's .h5 names (`gamma:0`...`moving_variance:0`) and built axes ([2])."""
-    chosen = ("conv_pool_lstm", "lstm_layer_norm", "lstm_batch_norm", "conv_variants")
-    for name, (shape, layers) in sequential_models(tf_keras).items():
-        if name not in chosen:
+    chosen = ("conv_pool_lstm", "lstm_layer_norm", "lstm_batch_norm", "conv_variants",
+              "activations_permute")
+    models = {**sequential_models(tf_keras), "keras_only": ((8, 3), keras_only_layers(tf_keras))}
+    for name, (shape, layers) in models.items():
+        if name not in (*chosen, "keras_only"):
             continue
         model = build(tf_keras, name, shape, layers)
         model.save(tmp_path / f"{name}.h5")
@@ -93,36 +108,45 @@ def test_tf_keras_h5_models_run_in_the_reference_runtime_as_in_tf_keras(tf_keras
                      as_list(model.predict(x, verbose=0)), name)
 
 
+def refused_for_tfjs(model, shape: tuple, tmp_path) -> set[tuple[str, str]]:
+    """(layer, key) of every refusal to write `model` as a tfjs folder, after checking the
+    reference runtime computes what Keras 3 computes; nothing is written."""
+    source = tmp_path / f"{model.name}.keras"
+    model.save(source)
+    x = sequences(3, *shape)
+    assert_close(run(load(source), [x]), as_list(model.predict(x, verbose=0)),
+                 f"reference runtime, {model.name}")
+    with pytest.raises(NotExpressibleError) as caught:
+        convert(source, tmp_path / model.name)
+    assert not (tmp_path / model.name).exists()
+    return {(p.layer, p.key) for p in caught.value.problems}
+
+
 def test_masked_global_average_is_refused_for_tfjs_and_computed_as_keras_does(keras3,
                                                                             tmp_path):
-    """Keras averages the unmasked steps; tfjs 4.22's GlobalAveragePooling1D averages all."""
+    """Keras averages the unmasked steps; tfjs 4.22's GlobalAveragePooling1D averages all,
+    and its LeakyReLU drops the mask Keras passes on."""
     L = keras3.layers
     model = build(keras3, "masked_average", (6, 3), [
-        L.Masking(), L.LSTM(4, return_sequences=True), L.GlobalAveragePooling1D(name="mean")])
-    model.save(tmp_path / "masked.keras")
-    x = sequences(3, 6, 3)
-    assert_close(run(load(tmp_path / "masked.keras"), [x]),
-                 as_list(model.predict(x, verbose=0)), "reference runtime")
-    with pytest.raises(NotExpressibleError) as caught:
-        convert(tmp_path / "masked.keras", tmp_path / "masked")
-    assert [(p.layer, p.key) for p in caught.value.problems] == [("mean", "mask")]
-    assert not (tmp_path / "masked").exists()
+        L.Masking(), L.LeakyReLU(name="leaky"), L.LSTM(4, return_sequences=True),
+        L.GlobalAveragePooling1D(name="mean")])
+    assert refused_for_tfjs(model, (6, 3), tmp_path) == {("mean", "mask"), ("leaky", "mask")}
+
+
+def test_layers_tfjs_lacks_are_refused_naming_them(keras3, tmp_path):
+    model = build(keras3, "keras_only", (8, 3), keras_only_layers(keras3))
+    assert refused_for_tfjs(model, (8, 3), tmp_path) == {
+        ("pad", "class_name"), ("crop", "class_name"), ("repeat", "class_name")}
 
 
 def test_what_tfjs_conv1d_lacks_is_refused_naming_layer_and_key(keras3, tmp_path):
-    """tfjs 4.22's Conv1D throws on causal padding, drops dataFormat and has no groups."""
+    """tfjs 4.22's Conv1D throws on causal padding and has no groups."""
     L = keras3.layers
     model = build(keras3, "conv_refused", (8, 4), [
         L.Conv1D(2, 3, padding="causal", dilation_rate=2, name="causal"),
         L.Conv1D(2, 2, groups=2, name="grouped"), L.LSTM(2)])
-    model.save(tmp_path / "conv.keras")
-    x = sequences(2, 8, 4)
-    assert_close(run(load(tmp_path / "conv.keras"), [x]), as_list(model.predict(x, verbose=0)),
-                 "reference runtime")
-    with pytest.raises(NotExpressibleError) as caught:
-        convert(tmp_path / "conv.keras", tmp_path / "conv")
-    assert {(p.layer, p.key) for p in caught.value.problems} == {
-        ("causal", "padding"), ("grouped", "groups")}
+    assert refused_for_tfjs(model, (8, 4), tmp_path) == {("causal", "padding"),
+                                                         ("grouped", "groups")}
 
 
 def test_tfjs_models_with_default_args_convert_to_keras3(keras3, tfjs, tmp_path):

@@ -491,3 +491,65 @@ FALSE_ONLY = Choice((False,))
 CONV_PADDING = Choice(("valid", "same", "causal"))
 POOL_PADDING = Choice(("valid", "same"))
 GROUPS = Integer(minimum=1)
+
+
+@dataclass
+class NonNegative(Number):
+    """A finite number >= 0 (ReLU's slopes and threshold), or null for none when `nullable`."""
+
+    nullable: bool = False
+
+    def check(self, value: Any, ctx: Context, key: str) -> None:
+        if value is None and self.nullable:
+            return
+        super().check(value, ctx, key)
+        if value < 0:
+            ctx.bad_input(key, f"expected a number >= 0, found {value!r}")
+
+    def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        self.check(value, ctx, key)
+        return None if value is None else float(value)
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        number = {"type": "number", "minimum": 0}
+        return {"anyOf": [number, {"type": "null"}]} if self.nullable else number
+
+
+@dataclass
+class IntList(Kind):
+    """A fixed-length list of integers (Permute's dims, ZeroPadding1D's padding before and
+    after): Keras writes the list; an integer stands for `length` copies of it."""
+
+    length: int | None = None
+    minimum: int = 0
+
+    def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        items = [value] * (self.length or 1) if isinstance(value, int) and \
+            not isinstance(value, bool) else value
+        if not isinstance(items, (list, tuple)) or not items or \
+                (self.length is not None and len(items) != self.length) or \
+                not all(isinstance(v, int) and not isinstance(v, bool) and v >= self.minimum
+                        for v in items):
+            count = f"{self.length} " if self.length else ""
+            ctx.bad_input(key, f"expected a list of {count}integers >= {self.minimum}, "
+                               f"found {value!r}")
+        return tuple(items)
+
+    def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        return list(value)
+
+    def to_json(self, value: Any) -> Any:
+        return list(value)
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        items = {"type": "integer", "minimum": self.minimum}
+        array: dict[str, Any] = {"type": "array", "items": items, "minItems": self.length or 1}
+        if self.length:
+            array["maxItems"] = self.length
+        return {"anyOf": [items, array]}
+
+
+NON_NEGATIVE = NonNegative()
+OPTIONAL_NON_NEGATIVE = NonNegative(nullable=True)
+PAIR = IntList(length=2)
+PERMUTATION = IntList(minimum=1)

@@ -211,3 +211,13 @@ class LayerConfig:
     def replace(self, **changes: Any) -> LayerConfig:
         merged = {**self.as_dict(), **changes}
         return replace(self, values=tuple(merged.items()))
+
+
+def no_weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
+    """The `weights` of a layer that has none."""
+    return []
+
+
+def same_shape(config: LayerConfig, input_shape: tuple) -> tuple:
+    """The `output_shape` of a layer that keeps its input's shape."""
+    return tuple(input_shape)
