@@ -133,6 +133,17 @@ def test_masked_global_average_is_refused_for_tfjs_and_computed_as_keras_does(ke
     assert refused_for_tfjs(model, (6, 3), tmp_path) == {("mean", "mask"), ("leaky", "mask")}
 
 
+def test_a_tfjs_model_whose_mask_reaches_global_average_is_refused_on_reading(tfjs, tmp_path):
+    """There tfjs 4.22 takes a plain mean over every step, which no Keras layer computes."""
+    tfjs.save(tmp_path / "masked_mean", [
+        {"className": "Masking", "args": {"inputShape": [5, 2]}},
+        {"className": "LSTM", "args": {"units": 3, "returnSequences": True}},
+        {"className": "GlobalAveragePooling1D", "args": {"name": "mean"}}])
+    with pytest.raises(NotExpressibleError) as caught:
+        load(tmp_path / "masked_mean")
+    assert [(p.layer, p.key) for p in caught.value.problems] == [("mean", "mask")]
+
+
 def test_layers_tfjs_lacks_are_refused_naming_them(keras3, tmp_path):
     model = build(keras3, "keras_only", (8, 3), keras_only_layers(keras3))
     assert refused_for_tfjs(model, (8, 3), tmp_path) == {
@@ -149,7 +160,8 @@ def test_what_tfjs_conv1d_lacks_is_refused_naming_layer_and_key(keras3, tmp_path
                                                          ("grouped", "groups")}
 
 
-def test_tfjs_models_with_default_args_convert_to_keras3(keras3, tfjs, tmp_path):
+def test_tfjs_models_with_default_args_convert_to_keras3_and_tf_keras(keras3, tf_keras, tfjs,
+                                                                     tmp_path):
     specs = {
         "tfjs_conv_pool": [
             {"className": "Conv1D", "args": {"filters": 3, "kernelSize": 2,
@@ -175,9 +187,11 @@ def test_tfjs_models_with_default_args_convert_to_keras3(keras3, tfjs, tmp_path)
     for (folder, inputs), theirs in zip(cases, tfjs.predict_folders(cases), strict=True):
         assert not isinstance(theirs, str), theirs
         assert_close(run(load(folder), inputs), theirs, f"reference, {folder.name}")
-        convert(folder, tmp_path / f"{folder.name}.keras")
-        model = keras3.models.load_model(tmp_path / f"{folder.name}.keras")
-        assert_close(as_list(model.predict(inputs, verbose=0)), theirs, f"Keras 3, {folder.name}")
+        for keras, suffix in ((keras3, ".keras"), (tf_keras, ".h5")):
+            convert(folder, tmp_path / f"{folder.name}{suffix}")
+            model = keras.models.load_model(tmp_path / f"{folder.name}{suffix}")
+            assert_close(as_list(model.predict(inputs, verbose=0)), theirs,
+                         f"{keras.__name__}, {folder.name}")
 
 
 def summary_model(keras):

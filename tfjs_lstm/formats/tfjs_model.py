@@ -16,12 +16,18 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..errors import InputError
+from ..errors import InputError, NotExpressibleError
 from ..model import Model
 from .atomic import staged_folder
 from .tfjs_constraints import as_loaded, keeping_weights
 from .tfjs_weights import read_weights, write_weights
-from .topology import assign_weights, model_to_topology, tfjs_weight_names, topology_to_model
+from .topology import (
+    assign_weights,
+    mask_problems,
+    model_to_topology,
+    tfjs_weight_names,
+    topology_to_model,
+)
 
 DEFAULT_SHARD_SIZE = 4 * 1024 * 1024
 
@@ -51,6 +57,9 @@ def read_tfjs_model(path: str | os.PathLike) -> Model:
     if "model_config" in topology:
         topology, pointer = topology["model_config"], pointer + "/model_config"
     model = topology_to_model(topology, where, pointer)
+    problems = mask_problems(model, "tfjs-json")
+    if problems:
+        raise NotExpressibleError(problems)
     model.source = str(document.get("generatedBy") or "")
     manifest = document.get("weightsManifest") or []
     arrays = read_weights(file.parent, manifest, model_file=file.name)

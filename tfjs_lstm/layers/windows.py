@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import LayerConfig
+
 
 def output_length(length: int | None, size: int, padding: str, stride: int,
                   dilation: int = 1) -> int | None:
@@ -47,7 +49,7 @@ def windows(x: np.ndarray, size: int, padding: str, stride: int, dilation: int =
     return padded[:, index, :], real
 
 
-def channels_last_only(config, name: str) -> str | None:
+def channels_last_only(config: LayerConfig, name: str) -> str | None:
     """A Field omit rule for tfjs's 1D layers, which have no data_format: fine for channels_last,
     refused (None) for channels_first."""
     if config.data_format == "channels_first":
