@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import __version__, dialects
 from ..errors import InputError, NotExpressibleError, Problem
-from ..layers.rnn import LAYER_OF_CELL
+from ..layers.rnn.rnn import LAYER_OF_CELL
 from ..model import LayerCall, Model, TensorRef, for_family, masked_layers, sequential
 from ..runtime.engine import output_shapes
 

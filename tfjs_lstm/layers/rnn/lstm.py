@@ -7,10 +7,10 @@ and TensorFlow.js 4.22 `tfjs-layers/src/layers/recurrent.ts` (`LSTMCell`, `RNN`)
 
 from __future__ import annotations
 
-from .. import kinds as k
-from ..transforms import ScaleGateColumns
+from ... import kinds as k
+from ...transforms import ScaleGateColumns
+from ..base import Field, LayerConfig, Weight, common_fields
 from . import recurrent as rnn
-from .base import Field, LayerConfig, Weight, common_fields
 
 GATES = ("i", "f", "c", "o")
 _RECURRENT_GATES = (0, 1, 3)
@@ -38,8 +38,8 @@ def _output_shape(config: LayerConfig, input_shape: tuple):
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
     """Inputs are x, then optionally the initial h and c (Keras's initial_state)."""
-    from ..activations import ACTIVATIONS
-    from ..runtime.recurrent import lstm_forward
+    from ...activations import ACTIVATIONS
+    from ...runtime.recurrent import lstm_forward
 
     def kernel(x, mask, initial_state):
         return lstm_forward(

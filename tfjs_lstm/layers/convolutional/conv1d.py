@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from ..errors import InputError
-from .base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
-from .dense import DENSE, kernel_bias_fields
-from .windows import channels_last_only, output_length, windows
+from ... import kinds as k
+from ...errors import InputError
+from ..base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
+from ..core.dense import DENSE, kernel_bias_fields
+from ..windows import channels_last_only, output_length, windows
 
 KERAS = ("keras3", "keras2", "keras2.2")
 
@@ -69,7 +69,7 @@ def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
 
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
-    from ..activations import ACTIVATIONS
+    from ...activations import ACTIVATIONS
 
     x = np.asarray(inputs[0], dtype=dtype)
     if config.data_format == "channels_first":

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from ..errors import InputError
-from ..objects import INITIALIZERS
-from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from ... import kinds as k
+from ...errors import InputError
+from ...objects import INITIALIZERS
+from ..base import Field, LayerConfig, LayerType, Weight, common_fields
 
 KERAS_2_AND_3 = ("keras3", "keras2")
 

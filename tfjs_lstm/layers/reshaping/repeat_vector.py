@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from ..errors import InputError
-from .base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
+from ... import kinds as k
+from ...errors import InputError
+from ..base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
 
 FIELDS = (
     Field("n", k.UNITS, REQUIRED, doc="how many times the input is repeated"),

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from .base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
-from .windows import channels_last_only, output_length, windows
+from ... import kinds as k
+from ..base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
+from ..windows import channels_last_only, output_length, windows
 
 KERAS = ("keras3", "keras2", "keras2.2")
 

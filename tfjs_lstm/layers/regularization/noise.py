@@ -9,8 +9,8 @@ TensorFlow.js 4.22 `noise.ts` (stddev or rate only). Masks pass through unchange
 
 from __future__ import annotations
 
-from .. import kinds as k
-from .base import REQUIRED, Field, LayerConfig, LayerType, common_fields, no_weights, same_shape
+from ... import kinds as k
+from ..base import REQUIRED, Field, LayerConfig, LayerType, common_fields, no_weights, same_shape
 
 _TRAINING_ONLY = "it only shapes the noise drawn while training"
 

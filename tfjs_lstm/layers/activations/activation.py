@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from .base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
+from ... import kinds as k
+from ..base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
 
 FIELDS = (
     Field("activation", k.ACTIVATION,
@@ -28,7 +28,7 @@ def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
 
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
-    from ..activations import ACTIVATIONS
+    from ...activations import ACTIVATIONS
 
     x = np.asarray(inputs[0], dtype=dtype)
     return [ACTIVATIONS[config.activation].function(x)], [masks[0]]

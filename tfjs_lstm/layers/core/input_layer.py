@@ -6,8 +6,8 @@ Keras 3 writes `batch_shape` and a plain dtype string; tf-keras and TensorFlow.j
 
 from __future__ import annotations
 
-from .. import kinds as k
-from .base import Field, LayerConfig, LayerType, Weight
+from ... import kinds as k
+from ..base import Field, LayerConfig, LayerType, Weight
 
 FIELDS = (
     Field("batch_input_shape", k.SHAPE, keys={"keras3": "batch_shape"},

@@ -20,9 +20,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import kinds as k
-from ..errors import InputError
-from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from ... import kinds as k
+from ...errors import InputError
+from ..base import Field, LayerConfig, LayerType, Weight, common_fields
 
 
 def _weights(config: LayerConfig, input_shapes: list[tuple]) -> list[Weight]:

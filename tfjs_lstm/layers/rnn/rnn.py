@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .. import kinds as k
-from ..errors import InputError
+from ... import kinds as k
+from ...errors import InputError
+from ..base import Field, LayerConfig, LayerType, common_fields
 from . import recurrent as rnn
-from .base import Field, LayerConfig, LayerType, common_fields
 from .gru import GRU
 from .lstm import LSTM
 from .simple_rnn import SIMPLE_RNN

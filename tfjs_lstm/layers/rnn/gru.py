@@ -9,10 +9,10 @@ Keras 2.2 and tfjs compute `reset_after=False` only, and tfjs's GRUCell throws o
 
 from __future__ import annotations
 
-from .. import kinds as k
-from ..transforms import ScaleGateColumns
+from ... import kinds as k
+from ...transforms import ScaleGateColumns
+from ..base import Field, LayerConfig, Weight, common_fields
 from . import recurrent as rnn
-from .base import Field, LayerConfig, Weight, common_fields
 
 GATES = ("z", "r", "h")
 
@@ -46,8 +46,8 @@ def _output_shape(config: LayerConfig, input_shape: tuple):
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
     """Inputs are x, then optionally the initial h (Keras's initial_state)."""
-    from ..activations import ACTIVATIONS
-    from ..runtime.recurrent import gru_forward
+    from ...activations import ACTIVATIONS
+    from ...runtime.recurrent import gru_forward
 
     def kernel(x, mask, initial_state):
         return gru_forward(

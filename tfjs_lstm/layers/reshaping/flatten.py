@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from ... import kinds as k
+from ..base import Field, LayerConfig, LayerType, Weight, common_fields
 
 FIELDS = (
     Field("data_format", k.DATA_FORMAT, "channels_last",

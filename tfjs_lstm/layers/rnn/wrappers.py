@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from ..errors import InputError
-from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from ... import kinds as k
+from ...errors import InputError
+from ..base import Field, LayerConfig, LayerType, Weight, common_fields
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 _FORWARD, _BACKWARD = "forward/", "backward/"
 
 
 def _inner_type(config: LayerConfig) -> LayerType:
-    from . import REGISTRY
+    from .. import REGISTRY
 
     return REGISTRY[config.class_name]
 
@@ -78,7 +78,7 @@ def _weight_count(layer: LayerConfig) -> int:
 
 
 def _needs_rescale(layer: LayerConfig, family: str) -> bool:
-    from ..activations import ACTIVATIONS
+    from ...activations import ACTIVATIONS
 
     return any(isinstance(value, str) and value in ACTIVATIONS and
                ACTIVATIONS[value].spellings[family] is None for _, value in layer.values)

@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import kinds as k
-from ..objects import INITIALIZERS, KERNEL_INITIALIZER_DEFAULTS
-from ..transforms import ScaleGateColumns
-from .base import Field, LayerConfig, LayerType, Weight
+from ... import kinds as k
+from ...objects import INITIALIZERS, KERNEL_INITIALIZER_DEFAULTS
+from ...transforms import ScaleGateColumns
+from ..base import Field, LayerConfig, LayerType, Weight
 
 
 def only_if(default: object, reason: str) -> Callable[[LayerConfig, str], str | None]:

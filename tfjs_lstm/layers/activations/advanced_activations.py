@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from .base import Field, LayerConfig, LayerType, common_fields, no_weights, same_shape
+from ... import kinds as k
+from ..base import Field, LayerConfig, LayerType, common_fields, no_weights, same_shape
 
 KERAS = ("keras3", "keras2", "keras2.2")
 

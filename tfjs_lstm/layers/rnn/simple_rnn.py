@@ -8,10 +8,10 @@ standalone Keras 2.2.4 and TensorFlow.js 4.22 `tfjs-layers/src/layers/recurrent.
 
 from __future__ import annotations
 
-from .. import kinds as k
-from ..transforms import ScaleGateColumns
+from ... import kinds as k
+from ...transforms import ScaleGateColumns
+from ..base import Field, LayerConfig, Weight, common_fields
 from . import recurrent as rnn
-from .base import Field, LayerConfig, Weight, common_fields
 
 FIELDS = (
     Field("units", k.UNITS, doc="positive integer, size of the output and of the state"),
@@ -40,8 +40,8 @@ def _output_shape(config: LayerConfig, input_shape: tuple):
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
     """Inputs are x, then optionally the initial h (Keras's initial_state)."""
-    from ..activations import ACTIVATIONS
-    from ..runtime.recurrent import simple_rnn_forward
+    from ...activations import ACTIVATIONS
+    from ...runtime.recurrent import simple_rnn_forward
 
     def kernel(x, mask, initial_state):
         return simple_rnn_forward(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .. import kinds as k
-from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from ... import kinds as k
+from ..base import Field, LayerConfig, LayerType, Weight, common_fields
 
 _SPATIAL_OMITTED = {
     "noise_shape": "SpatialDropout1D always drops whole channels and ignores noise_shape; "

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from ..errors import InputError
-from .base import Field, LayerConfig, LayerType, common_fields, no_weights
+from ... import kinds as k
+from ...errors import InputError
+from ..base import Field, LayerConfig, LayerType, common_fields, no_weights
 
 KERAS = ("keras3", "keras2", "keras2.2")
 

@@ -13,10 +13,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from .. import kinds as k
-from ..errors import InputError
-from ..objects import INITIALIZERS
-from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from ... import kinds as k
+from ...errors import InputError
+from ...objects import INITIALIZERS
+from ..base import Field, LayerConfig, LayerType, Weight, common_fields
 
 FIELDS = (
     Field("input_dim", k.UNITS, doc="vocabulary size: ids run from 0 to input_dim - 1"),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from ..objects import INITIALIZERS, KERNEL_INITIALIZER_DEFAULTS
-from ..transforms import ScaleGateColumns
-from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from ... import kinds as k
+from ...objects import INITIALIZERS, KERNEL_INITIALIZER_DEFAULTS
+from ...transforms import ScaleGateColumns
+from ..base import Field, LayerConfig, LayerType, Weight, common_fields
 
 
 def kernel_bias_fields() -> tuple[Field, ...]:
@@ -54,7 +54,7 @@ def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
 
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
-    from ..activations import ACTIVATIONS
+    from ...activations import ACTIVATIONS
 
     x = np.asarray(inputs[0], dtype=dtype)
     y = x @ np.asarray(weights["kernel"], dtype=dtype)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from .base import Field, LayerConfig, LayerType, Weight, common_fields
+from ... import kinds as k
+from ..base import Field, LayerConfig, LayerType, Weight, common_fields
 
 FIELDS = (
     Field("mask_value", k.NUMBER, 0.0, doc="steps whose features all equal this are masked"),

@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from .. import kinds as k
-from ..errors import InputError
-from .base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
+from ... import kinds as k
+from ...errors import InputError
+from ..base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
 
 FIELDS = (
     Field("target_shape", k.TARGET_SHAPE, REQUIRED,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kinds as k
-from ..errors import InputError
-from .base import REQUIRED, Field, LayerConfig, LayerType, common_fields, no_weights
+from ... import kinds as k
+from ...errors import InputError
+from ..base import REQUIRED, Field, LayerConfig, LayerType, common_fields, no_weights
 
 
 def _checked(config: LayerConfig, rank: int) -> tuple:
