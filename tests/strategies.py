@@ -117,10 +117,32 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
         return st.sampled_from(kind.values)
     if kind is k.AXIS:
         return st.sampled_from([-1, -2, 1, 2])
+    if kind is k.NON_NEGATIVE:
+        return EXACT | st.just(0.0)
+    if kind is k.OPTIONAL_NON_NEGATIVE:
+        return st.none() | EXACT | st.just(0.0)
+    if kind is k.PAIR:
+        return st.tuples(st.integers(0, 4), st.integers(0, 4))
+    if kind is k.PERMUTATION:
+        return st.sampled_from([(1, 2), (2, 1)])
+    if kind is k.SIZES or kind is k.STRIDES:
+        return st.integers(1, 4).map(lambda n: (n,))
+    if kind is k.GROUPS:
+        return st.sampled_from([1, 2])
+    if kind is k.AXES:
+        axes = st.sampled_from([-1, -2, 1, 2])
+        if layer.class_name == "BatchNormalization":
+            return axes | axes.map(lambda a: (a,))
+        return axes | st.sampled_from([(2,), (1, 2), (-2, -1)])
     if kind is k.TARGET_SHAPE:  # one size (or none) unknown
         return st.lists(st.integers(1, 6), min_size=1, max_size=3).flatmap(
             lambda dims: st.integers(-1, len(dims) - 1).map(
                 lambda u: tuple(-1 if i == u else d for i, d in enumerate(dims))))
+    if kind is k.SHAPE and layer.class_name in STEPS_INPUT:
+        # [batch, steps, channels], every window fitting, channels split into two groups.
+        shape = st.tuples(st.none() | st.integers(1, 8), st.integers(16, 20),
+                          st.integers(1, 4).map(lambda n: 2 * n))
+        return st.none() | shape
     if kind is k.SHAPE:
         dims = (st.none() | st.integers(1, 20),) if layer.sequence_input else ()
         shape = st.tuples(st.none() | st.integers(1, 8), *dims, st.integers(1, 16))
@@ -131,6 +153,11 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
         return st.none() if spec.name == "backward_layer" else _wrapped(layer, family)
     raise AssertionError(f"no strategy for {spec.name}")
 
+
+# Layers that take [batch, steps, channels].
+STEPS_INPUT = {"Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D",
+               "GlobalAveragePooling1D", "LayerNormalization", "BatchNormalization", "Softmax",
+               "Permute", "ZeroPadding1D", "Cropping1D", "UpSampling1D"}
 
 _WRAPPED = {"Bidirectional": ("LSTM", "GRU", "SimpleRNN"), "TimeDistributed": ("Dense",),
             "RNN": ("LSTMCell", "GRUCell", "SimpleRNNCell")}
@@ -170,6 +197,19 @@ def layer_configs(draw, layer, family: str) -> LayerConfig:
     if values.get("input_length") is not None and values.get("batch_input_shape"):
         # Keras 2 and tfjs refuse an input_length that contradicts the input shape.
         values["input_length"] = values["batch_input_shape"][1]
+    if layer.class_name == "Conv1D":
+        # Every runtime refuses strided dilation and filters that groups cannot split;
+        # tfjs cannot call a causal Conv1D.
+        if values["strides"][0] > 1:
+            values["dilation_rate"] = (1,)
+        values["filters"] += -values["filters"] % values["groups"]
+        if family == "tfjs" and values["padding"] == "causal":
+            values["padding"] = "same"
+    if layer.class_name == "ELU" and family == "tfjs":
+        values["alpha"] = 1.0  # tfjs's ELU throws on any other alpha
+    if layer.class_name == "Softmax" and family == "tfjs" and \
+            not (isinstance(values["axis"], tuple) and len(values["axis"]) > 1):
+        values["axis"] = -1  # tfjs-core's softmax takes one axis only when it is the last
     shape = values.get("batch_input_shape")
     if shape and layer.multi_input:
         values["batch_input_shape"] = None  # built on a list of inputs, never on one

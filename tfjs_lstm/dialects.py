@@ -84,6 +84,8 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
     if not isinstance(data, dict):
         raise InputError("a layer config must be a JSON object", file=file, pointer=ctx.pointer)
     layer = layer_type(class_name, ctx)
+    if family not in layer.families:
+        ctx.bad_input("class_name", _missing_class(layer, dialect))
     if dialect == "tfjs-json":
         data = pythonic_to_ts(data)
     if layer.start_read:
@@ -132,6 +134,11 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
     if notes is not None:
         notes.extend(ctx.notes)
     return LayerConfig(layer.class_name, tuple((s.name, values[s.name]) for s in layer.fields))
+
+
+def _missing_class(layer: LayerType, dialect: str) -> str:
+    have = ", ".join(layer.families)
+    return f"{dialect} has no {layer.class_name} layer (only {have} do)"
 
 
 def _check_dialect(dialect: str) -> None:
@@ -234,6 +241,9 @@ def write(dialect: str, config: LayerConfig, *, nested: bool = False) -> MapResu
     family = FAMILY_OF[dialect]
     ctx = Context(dialect, family, layer=config.name)
     layer = REGISTRY[config.class_name]
+    if family not in layer.families:
+        ctx.refuse("class_name", _missing_class(layer, dialect))
+        raise NotExpressibleError(ctx.problems)
     values = config.as_dict()
     for key, why in (layer.adjust(values, family) if layer.adjust else {}).items():
         ctx.note(key, why)

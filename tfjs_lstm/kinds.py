@@ -436,3 +436,129 @@ class TargetShape(Kind):
 DATA_FORMAT = CasedChoice(("channels_last", "channels_first"))
 AXIS = Axis()
 TARGET_SHAPE = TargetShape()
+
+
+@dataclass
+class Sizes(Kind):
+    """A window size, stride or dilation of a 1D layer: Keras and tfjs take an integer or a list
+    of one and write the list. Canonically a tuple; null (strides: 'as the pool size') when
+    `nullable`."""
+
+    nullable: bool = False
+
+    def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        if value is None and self.nullable:
+            return None
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if len(items) != 1 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                                      for v in items):
+            ctx.bad_input(key, f"expected a positive integer or a list of one, found {value!r}")
+        return tuple(items)
+
+    def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        return None if value is None else list(value)
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else list(value)
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        size = {"type": "integer", "minimum": 1}
+        options = [size, {"type": "array", "items": size, "minItems": 1, "maxItems": 1}]
+        return {"anyOf": [*options, {"type": "null"}] if self.nullable else options}
+
+
+class Axes(Kind):
+    """A normalization axis: an integer, or a list of them (LayerNormalization; tf-keras and
+    tfjs write the list of positive axes once built). Canonically an int or a tuple."""
+
+    def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        def axis(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        if axis(value):
+            return value
+        if isinstance(value, (list, tuple)) and value and all(axis(v) for v in value) and \
+                len(set(value)) == len(value):
+            return tuple(value)
+        ctx.bad_input(key, f"expected an integer axis or a list of distinct ones, found {value!r}")
+
+    def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        return list(value) if isinstance(value, tuple) else value
+
+    def to_json(self, value: Any) -> Any:
+        return list(value) if isinstance(value, tuple) else value
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        return {"anyOf": [{"type": "integer"},
+                          {"type": "array", "items": {"type": "integer"}, "minItems": 1}]}
+
+
+SIZES = Sizes()
+STRIDES = Sizes(nullable=True)
+AXES = Axes()
+FALSE_ONLY = Choice((False,))
+CONV_PADDING = Choice(("valid", "same", "causal"))
+POOL_PADDING = Choice(("valid", "same"))
+GROUPS = Integer(minimum=1)
+
+
+@dataclass
+class NonNegative(Number):
+    """A finite number >= 0 (ReLU's slopes and threshold), or null for none when `nullable`."""
+
+    nullable: bool = False
+
+    def check(self, value: Any, ctx: Context, key: str) -> None:
+        if value is None and self.nullable:
+            return
+        super().check(value, ctx, key)
+        if value < 0:
+            ctx.bad_input(key, f"expected a number >= 0, found {value!r}")
+
+    def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        self.check(value, ctx, key)
+        return None if value is None else float(value)
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        number = {"type": "number", "minimum": 0}
+        return {"anyOf": [number, {"type": "null"}]} if self.nullable else number
+
+
+@dataclass
+class IntList(Kind):
+    """A fixed-length list of integers (Permute's dims, ZeroPadding1D's padding before and
+    after): Keras writes the list; an integer stands for `length` copies of it."""
+
+    length: int | None = None
+    minimum: int = 0
+
+    def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        items = [value] * (self.length or 1) if isinstance(value, int) and \
+            not isinstance(value, bool) else value
+        if not isinstance(items, (list, tuple)) or not items or \
+                (self.length is not None and len(items) != self.length) or \
+                not all(isinstance(v, int) and not isinstance(v, bool) and v >= self.minimum
+                        for v in items):
+            count = f"{self.length} " if self.length else ""
+            ctx.bad_input(key, f"expected a list of {count}integers >= {self.minimum}, "
+                               f"found {value!r}")
+        return tuple(items)
+
+    def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:
+        return list(value)
+
+    def to_json(self, value: Any) -> Any:
+        return list(value)
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        items = {"type": "integer", "minimum": self.minimum}
+        array: dict[str, Any] = {"type": "array", "items": items, "minItems": self.length or 1}
+        if self.length:
+            array["maxItems"] = self.length
+        return {"anyOf": [items, array]}
+
+
+NON_NEGATIVE = NonNegative()
+OPTIONAL_NON_NEGATIVE = NonNegative(nullable=True)
+PAIR = IntList(length=2)
+PERMUTATION = IntList(minimum=1)

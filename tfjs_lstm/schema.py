@@ -186,10 +186,10 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def all_schemas() -> dict[str, dict[str, Any]]:
-    """File name -> schema, for every layer and dialect plus model.json."""
+    """File name -> schema, for every layer in each dialect that has it, plus model.json."""
     schemas = {"model.json.schema.json": model_json_schema()}
     for name, spec in sorted(REGISTRY.items()):
-        for dialect in DIALECTS:
+        for dialect in (d for d in DIALECTS if FAMILY_OF[d] in spec.families):
             schemas[f"{name.lower()}.{dialect}.schema.json"] = layer_schema(spec, dialect)
     return schemas
 

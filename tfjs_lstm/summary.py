@@ -23,7 +23,7 @@ class Row:
     input_shapes: list[tuple]
     output_shapes: list[tuple]
     params: int
-    trainable: bool
+    trainable_params: int
     inbound: list[TensorRef]
 
 
@@ -35,23 +35,29 @@ def rows(model: Model, *, include_input_layers: bool) -> list[Row]:
         if config.class_name == "InputLayer":
             if include_input_layers:
                 shape = tuple(config.batch_input_shape)
-                result.append(Row(name, "InputLayer", [shape], [shape], 0, True, []))
+                result.append(Row(name, "InputLayer", [shape], [shape], 0, 0, []))
             continue
         calls = model.layer_calls(name)
         inputs = [shapes[ref] for ref in calls[0].inputs] if calls else []
         outputs = [shapes[ref] for ref in shapes if ref.layer == name and ref.node == 0]
         layer = REGISTRY[config.class_name]
-        params = layer.param_count(config, layer.shape_argument(inputs)) if inputs else 0
-        result.append(Row(name, config.class_name, inputs, outputs, params,
-                          bool(getattr(config, "trainable", True)),
+        params = trainable = 0
+        if inputs:
+            params = layer.param_count(config, layer.shape_argument(inputs))
+            trainable = layer.param_count(config, layer.shape_argument(inputs),
+                                          trainable_only=True)
+        if not getattr(config, "trainable", True):
+            trainable = 0
+        result.append(Row(name, config.class_name, inputs, outputs, params, trainable,
                           [ref for call in calls for ref in call.inputs]))
     return result
 
 
 def counts(model: Model) -> tuple[int, int]:
-    """(trainable, non-trainable) parameter counts."""
+    """(trainable, non-trainable) parameter counts: a frozen layer's weights and weights no
+    gradient updates (BatchNormalization's moving statistics) count as non-trainable."""
     all_rows = rows(model, include_input_layers=False)
-    trainable = sum(r.params for r in all_rows if r.trainable)
+    trainable = sum(r.trainable_params for r in all_rows)
     return trainable, sum(r.params for r in all_rows) - trainable
 
 

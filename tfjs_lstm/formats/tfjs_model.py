@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..errors import InputError
+from ..errors import InputError, NotExpressibleError
 from ..model import Model
 from .atomic import staged_folder
 from .tfjs_constraints import as_loaded, keeping_weights
@@ -25,6 +25,7 @@ from .topology import (
     assign_weights,
     check_weights,
     keras3_forms,
+    mask_problems,
     model_to_topology,
     model_topology,
     tfjs_weight_names,
@@ -99,6 +100,9 @@ def read_topology(document: dict[str, Any], where: str,
         model = config_to_model(strip_shared_ids(topology), where, pointer)
     else:
         model = topology_to_model(topology, where, pointer, notes=notes)
+        problems = mask_problems(model, "tfjs-json")
+        if problems:  # tfjs computes these layers otherwise where a mask reaches them
+            raise NotExpressibleError(problems, file=where, reading=True)
     model.source = str(document.get("generatedBy") or "")
     return model, keras3
 

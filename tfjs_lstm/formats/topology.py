@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import __version__, dialects
 from ..errors import InputError, NotExpressibleError, Problem
-from ..layers.rnn import LAYER_OF_CELL
+from ..layers.rnn.rnn import LAYER_OF_CELL
 from ..model import (
     LayerCall,
     Model,
@@ -243,19 +243,29 @@ def check_weights(model: Model, by_layer: dict[str, dict[str, np.ndarray]],
     return checked
 
 
+def mask_problems(model: Model, dialect: str) -> list[Problem]:
+    """One problem per layer a mask reaches that `dialect`'s runtime computes otherwise than
+    Keras (`LayerType.refuse_masked`): such a model cannot be written there, nor read from there
+    as the same computation."""
+    family = dialects.FAMILY_OF[dialect]
+    problems = []
+    for name in sorted(masked_layers(model)):
+        refusals = dialects.REGISTRY[model.layers[name].class_name].refuse_masked or {}
+        if family in refusals:
+            problems.append(Problem(name, "mask", dialect, refusals[family]))
+    return problems
+
+
 def write_layer_configs(model: Model, dialect: str
                         ) -> tuple[dict[str, dialects.MapResult], dict[str, dict[str, Any]],
                                    list[str], list[str]]:
     """Every layer written in `dialect`, the weights with the transforms they need applied,
     the transforms' descriptions and the notes. One NotExpressibleError lists every layer the
     target cannot compute exactly; mask-only settings are relaxed where no mask arrives."""
-    results, problems, transforms, notes = {}, [], [], []
+    results, transforms, notes = {}, [], []
+    problems = mask_problems(model, dialect)
     weights = {name: dict(arrays) for name, arrays in model.weights.items()}
     family = dialects.FAMILY_OF[dialect]
-    for name in sorted(masked_layers(model)):
-        refusals = dialects.REGISTRY[model.layers[name].class_name].refuse_masked or {}
-        if family in refusals:
-            problems.append(Problem(name, "mask", dialect, refusals[family]))
     for name, config in for_family(model, family).items():
         try:
             result = dialects.write(dialect, config)

@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
-from .activation import ACTIVATION
+from .activations.activation import ACTIVATION
+from .activations.advanced_activations import ELU, LEAKY_RELU, RELU, SOFTMAX
 from .base import FAMILIES, Field, LayerConfig, LayerType, Weight
-from .dense import DENSE
-from .dropout import DROPOUT, SPATIAL_DROPOUT_1D
-from .embedding import EMBEDDING
-from .flatten import FLATTEN
-from .gru import GRU
-from .input_layer import INPUT_LAYER
-from .lstm import LSTM
-from .masking import MASKING
-from .merge import ADD, AVERAGE, CONCATENATE, MULTIPLY
-from .repeat_vector import REPEAT_VECTOR
-from .reshape import RESHAPE
-from .rnn import GRU_CELL, LSTM_CELL, RNN, SIMPLE_RNN_CELL
-from .simple_rnn import SIMPLE_RNN
-from .wrappers import BIDIRECTIONAL, TIME_DISTRIBUTED
+from .convolutional.conv1d import CONV1D
+from .core.dense import DENSE
+from .core.embedding import EMBEDDING
+from .core.input_layer import INPUT_LAYER
+from .core.masking import MASKING
+from .merging.merge import ADD, AVERAGE, CONCATENATE, MULTIPLY
+from .normalization.normalization import BATCH_NORMALIZATION, LAYER_NORMALIZATION
+from .pooling.pooling import (
+    AVERAGE_POOLING_1D,
+    GLOBAL_AVERAGE_POOLING_1D,
+    GLOBAL_MAX_POOLING_1D,
+    MAX_POOLING_1D,
+)
+from .regularization.dropout import DROPOUT, SPATIAL_DROPOUT_1D
+from .regularization.noise import ALPHA_DROPOUT, GAUSSIAN_DROPOUT, GAUSSIAN_NOISE
+from .reshaping.flatten import FLATTEN
+from .reshaping.permute import PERMUTE
+from .reshaping.repeat_vector import REPEAT_VECTOR
+from .reshaping.reshape import RESHAPE
+from .reshaping.steps_reshaping import CROPPING_1D, UP_SAMPLING_1D, ZERO_PADDING_1D
+from .rnn.gru import GRU
+from .rnn.lstm import LSTM
+from .rnn.rnn import GRU_CELL, LSTM_CELL, RNN, SIMPLE_RNN_CELL
+from .rnn.simple_rnn import SIMPLE_RNN
+from .rnn.wrappers import BIDIRECTIONAL, TIME_DISTRIBUTED
 
 REGISTRY: dict[str, LayerType] = {layer.class_name: layer for layer in (
     INPUT_LAYER, LSTM, DENSE, GRU, SIMPLE_RNN, EMBEDDING, MASKING, DROPOUT, SPATIAL_DROPOUT_1D,
     ACTIVATION, BIDIRECTIONAL, TIME_DISTRIBUTED, FLATTEN, RESHAPE, REPEAT_VECTOR, CONCATENATE,
-    ADD, MULTIPLY, AVERAGE, RNN, LSTM_CELL, GRU_CELL, SIMPLE_RNN_CELL)}
+    ADD, MULTIPLY, AVERAGE, RNN, LSTM_CELL, GRU_CELL, SIMPLE_RNN_CELL, CONV1D, MAX_POOLING_1D,
+    AVERAGE_POOLING_1D, GLOBAL_MAX_POOLING_1D, GLOBAL_AVERAGE_POOLING_1D, LAYER_NORMALIZATION,
+    BATCH_NORMALIZATION, RELU, LEAKY_RELU, ELU, SOFTMAX, GAUSSIAN_NOISE, GAUSSIAN_DROPOUT,
+    ALPHA_DROPOUT, PERMUTE, ZERO_PADDING_1D, CROPPING_1D, UP_SAMPLING_1D)}
 
 __all__ = ["FAMILIES", "Field", "LayerConfig", "LayerType", "REGISTRY", "Weight"]

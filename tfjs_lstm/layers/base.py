@@ -84,10 +84,12 @@ def common_fields(default_name: str, trainable_ignored_by: tuple[str, ...] = ()
 
 @dataclass(frozen=True)
 class Weight:
-    """One weight variable: its name within the layer and its shape."""
+    """One weight variable: its name within the layer, its shape, and whether training updates
+    it through gradients (BatchNormalization's moving statistics do not)."""
 
     name: str
     shape: tuple[int, ...]
+    trainable: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class LayerType:
     gives the config to write for a family when no mask reaches the layer, where mask-only
     settings (zero_output_for_mask) cannot change an output.
     `refuse_masked` maps a family to why it cannot compute this layer when a mask reaches it.
+    `families` lists the runtimes that have the layer class at all (Keras 2.2 has no
+    LayerNormalization); readers and writers of the others refuse it.
     `cell_name` names a recurrent layer's cell (`lstm_cell`, or a function of the config when
     the cell is named in it): Keras 3 saves its weights under `layers/<key>/cell/vars`, tf-keras
     under `<layer>/<cell_name>/`, and extra inputs of a call are its initial states. None for
@@ -141,6 +145,7 @@ class LayerType:
     without_mask: Callable[[LayerConfig, str], LayerConfig] | None = None
     for_input_shapes: Callable[[LayerConfig, str, list[tuple]], LayerConfig] | None = None
     refuse_masked: dict[str, str] | None = None
+    families: tuple[str, ...] = FAMILIES
     tfjs_weight_names: Callable[[LayerConfig, list[str]], list[str]] | None = None
     keras3_weight_paths: Callable[[LayerConfig, int], list[str]] | None = None
     start_read: Callable[[dict[str, Any], str], dict[str, Any]] | None = None
@@ -173,9 +178,13 @@ class LayerType:
         """What `weights` and `output_shape` take: all input shapes, or the first one."""
         return list(input_shapes) if self.multi_input else input_shapes[0]
 
-    def param_count(self, config: LayerConfig, input_shape: tuple) -> int:
+    def param_count(self, config: LayerConfig, input_shape: tuple, *,
+                    trainable_only: bool = False) -> int:
+        """How many numbers the weights hold (only the trainable weights' if asked)."""
         count = 0
         for weight in self.weights(config, input_shape):
+            if trainable_only and not weight.trainable:
+                continue
             size = 1
             for dim in weight.shape:
                 size *= dim
@@ -202,3 +211,13 @@ class LayerConfig:
     def replace(self, **changes: Any) -> LayerConfig:
         merged = {**self.as_dict(), **changes}
         return replace(self, values=tuple(merged.items()))
+
+
+def no_weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
+    """The `weights` of a layer that has none."""
+    return []
+
+
+def same_shape(config: LayerConfig, input_shape: tuple) -> tuple:
+    """The `output_shape` of a layer that keeps its input's shape."""
+    return tuple(input_shape)

@@ -1,0 +1,1 @@
+"""Convolution layers (keras/src/layers/convolutional)."""

@@ -1,0 +1,1 @@
+"""Core layers (keras/src/layers/core)."""

@@ -1,0 +1,1 @@
+"""Merge layers (keras/src/layers/merging)."""

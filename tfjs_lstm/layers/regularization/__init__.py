@@ -1,0 +1,2 @@
+"""Layers that regularize while training, identities at inference
+(keras/src/layers/regularization)."""

@@ -1,0 +1,1 @@
+"""Layers that reshape, reorder or resize their input (keras/src/layers/reshaping)."""

@@ -1,0 +1,57 @@
+"""Sliding windows over the steps axis, shared by Conv1D and the 1D pooling layers.
+
+The padding rules are TensorFlow's, which Keras 3, tf-keras and tfjs-core all follow: 'valid'
+keeps whole windows; 'same' gives ceil(length / stride) windows and pads the total shortfall
+half before (rounded down), half after; 'causal' (Conv1D only) pads dilation * (size - 1)
+before (Keras 3 `conv1d.py`, tf-keras `base_conv.py`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import LayerConfig
+
+
+def output_length(length: int | None, size: int, padding: str, stride: int,
+                  dilation: int = 1) -> int | None:
+    """How many windows fit along `length` steps (ceil(length / stride) when padded, causal
+    included); None while the length is unknown."""
+    if length is None:
+        return None
+    if padding == "valid":
+        return max((length - dilation * (size - 1) - 1) // stride + 1, 0)
+    return -(-length // stride)
+
+
+def _padding(length: int, size: int, padding: str, stride: int, dilation: int
+             ) -> tuple[int, int]:
+    span = dilation * (size - 1) + 1
+    if padding == "causal":
+        return span - 1, 0
+    if padding == "same":
+        total = max((output_length(length, size, padding, stride) - 1) * stride + span - length,
+                    0)
+        return total // 2, total - total // 2
+    return 0, 0
+
+
+def windows(x: np.ndarray, size: int, padding: str, stride: int, dilation: int = 1,
+            fill: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """[batch, steps, channels] -> ([batch, windows, size, channels], [windows, size] bool),
+    the second marking the window positions that fall on real (not padded) steps."""
+    length = x.shape[1]
+    before, after = _padding(length, size, padding, stride, dilation)
+    padded = np.pad(x, ((0, 0), (before, after), (0, 0)), constant_values=fill)
+    starts = np.arange(output_length(length, size, padding, stride, dilation)) * stride
+    index = starts[:, None] + np.arange(size)[None, :] * dilation
+    real = (index >= before) & (index < before + length)
+    return padded[:, index, :], real
+
+
+def channels_last_only(config: LayerConfig, name: str) -> str | None:
+    """A Field omit rule for tfjs's 1D layers, which have no data_format: fine for channels_last,
+    refused (None) for channels_first."""
+    if config.data_format == "channels_first":
+        return None
+    return "channels_last is the only layout TensorFlow.js 4.22 has for this layer"
