@@ -36,20 +36,26 @@ def files(*expects: str) -> list[str]:
 def materialize(name: str, root: Path) -> Path:
     """The corpus file as a model folder: its model.json unchanged, its shards filled with
     seeded normal float32 weights of the manifest's shapes (spread 1/sqrt(fan-in) at most 0.3,
-    as trained weights keep activations in range, so float32 rounding is not amplified),
-    the group's bytes split evenly over the group's shard files."""
+    as trained weights keep activations in range, so float32 rounding is not amplified; a
+    BatchNormalization's moving variance positive, as a variance is), the group's bytes split
+    evenly over the group's shard files."""
     document = json.loads((CORPUS / name).read_text(encoding="utf-8"))
     folder = root / name.removesuffix(".json")
     folder.mkdir()
     rng = np.random.default_rng(sum(name.encode()))
     for group in document["weightsManifest"]:
-        data = b"".join(rng.normal(0, _spread(weight["shape"]), weight["shape"])
-                        .astype("<f4").tobytes() for weight in group["weights"])
+        data = b"".join(_values(rng, weight).astype("<f4").tobytes()
+                        for weight in group["weights"])
         size = -(-len(data) // len(group["paths"]))
         for index, path in enumerate(group["paths"]):
             (folder / path).write_bytes(data[index * size:(index + 1) * size])
     (folder / "model.json").write_text(json.dumps(document), encoding="utf-8")
     return folder
+
+
+def _values(rng: np.random.Generator, weight: dict) -> np.ndarray:
+    values = rng.normal(0, _spread(weight["shape"]), weight["shape"])
+    return np.abs(values) + 0.5 if weight["name"].endswith("moving_variance") else values
 
 
 def _spread(shape: list[int]) -> float:
@@ -127,8 +133,9 @@ def test_keras3_export_fails_in_tfjs_and_its_repair_computes_what_keras3_compute
     assert not isinstance(repaired[name], str), repaired[name]
     assert_close(repaired[name], run(load(folders[name]), inputs[name]), name)
     document = json.loads((folders[name] / "model.json").read_text(encoding="utf-8"))
-    config = {"module": "keras", **document["modelTopology"]["model_config"]}
-    model = keras3.models.model_from_json(json.dumps(config))
+    topology = document["modelTopology"]["model_config"]
+    builder = keras3.Sequential if topology["class_name"] == "Sequential" else keras3.Model
+    model = builder.from_config(topology["config"])
     weights = load(folders[name]).weights
     for layer in model.layers:
         layer.set_weights(list(weights.get(layer.name, {}).values()))

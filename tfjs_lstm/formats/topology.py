@@ -188,6 +188,8 @@ def assign_weights(model: Model, arrays: dict[str, np.ndarray], file: str,
     is how the Python converter's `lstm/lstm_cell/kernel` finds `lstm/kernel`. Some Keras 3
     releases (3.8, seen in a real file) scoped names by the model too
     (`sequential/lstm/lstm_cell/kernel`): a `scope` given is dropped from the front first.
+    With a scope (a Keras 3 topology), a wrapper's weights are also found without the wrapper's
+    name, as Keras 3 names its sublayers' variables (`forward_lstm/lstm_cell/kernel`).
     """
     by_name = dict(arrays)
     for full_name in arrays:
@@ -207,9 +209,12 @@ def assign_weights(model: Model, arrays: dict[str, np.ndarray], file: str,
         specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
         expected = tfjs_weight_names(model, name, [spec.name for spec in specs])
         for spec, full_name in zip(specs, expected, strict=True):
-            if full_name in by_name:
-                by_layer.setdefault(name, {})[spec.name] = by_name[full_name]
-                used.add(id(by_name[full_name]))
+            unwrapped = full_name.split("/", 1)[1] if scope is not None and \
+                full_name.count("/") > 1 else None
+            found = full_name if full_name in by_name else unwrapped
+            if found in by_name:
+                by_layer.setdefault(name, {})[spec.name] = by_name[found]
+                used.add(id(by_name[found]))
     unused = [n for n, a in arrays.items() if id(a) not in used]
     if unused:
         raise InputError(f"weight '{unused[0]}' matches no weight of this model's layers",

@@ -51,7 +51,8 @@ def windows(x: np.ndarray, size: int, padding: str, stride: int, dilation: int =
 
 def channels_last_only(config: LayerConfig, name: str) -> str | None:
     """A Field omit rule for tfjs's 1D layers, which have no data_format: fine for channels_last,
-    refused (None) for channels_first."""
+    refused (None) for channels_first. The converter copies Keras's data_format into model.json
+    files; tfjs loads them computing channels_last, so reading refuses channels_first too."""
     if config.data_format == "channels_first":
         return None
     return "channels_last is the only layout TensorFlow.js 4.22 has for this layer"

@@ -33,9 +33,10 @@ FIELDS = (
     Field("strides", k.SIZES, (1,)),
     Field("padding", k.CONV_PADDING, "valid"),
     Field("data_format", k.DATA_FORMAT, "channels_last", families=KERAS,
-          omit_reason=channels_last_only),
+          ignored_by=("tfjs",), omit_reason=channels_last_only),
     Field("dilation_rate", k.SIZES, (1,)),
-    Field("groups", k.GROUPS, 1, families=("keras3", "keras2"), omit_reason=_groups_rule),
+    Field("groups", k.GROUPS, 1, families=("keras3", "keras2"), ignored_by=("tfjs",),
+          omit_reason=_groups_rule),
     *kernel_bias_fields(),
     Field("activity_regularizer", k.REGULARIZER, None, ignored_by=("tfjs",),
           omit_reason=lambda c, n: "a training-only loss term, which TensorFlow.js 4.22 "

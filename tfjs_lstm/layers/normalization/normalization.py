@@ -27,6 +27,7 @@ def _affine_fields(constraint_families: tuple[str, ...]) -> tuple[Field, ...]:
     """center/scale with the initializers, regularizers and constraints of beta and gamma."""
     def constraint(name: str) -> Field:
         return Field(name, k.CONSTRAINT, None, families=constraint_families,
+                     ignored_by=() if "tfjs" in constraint_families else ("tfjs",),
                      omit_reason=lambda c, n: "TensorFlow.js has no constraint here; the "
                                               "stored weights are used as they are")
 
@@ -87,7 +88,7 @@ LAYER_NORMALIZATION_FIELDS = (
     Field("axis", k.AXES, -1, doc="the axis or axes normalized (and gamma/beta laid along)"),
     Field("epsilon", k.NUMBER, 1e-3),
     *_affine_fields(KERAS_2_AND_3),
-    Field("rms_scaling", k.FALSE_ONLY, False, families=("keras3",),
+    Field("rms_scaling", k.FALSE_ONLY, False, families=("keras3",), ignored_by=("tfjs",),
           omit_reason=lambda c, n: "Keras 3's deprecated rms_scaling is off"),
     *common_fields("layer_normalization"),
 )
@@ -147,12 +148,14 @@ BATCH_NORMALIZATION_FIELDS = (
     Field("moving_mean_initializer", k.INITIALIZER, INITIALIZERS.make("Zeros")),
     Field("moving_variance_initializer", k.INITIALIZER, INITIALIZERS.make("Ones")),
     Field("synchronized", k.BOOLEAN, False, families=("keras3",), accepted_by=("keras2",),
+          ignored_by=("tfjs",),
           omit_reason=lambda c, n: "synchronizes statistics across replicas while training"),
     Field("renorm", k.FALSE_ONLY, False, families=("keras3",), accepted_by=("keras2",),
-          omit_reason=lambda c, n: "batch renormalization is off"),
+          ignored_by=("tfjs",), omit_reason=lambda c, n: "batch renormalization is off"),
     Field("renorm_clipping", k.NULL_ONLY, None, families=("keras3",), accepted_by=("keras2",),
-          omit_reason=lambda c, n: "batch renormalization is off"),
+          ignored_by=("tfjs",), omit_reason=lambda c, n: "batch renormalization is off"),
     Field("renorm_momentum", k.NUMBER, 0.99, families=("keras3",), accepted_by=("keras2",),
+          ignored_by=("tfjs",),
           omit_reason=lambda c, n: "only batch renormalization, which is off, reads it"),
     *common_fields("batch_normalization"),
 )

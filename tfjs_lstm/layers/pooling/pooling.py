@@ -23,7 +23,7 @@ KERAS = ("keras3", "keras2", "keras2.2")
 
 def _data_format() -> Field:
     return Field("data_format", k.DATA_FORMAT, "channels_last", families=KERAS,
-                 omit_reason=channels_last_only)
+                 ignored_by=("tfjs",), omit_reason=channels_last_only)
 
 
 def _pooling_fields(default_name: str, pool_size_default) -> tuple[Field, ...]:
