@@ -20,6 +20,8 @@
 //                                          "calls": n?}]}
 //     -> [{"outputs": [{"shape", "data"}]} | {"error": "..."}]: load from disk, then predict n
 //        times (default 1) on that model, states carried: the outputs of every call, in order
+// Any request may carry "companion": true: the companion package (./companion/index.js) is
+// imported first, registering its layer classes for tf.loadLayersModel.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -251,6 +253,7 @@ async function predictFolders(request) {
 }
 
 const request = JSON.parse(await readStdin());
+if (request.companion) await import('./companion/index.js');
 let reply;
 if (request.command === 'configs') reply = layerConfigs(request);
 else if (request.command === 'predict') reply = await predict(request);

@@ -20,6 +20,7 @@ class Context:
 
     Problems are collected rather than raised so that one error can list every offending key.
     Notes record changes that cannot alter inference (an initializer's spread, a dropped seed).
+    `companion` lets a tfjs writer use the companion package's classes (nested layers too).
     """
 
     dialect: str
@@ -30,6 +31,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     transforms: list[Any] = field(default_factory=list)
+    companion: bool = False
 
     def where(self, *parts: object) -> str:
         return pointer_join(self.pointer, *parts)

@@ -90,7 +90,7 @@ def validate_layer(file: str, data: Any, dialect: str, pointer: str = "") -> lis
         class_name, config, inner = dialects.unwrap(data, dialect)
     except InputError as error:
         return [Finding(file, pointer + (error.pointer or ""), error.message)]
-    class_name = class_name or "LSTM"
+    class_name = dialects.canonical_class(class_name or "LSTM", dialect)
     base = pointer + inner
     if class_name not in REGISTRY:
         return [Finding(file, pointer_join(pointer, "class_name"),
@@ -178,7 +178,7 @@ def _validate_model_json(file: str, data: dict[str, Any]) -> list[Finding]:
     findings.extend(_keras3_topology_hints(file, data))
     for index, layer in enumerate(_topology_layers(data)):
         if isinstance(layer, dict) and isinstance(layer.get("class_name"), str) \
-                and layer["class_name"] in REGISTRY and \
+                and dialects.canonical_class(layer["class_name"], "tfjs-json") in REGISTRY and \
                 isinstance(layer.get("config"), dict):
             pointer = pointer_join("/modelTopology/config/layers", index)
             if not any(f.pointer.startswith(pointer + "/") for f in findings):
