@@ -173,6 +173,16 @@ def test_without_the_flag_the_refusal_names_the_flag_and_the_package(converted, 
     assert not (tmp_path / "out").exists()
 
 
+def test_validate_names_the_companion_for_a_tfjs_gru_with_reset_after_true(converted, tmp_path):
+    folder = tmp_path / "own_class"
+    shutil.copytree(converted["alone"][0], folder)
+    text = (folder / "model.json").read_text()
+    (folder / "model.json").write_text(text.replace('"TfjsLstmGRU"', '"GRU"'))
+    [finding] = validate_file(folder / "model.json").findings
+    assert finding.pointer.endswith("/resetAfter")
+    assert "--companion" in finding.message and "TfjsLstmGRU" in finding.message
+
+
 def test_a_companion_class_with_reset_after_false_is_refused_on_reading(converted, tmp_path):
     folder = tmp_path / "changed"
     shutil.copytree(converted["alone"][0], folder)

@@ -194,8 +194,10 @@ def _check_ignored(layer: LayerType, family: str, values: dict[str, Any],
         reason = spec.omit_reason(as_written, name) if spec.omit_reason else None
         key = spec.key_for(family)
         if reason is None:
+            companion = layer.companion if layer.companion and name in layer.companion.fields \
+                else None
             ctx.refuse(key, f"this runtime ignores '{key}', so {value!r} would run as if it "
-                            "were absent")
+                            "were absent" + (companions.hint(companion) if companion else ""))
         else:
             ctx.note(key, f"ignored by this runtime: {reason}")
 
