@@ -24,6 +24,8 @@
 //                                          "calls": n?}]}
 //     -> [{"outputs": [{"shape", "data"}]} | {"error": "..."}]: load from disk, then predict n
 //        times (default 1) on that model, states carried: the outputs of every call, in order
+// Any request may carry "companion": true: the companion package (./companion/index.js) is
+// imported first, registering its layer classes for tf.loadLayersModel.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -270,6 +272,7 @@ async function startBackend(name) {
 }
 
 const request = JSON.parse(await readStdin());
+if (request.companion) await import('./companion/index.js');
 const backendError = await startBackend(request.backend || 'cpu');
 if (backendError !== null) {
   process.stdout.write(JSON.stringify({tfjs: tf.version.tfjs, backendError}));

@@ -83,6 +83,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     inputs = _check_inputs(args.source) if args.check else None
     if args.weight_shard_size_bytes is not None:
         options["shard_size_bytes"] = args.weight_shard_size_bytes
+    if args.companion:
+        options["companion"] = True
     with Progress("convert", unit="bytes", minimum=PROGRESS_BYTES) as bar:
         report = convert(args.source, args.destination, to=args.to, progress=bar.update,
                          **options)
@@ -356,6 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
                                metavar="PATTERNS",
                                help=f"store weights as {method} (all, or comma-separated "
                                     "patterns over tfjs weight names such as '*/kernel')")
+    converter.add_argument("--companion", action="store_true",
+                           help="tfjs output: write the classes of the npm package "
+                                "tfjs-lstm-companion where tfjs's own cannot compute a layer "
+                                "(GRU with reset_after=True)")
     converter.add_argument("--check", action="store_true",
                            help="run both models on random inputs and compare")
     converter.add_argument("--tolerance", type=float, default=1e-5)

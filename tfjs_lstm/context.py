@@ -21,6 +21,7 @@ class Context:
     Problems are collected rather than raised so that one error can list every offending key.
     Notes record changes that cannot alter inference (an initializer's spread, a dropped seed).
     `mask_problems` would be problems only where a mask reaches the layer.
+    `companion` lets a tfjs writer use the companion package's classes (nested layers too).
     """
 
     dialect: str
@@ -32,6 +33,7 @@ class Context:
     problems: list[Problem] = field(default_factory=list)
     mask_problems: list[Problem] = field(default_factory=list)
     transforms: list[Any] = field(default_factory=list)
+    companion: bool = False
 
     def where(self, *parts: object) -> str:
         return pointer_join(self.pointer, *parts)

@@ -115,6 +115,8 @@ def convert(source: str | os.PathLike, destination: str | os.PathLike, *,
         if target_of(destination, to) != "tfjs":
             raise InputError("quantization applies to tfjs output only")
         options["quantize"] = quantize_plan(model, **quantize)
+    if options.get("companion") and target_of(destination, to) != "tfjs":
+        raise InputError("--companion applies to tfjs output only")
     report = save(model, destination, to, progress=progress, **options)
     report["layers"] = len(model.layers)
     report["params"] = sum(int(np.prod(a.shape)) for arrays in model.weights.values()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import activations as act
+from . import companion as companions
 from .casing import pythonic_to_ts, strip_undefined, to_camel_case, to_snake_case, ts_to_pythonic
 from .context import Context
 from .errors import InputError, NotExpressibleError, Problem
@@ -43,11 +44,14 @@ _FOREIGN_KEY_HINTS = {
 
 @dataclass
 class MapResult:
-    """A mapped config plus what the target needs to compute exactly the same thing."""
+    """A mapped config plus what the target needs to compute exactly the same thing;
+    `class_name` is the class the target knows the layer by (a companion class, or None for
+    the canonical one)."""
 
     config: dict[str, Any]
     transforms: list[ScaleGateColumns] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    class_name: str | None = None
 
 
 def layer_type(class_name: str, ctx: Context) -> LayerType:
@@ -55,6 +59,14 @@ def layer_type(class_name: str, ctx: Context) -> LayerType:
         ctx.bad_input("class_name", f"layer class '{class_name}' is not supported "
                                     f"(supported: {', '.join(sorted(REGISTRY))})")
     return REGISTRY[class_name]
+
+
+def canonical_class(class_name: str, dialect: str) -> str:
+    """The canonical class of a class name: a tfjs dialect's companion class (`TfjsLstmGRU`)
+    is the layer it computes (`GRU`); every other name is itself."""
+    if FAMILY_OF.get(dialect) == "tfjs" and class_name in companions.by_class_name():
+        return companions.by_class_name()[class_name][0]
+    return class_name
 
 
 def unwrap(data: Any, dialect: str, file: str | None = None) -> tuple[str | None, Any, str]:
@@ -83,6 +95,9 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
     ctx = Context(dialect, family, file=file, pointer=pointer + inner)
     if not isinstance(data, dict):
         raise InputError("a layer config must be a JSON object", file=file, pointer=ctx.pointer)
+    companion = None
+    if canonical_class(class_name, dialect) != class_name:
+        class_name, companion = companions.by_class_name()[class_name]
     layer = layer_type(class_name, ctx)
     if family not in layer.families:
         ctx.bad_input("class_name", _missing_class(layer, dialect))
@@ -103,22 +118,27 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
         if spec.name == "batch_input_shape":
             continue
         key = spec.key_for(family)
+        honoured = companion is not None and spec.name in companion.fields
+        default = companion.fields[spec.name] if honoured else spec.default_for(family)
         readable = family in spec.families or family in spec.accepted_by
-        if family in spec.ignored_by and key in remaining:
+        if family in spec.ignored_by and key in remaining and not honoured:
             ignored[spec.name] = spec.kind.read(family, remaining.pop(key), ctx, key)
-            values[spec.name] = spec.default_for(family)
+            values[spec.name] = default
         elif readable and key in remaining:
             raw = remaining.pop(key)
             if raw is None and family == "tfjs" and spec.null_is_default:
-                if spec.default_for(family) is REQUIRED:
+                if default is REQUIRED:
                     ctx.bad_input(key, f"'{key}' is required; null leaves it unset")
-                values[spec.name] = spec.default_for(family)
+                values[spec.name] = default
             else:
                 values[spec.name] = spec.kind.read(family, raw, ctx, key)
-        elif spec.default_for(family) is REQUIRED:
+        elif default is REQUIRED:
             ctx.bad_input(key, f"missing required key '{key}'")
         else:
-            values[spec.name] = spec.default_for(family)
+            values[spec.name] = default
+        if honoured and values[spec.name] != default:
+            ctx.bad_input(key, f"{companion.class_name} computes {key}={default!r} only; "
+                               f"{layer.class_name} is tfjs's own class for the other value")
     _reject_leftovers(layer, family, remaining, ctx)
     _check_ignored(layer, family, values, ignored, ctx)
     if layer.after_read:
@@ -189,14 +209,17 @@ def _check_ignored(layer: LayerType, family: str, values: dict[str, Any],
         as_written = LayerConfig(layer.class_name, tuple({**values, name: value}.items()))
         reason = spec.omit_reason(as_written, name) if spec.omit_reason else None
         key = spec.key_for(family)
-        refusal = f"this runtime ignores '{key}', so {_shown(value)} would run as if it were absent"
+        companion = layer.companion if layer.companion and name in layer.companion.fields \
+            else None
+        refusal = (f"this runtime ignores '{key}', so {_shown(value)} would run as if it were "
+                   "absent")
         if reason is None and layer.without_mask and spec.omit_reason and spec.omit_reason(
                 layer.without_mask(as_written, family), name) is not None:
             ctx.mask_problems.append(Problem(ctx.layer, key, ctx.dialect,
                                              f"{refusal}, which matters where a mask arrives"))
             ctx.note(key, "ignored by this runtime: it only matters where a mask arrives")
         elif reason is None:
-            ctx.refuse(key, refusal)
+            ctx.refuse(key, refusal + (companions.hint(companion) if companion else ""))
         else:
             ctx.note(key, f"ignored by this runtime: {reason}")
 
@@ -232,18 +255,23 @@ def _casing_hint(layer: LayerType, family: str, key: str) -> str | None:
     return None
 
 
-def write(dialect: str, config: LayerConfig, *, nested: bool = False) -> MapResult:
+def write(dialect: str, config: LayerConfig, *, nested: bool = False,
+          companion: bool = False) -> MapResult:
     """Write a canonical config into `dialect`, or raise NotExpressibleError naming every key.
 
     `nested` configs (inside a wrapper) keep tfjs's `undefined` values for the outer writer,
-    which turns them into what JSON.stringify or model.save() writes."""
+    which turns them into what JSON.stringify or model.save() writes. With `companion`, a tfjs
+    layer its own class cannot compute is written as the companion package's class."""
     _check_dialect(dialect)
     family = FAMILY_OF[dialect]
-    ctx = Context(dialect, family, layer=config.name)
+    ctx = Context(dialect, family, layer=config.name, companion=companion)
     layer = REGISTRY[config.class_name]
     if family not in layer.families:
         ctx.refuse("class_name", _missing_class(layer, dialect))
         raise NotExpressibleError(ctx.problems)
+    uses = layer.companion if family == "tfjs" and layer.companion and \
+        layer.companion.needed(config) else None
+    honoured = set(uses.fields) if uses and companion else set()
     values = config.as_dict()
     for key, why in (layer.adjust(values, family) if layer.adjust else {}).items():
         ctx.note(key, why)
@@ -254,13 +282,15 @@ def write(dialect: str, config: LayerConfig, *, nested: bool = False) -> MapResu
     for spec in layer.fields:
         value = values[spec.name]
         key = spec.key_for(family)
-        ignored_here = family in spec.ignored_by and family in spec.families
+        ignored_here = family in spec.ignored_by and family in spec.families and \
+            spec.name not in honoured
         if family not in spec.families or ignored_here:
             reason = spec.omit_reason(config, spec.name) if spec.omit_reason else None
             if reason is None:
                 if not any(p.key == spec.name for p in ctx.problems):  # before_write's says why
                     ctx.refuse(spec.name, f"{spec.name}={_shown(value)} does not exist in this "
-                                          "runtime")
+                                          "runtime" + (companions.hint(uses) if uses and
+                                                       spec.name in uses.fields else ""))
             elif value != spec.default_for(family):
                 ctx.note(spec.name, f"left out: {reason}")
             if ignored_here:
@@ -282,7 +312,8 @@ def write(dialect: str, config: LayerConfig, *, nested: bool = False) -> MapResu
         out = ts_to_pythonic(out)
     elif family == "tfjs" and not nested:
         out = strip_undefined(out)
-    return MapResult(out, list(ctx.transforms), list(ctx.notes))
+    return MapResult(out, list(ctx.transforms), list(ctx.notes),
+                     uses.class_name if honoured else config.class_name)
 
 
 def _activation_kind() -> Any:

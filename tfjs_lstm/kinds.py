@@ -332,7 +332,7 @@ class NestedLayer(Kind):
         if value is None:
             return None
         try:
-            result = dialects.write(family, value, nested=True)
+            result = dialects.write(family, value, nested=True, companion=ctx.companion)
         except NotExpressibleError as error:
             ctx.problems.extend(Problem(f"{ctx.layer}/{p.layer}", p.key, p.dialect, p.reason)
                                 for p in error.problems)
@@ -341,7 +341,7 @@ class NestedLayer(Kind):
         ctx.transforms.extend(t.prefixed(prefix, ctx.layer) for t in result.transforms
                               for prefix in self.prefixes)
         if family == "tfjs":
-            return {"className": value.class_name, "config": result.config}
+            return {"className": result.class_name, "config": result.config}
         if family == "keras2.2":
             return {"class_name": value.class_name, "config": result.config}
         return {"module": "keras.layers", "class_name": value.class_name,

@@ -98,27 +98,31 @@ class NodeHarness:
         return reply
 
     def predict_folders(self, cases: list[tuple[Path, list[np.ndarray]]],
-                        calls: list[int] | None = None, backend: str = "cpu"
-                        ) -> list[list[np.ndarray] | str]:
+                        calls: list[int] | None = None, backend: str = "cpu", *,
+                        companion: bool = False) -> list[list[np.ndarray] | str]:
         """Load each folder with tf.loadLayersModel and predict `calls[i]` times (default once)
         on that one model, stateful layers carrying their states: the outputs of every call
         in order, or an error string. Integer inputs go as int32 tensors (Embedding tokens).
-        All cases run in one process on `backend`."""
+        All cases run in one process on `backend`; `companion` imports the companion package
+        (js/companion) before loading."""
         counts = [1] * len(cases) if calls is None else calls
-        replies = self.call({"command": "predictFolders", "cases": [
+        replies = self.call({"command": "predictFolders", "companion": companion, "cases": [
             {"folder": str(folder), "calls": count, "inputs": input_tensors(inputs)}
             for (folder, inputs), count in zip(cases, counts, strict=True)]}, backend)
         return outputs_or_errors(replies)
 
-    def summaries(self, folders: list[Path]) -> list[str]:
-        """tfjs's own model.summary() text for each folder."""
-        replies = self.call({"command": "summary", "folders": [str(f) for f in folders]})
+    def summaries(self, folders: list[Path], *, companion: bool = False) -> list[str]:
+        """tfjs's own model.summary() text for each folder (`companion`: package imported)."""
+        replies = self.call({"command": "summary", "companion": companion,
+                             "folders": [str(f) for f in folders]})
         return ["\n".join(r["lines"]) if "lines" in r else f"error: {r['error']}"
                 for r in replies]
 
-    def load(self, folders: list[Path]) -> list[dict[str, Any]]:
-        """tf.loadLayersModel on each folder: its layer classes, or the error tfjs raised."""
-        return self.call({"command": "load", "folders": [str(f) for f in folders]})
+    def load(self, folders: list[Path], *, companion: bool = False) -> list[dict[str, Any]]:
+        """tf.loadLayersModel on each folder: its layer classes, or the error tfjs raised
+        (`companion`: the companion package imported first)."""
+        return self.call({"command": "load", "companion": companion,
+                          "folders": [str(f) for f in folders]})
 
 
 def unwrap(reply: dict[str, Any], backend: str) -> Any:

@@ -69,11 +69,16 @@ def layer_schema(layer: LayerType, dialect: str) -> dict[str, Any]:
 
 
 def model_json_schema() -> dict[str, Any]:
-    """The schema of a tfjs layers-model `model.json`, with every registered layer's config."""
+    """The schema of a tfjs layers-model `model.json`, with every registered layer's config;
+    a companion package class (TfjsLstmGRU) has the config of the layer it computes."""
+    from .companion import by_class_name
+
+    classes = {name: name for name in REGISTRY}
+    classes.update({name: canonical for name, (canonical, _) in by_class_name().items()})
     layer_rules = [
         {"if": {"properties": {"class_name": {"const": name}}},
-         "then": {"properties": {"config": {"$ref": f"#/$defs/{name}"}}}}
-        for name in sorted(REGISTRY)
+         "then": {"properties": {"config": {"$ref": f"#/$defs/{classes[name]}"}}}}
+        for name in sorted(classes)
     ]
     layer = {
         "type": "object",

@@ -9,6 +9,7 @@ import shutil
 import textwrap
 from dataclasses import dataclass
 
+from .companion import tfjs_class_name
 from .layers import REGISTRY
 from .model import Model, TensorRef
 from .runtime.engine import output_shapes
@@ -97,7 +98,8 @@ def _tfjs_shape(shapes: list[tuple]) -> str:
 
 
 def render_tfjs(model: Model) -> str:
-    """tfjs's printSummary: fixed-width columns, JSON shapes."""
+    """tfjs's printSummary: fixed-width columns, JSON shapes; a layer only the companion
+    package computes shows its class (TfjsLstmGRU), as tfjs prints it with the package."""
     chain = sequential_like(model)
     header = ["Layer (type)", "Input Shape", "Output shape", "Param #"]
     if chain:
@@ -111,8 +113,8 @@ def render_tfjs(model: Model) -> str:
     for i, row in enumerate(table):
         # A loaded model's nodes hold a list of input shapes, which tfjs prints as such.
         inputs = json.dumps([list(s) for s in row.input_shapes], separators=(",", ":"))
-        fields = [f"{row.name} ({row.class_name})", inputs, _tfjs_shape(row.output_shapes),
-                  str(row.params)]
+        fields = [f"{row.name} ({tfjs_class_name(model.layers[row.name])})", inputs,
+                  _tfjs_shape(row.output_shapes), str(row.params)]
         if chain:
             lines.append(_fixed_row(fields, stops))
         else:

@@ -93,7 +93,7 @@ def validate_layer(file: str, data: Any, dialect: str, pointer: str = "") -> lis
         class_name, config, inner = dialects.unwrap(data, dialect)
     except InputError as error:
         return [Finding(file, pointer + (error.pointer or ""), error.message)]
-    class_name = class_name or "LSTM"
+    class_name = dialects.canonical_class(class_name or "LSTM", dialect)
     base = pointer + inner
     if class_name not in REGISTRY:
         return [Finding(file, pointer_join(pointer, "class_name"),

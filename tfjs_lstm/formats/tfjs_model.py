@@ -110,13 +110,16 @@ def read_topology(document: dict[str, Any], where: str,
 def write_tfjs_model(model: Model, destination: str | os.PathLike, *,
                      shard_size_bytes: int = DEFAULT_SHARD_SIZE,
                      quantize: dict[str, str] | None = None,
-                     progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+                     progress: Callable[[int, int], None] | None = None,
+                     companion: bool = False) -> dict[str, Any]:
     """Write a tfjs layers-model folder atomically, shard by shard; returns what was written.
-    `progress(bytes written, total bytes)` follows the shards."""
-    topology, weights, transforms, notes = model_to_topology(model)
+    `progress(bytes written, total bytes)` follows the shards; `companion` writes the companion
+    package's classes where tfjs's own cannot compute a layer."""
+    topology, weights, transforms, notes = model_to_topology(model, companion=companion)
     unconstrained, dropped = keeping_weights(model, weights)
     if dropped:
-        topology, weights, transforms, notes = model_to_topology(unconstrained)
+        topology, weights, transforms, notes = model_to_topology(unconstrained,
+                                                                 companion=companion)
         notes = [*notes, *dropped]
     ordered = [(full_name, np.asarray(array, np.float32))
                for layer, arrays in weights.items()

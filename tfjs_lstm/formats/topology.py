@@ -150,6 +150,7 @@ def read_layers(entries: list, dialect: str, file: str, base: str,
         layer_config = expect(entry.get("config", {}), dict, file, f"{at}/config",
                               "a layer config object")
         name = layer_config.get("name", "?")
+        class_name = dialects.canonical_class(class_name, dialect)
         if class_name not in dialects.REGISTRY or class_name in LAYER_OF_CELL:
             reason = ("Lambda layers hold Python code, which is never executed here"
                       if class_name == "Lambda" else "a cell runs only inside an RNN layer"
@@ -261,19 +262,20 @@ def mask_problems(model: Model, dialect: str) -> list[Problem]:
     return problems
 
 
-def write_layer_configs(model: Model, dialect: str
+def write_layer_configs(model: Model, dialect: str, companion: bool = False
                         ) -> tuple[dict[str, dialects.MapResult], dict[str, dict[str, Any]],
                                    list[str], list[str]]:
     """Every layer written in `dialect`, the weights with the transforms they need applied,
     the transforms' descriptions and the notes. One NotExpressibleError lists every layer the
-    target cannot compute exactly; mask-only settings are relaxed where no mask arrives."""
+    target cannot compute exactly; mask-only settings are relaxed where no mask arrives.
+    `companion` allows the companion package's classes."""
     results, transforms, notes = {}, [], []
     problems = mask_problems(model, dialect)
     weights = {name: dict(arrays) for name, arrays in model.weights.items()}
     family = dialects.FAMILY_OF[dialect]
     for name, config in for_family(model, family).items():
         try:
-            result = dialects.write(dialect, config)
+            result = dialects.write(dialect, config, companion=companion)
         except NotExpressibleError as error:
             problems.extend(error.problems)
             continue
@@ -287,16 +289,17 @@ def write_layer_configs(model: Model, dialect: str
     return results, weights, transforms, notes
 
 
-def model_to_topology(model: Model, dialect: str = "tfjs-json"
+def model_to_topology(model: Model, dialect: str = "tfjs-json", companion: bool = False
                       ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]], list[str],
                                  list[str]]:
-    """The Keras-2-style topology, the weights the target needs, transforms and notes.
+    """The Keras-2-style topology, the weights the target needs, transforms and notes;
+    `companion` writes the companion package's class where tfjs's own cannot compute a layer.
 
     tfjs's Sequential form puts the input shape on the first layer; tf-keras's keeps the
     InputLayer. Raises NotExpressibleError listing every layer the target cannot compute
     exactly, before any file is written.
     """
-    results, weights, transforms, notes = write_layer_configs(model, dialect)
+    results, weights, transforms, notes = write_layer_configs(model, dialect, companion)
     written = {name: result.config for name, result in results.items()}
     if model.sequential:
         layers = []
@@ -309,15 +312,15 @@ def model_to_topology(model: Model, dialect: str = "tfjs-json"
                 entry["batch_input_shape"] = list(model.layers[model.inputs[0].layer]
                                                   .batch_input_shape)
                 first = False
-            layers.append({"class_name": config.class_name, "config": entry})
+            layers.append({"class_name": results[name].class_name, "config": entry})
         topology_config: dict[str, Any] = {"name": model.name, "layers": layers}
         class_name = "Sequential"
     else:
         layers = []
-        for name, config in model.layers.items():
+        for name in model.layers:
             nodes = [[[ref.layer, ref.node, ref.index, {}] for ref in call.inputs]
                      for call in model.layer_calls(name)]
-            layers.append({"name": name, "class_name": config.class_name,
+            layers.append({"name": name, "class_name": results[name].class_name,
                            "config": written[name], "inbound_nodes": nodes})
         topology_config = {
             "name": model.name, "layers": layers,

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..casing import to_camel_case
 from ..kinds import Kind
+
+if TYPE_CHECKING:
+    from ..companion import Companion
 
 FAMILIES = ("keras3", "keras2", "keras2.2", "tfjs")
 REQUIRED = object()
@@ -126,6 +129,8 @@ class LayerType:
     `start_read(data, family)` / `finish_write(out, family)` drop or add keys a family writes
     beside the fields (tfjs's RNN copies its cell's keys to the top level); `extra_keys(family)`
     names those keys for the schemas.
+    `companion` names the class of the companion npm package that computes what tfjs's own
+    class refuses (GRU's reset_after=true), or None.
     """
 
     class_name: str
@@ -151,6 +156,7 @@ class LayerType:
     start_read: Callable[[dict[str, Any], str], dict[str, Any]] | None = None
     finish_write: Callable[[dict[str, Any], str], dict[str, Any]] | None = None
     extra_keys: Callable[[str], tuple[str, ...]] | None = None
+    companion: Companion | None = None
     doc: str = ""
 
     def field(self, name: str) -> Field:

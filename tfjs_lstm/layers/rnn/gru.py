@@ -4,12 +4,14 @@ Read in Keras 3.15 `keras/src/layers/rnn/gru.py`, tf-keras 2.21 `tf_keras/layers
 standalone Keras 2.2.4 `keras/layers/recurrent.py` and TensorFlow.js 4.22
 `tfjs-layers/src/layers/recurrent.ts` (`GRUCell`). Keras 2 and 3 default to `reset_after=True`;
 Keras 2.2 and tfjs compute `reset_after=False` only, and tfjs's GRUCell throws on true while its
-`getConfig()` always reports false. Gates are z, r, h in every runtime.
+`getConfig()` always reports false. Gates are z, r, h in every runtime. The companion npm
+package's `TfjsLstmGRU` (js/companion) computes reset_after=true on tfjs's RNN.
 """
 
 from __future__ import annotations
 
 from ... import kinds as k
+from ...companion import Companion
 from ...transforms import ScaleGateColumns
 from ..base import Field, LayerConfig, Weight, common_fields
 from . import recurrent as rnn
@@ -79,5 +81,6 @@ GRU = rnn.recurrent_layer(
     gate_rescale=_gate_rescale,
     adjust=rnn.implementation_one_with_recurrent_dropout,
     cell_name="gru_cell",
+    companion=Companion("TfjsLstmGRU", {"reset_after": True}),
     doc="Gated recurrent unit; fused gates in order z, r, h in every runtime.",
 )

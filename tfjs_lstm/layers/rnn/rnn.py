@@ -37,6 +37,7 @@ def _cell_type(layer: LayerType, class_name: str, default_name: str) -> LayerTyp
     return LayerType(class_name=class_name, fields=fields, weights=layer.weights,
                      output_shape=lambda config, input_shape: (input_shape[0], config.units),
                      gate_rescale=layer.gate_rescale, adjust=layer.adjust,
+                     companion=layer.companion and layer.companion.cell(),
                      doc=f"The cell of {layer.class_name}: one step; run it inside RNN.")
 
 

@@ -1,0 +1,56 @@
+"""The companion npm package (`js/companion`, `tfjs-lstm-companion`): Keras layers TensorFlow.js
+4.22 cannot compute, registered with `tf.serialization.registerClass` under class names of
+their own. A layer description names its companion class (`LayerType.companion`); this module
+says what the package is called and when a layer needs it. The package's version is
+`tfjs_lstm.__version__`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PACKAGE = "tfjs-lstm-companion"
+FLAG = "--companion"
+
+
+@dataclass(frozen=True)
+class Companion:
+    """A class of the companion package that computes a layer where tfjs's own class cannot:
+    `fields` maps each field tfjs ignores and the companion class honours to the companion
+    class's default (GRU's reset_after: true)."""
+
+    class_name: str
+    fields: Mapping[str, Any]
+
+    def needed(self, config: Any) -> bool:
+        """Whether this config differs from what tfjs's own class computes."""
+        return any(getattr(config, name) == value for name, value in self.fields.items())
+
+    def cell(self) -> Companion:
+        """The companion of the layer's cell (`TfjsLstmGRUCell`)."""
+        return Companion(f"{self.class_name}Cell", self.fields)
+
+
+def hint(companion: Companion) -> str:
+    """What a refusal adds: the flag that writes the companion class, and the package."""
+    return (f"; `tfjs-lstm convert {FLAG}` writes {companion.class_name}, which the npm package "
+            f"{PACKAGE} computes (import it before tf.loadLayersModel)")
+
+
+def by_class_name() -> dict[str, tuple[str, Companion]]:
+    """Companion class name -> (canonical class name, companion), over the layer registry."""
+    from .layers import REGISTRY
+
+    return {layer.companion.class_name: (name, layer.companion)
+            for name, layer in REGISTRY.items() if layer.companion is not None}
+
+
+def tfjs_class_name(config: Any) -> str:
+    """The class tfjs knows this layer by: the companion class where tfjs's own cannot
+    compute it, else the canonical one."""
+    from .layers import REGISTRY
+
+    companion = REGISTRY[config.class_name].companion
+    return companion.class_name if companion and companion.needed(config) else \
+        config.class_name
