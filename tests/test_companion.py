@@ -179,7 +179,7 @@ def test_validate_names_the_companion_for_a_tfjs_gru_with_reset_after_true(conve
     text = (folder / "model.json").read_text()
     (folder / "model.json").write_text(text.replace('"TfjsLstmGRU"', '"GRU"'))
     [finding] = validate_file(folder / "model.json").findings
-    assert finding.pointer.endswith("/resetAfter")
+    assert finding.pointer.endswith("/config/reset_after")  # as the file spells it
     assert "--companion" in finding.message and "TfjsLstmGRU" in finding.message
 
 
