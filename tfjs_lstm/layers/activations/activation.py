@@ -10,21 +10,21 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kinds as k
-from ..base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
+from ..base import (
+    REQUIRED,
+    Field,
+    LayerConfig,
+    LayerType,
+    common_fields,
+    no_weights,
+    same_shape,
+)
 
 FIELDS = (
     Field("activation", k.ACTIVATION,
           {"keras3": REQUIRED, "keras2": REQUIRED, "keras2.2": REQUIRED, "tfjs": "linear"}),
     *common_fields("activation"),
 )
-
-
-def _weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
-    return []
-
-
-def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
-    return tuple(input_shape)
 
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
@@ -37,8 +37,8 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
 ACTIVATION = LayerType(
     class_name="Activation",
     fields=FIELDS,
-    weights=_weights,
-    output_shape=_output_shape,
+    weights=no_weights,
+    output_shape=same_shape,
     forward=_forward,
     doc="An activation function applied elementwise.",
 )

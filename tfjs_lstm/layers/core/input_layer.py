@@ -7,7 +7,7 @@ Keras 3 writes `batch_shape` and a plain dtype string; tf-keras and TensorFlow.j
 from __future__ import annotations
 
 from ... import kinds as k
-from ..base import Field, LayerConfig, LayerType, Weight
+from ..base import Field, LayerConfig, LayerType, no_weights
 
 FIELDS = (
     Field("batch_input_shape", k.SHAPE, keys={"keras3": "batch_shape"},
@@ -22,10 +22,6 @@ FIELDS = (
 )
 
 
-def _weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
-    return []
-
-
 def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
     return tuple(config.batch_input_shape)
 
@@ -33,7 +29,7 @@ def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
 INPUT_LAYER = LayerType(
     class_name="InputLayer",
     fields=FIELDS,
-    weights=_weights,
+    weights=no_weights,
     output_shape=_output_shape,
     input_dim_families=(),
     doc="A model input: its batch shape and dtype.",

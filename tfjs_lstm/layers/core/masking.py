@@ -10,20 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kinds as k
-from ..base import Field, LayerConfig, LayerType, Weight, common_fields
+from ..base import Field, LayerConfig, LayerType, common_fields, no_weights, same_shape
 
 FIELDS = (
     Field("mask_value", k.NUMBER, 0.0, doc="steps whose features all equal this are masked"),
     *common_fields("masking"),
 )
-
-
-def _weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
-    return []
-
-
-def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
-    return tuple(input_shape)
 
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
@@ -35,8 +27,8 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
 MASKING = LayerType(
     class_name="Masking",
     fields=FIELDS,
-    weights=_weights,
-    output_shape=_output_shape,
+    weights=no_weights,
+    output_shape=same_shape,
     forward=_forward,
     mask_out=lambda config, masked: True,
     doc="Masks timesteps equal to mask_value for the recurrent layers that follow.",

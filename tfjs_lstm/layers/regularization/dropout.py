@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ... import kinds as k
-from ..base import Field, LayerConfig, LayerType, Weight, common_fields
+from ..base import Field, LayerConfig, LayerType, common_fields, no_weights, same_shape
 
 _SPATIAL_OMITTED = {
     "noise_shape": "SpatialDropout1D always drops whole channels and ignores noise_shape; "
@@ -42,14 +42,6 @@ def _spatial_fields() -> tuple[Field, ...]:
     return tuple(fields)
 
 
-def _weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
-    return []
-
-
-def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
-    return tuple(input_shape)
-
-
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
     return [inputs[0]], [masks[0]]
 
@@ -57,8 +49,8 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
 DROPOUT = LayerType(
     class_name="Dropout",
     fields=DROPOUT_FIELDS,
-    weights=_weights,
-    output_shape=_output_shape,
+    weights=no_weights,
+    output_shape=same_shape,
     forward=_forward,
     doc="Dropout: the identity at inference; masks pass through.",
 )
@@ -66,8 +58,8 @@ DROPOUT = LayerType(
 SPATIAL_DROPOUT_1D = LayerType(
     class_name="SpatialDropout1D",
     fields=_spatial_fields(),
-    weights=_weights,
-    output_shape=_output_shape,
+    weights=no_weights,
+    output_shape=same_shape,
     forward=_forward,
     sequence_input=True,
     doc="Dropout of whole channels of [batch, steps, channels]: the identity at inference.",

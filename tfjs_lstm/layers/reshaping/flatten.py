@@ -12,17 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kinds as k
-from ..base import Field, LayerConfig, LayerType, Weight, common_fields
+from ..base import Field, LayerConfig, LayerType, common_fields, no_weights
 
 FIELDS = (
     Field("data_format", k.DATA_FORMAT, "channels_last",
           doc="channels_first moves axis 1 to the end before flattening"),
     *common_fields("flatten"),
 )
-
-
-def _weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
-    return []
 
 
 def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
@@ -41,7 +37,7 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
 FLATTEN = LayerType(
     class_name="Flatten",
     fields=FIELDS,
-    weights=_weights,
+    weights=no_weights,
     output_shape=_output_shape,
     forward=_forward,
     mask_out=lambda config, input_masked: False,

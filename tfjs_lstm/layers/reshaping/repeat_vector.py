@@ -11,16 +11,12 @@ import numpy as np
 
 from ... import kinds as k
 from ...errors import InputError
-from ..base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
+from ..base import REQUIRED, Field, LayerConfig, LayerType, common_fields, no_weights
 
 FIELDS = (
     Field("n", k.UNITS, REQUIRED, doc="how many times the input is repeated"),
     *common_fields("repeat_vector"),
 )
-
-
-def _weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
-    return []
 
 
 def _output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
@@ -39,7 +35,7 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
 REPEAT_VECTOR = LayerType(
     class_name="RepeatVector",
     fields=FIELDS,
-    weights=_weights,
+    weights=no_weights,
     output_shape=_output_shape,
     forward=_forward,
     mask_out=lambda config, input_masked: False,

@@ -15,17 +15,13 @@ import numpy as np
 
 from ... import kinds as k
 from ...errors import InputError
-from ..base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
+from ..base import REQUIRED, Field, LayerConfig, LayerType, common_fields, no_weights
 
 FIELDS = (
     Field("target_shape", k.TARGET_SHAPE, REQUIRED,
           doc="the output shape without the batch axis; one size may be unknown"),
     *common_fields("reshape"),
 )
-
-
-def _weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
-    return []
 
 
 def _resolved(config: LayerConfig, sizes: tuple) -> tuple:
@@ -68,7 +64,7 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
 RESHAPE = LayerType(
     class_name="Reshape",
     fields=FIELDS,
-    weights=_weights,
+    weights=no_weights,
     output_shape=_output_shape,
     forward=_forward,
     mask_out=lambda config, input_masked: False,
