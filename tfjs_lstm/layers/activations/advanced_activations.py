@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kinds as k
+from ...casing import UNDEFINED
 from ..base import Field, LayerConfig, LayerType, common_fields, no_weights, same_shape
 
 KERAS = ("keras3", "keras2", "keras2.2")
@@ -46,6 +47,14 @@ def _relu(config: LayerConfig, x: np.ndarray) -> np.ndarray:
     return positive - dtype(config.negative_slope) * np.maximum(threshold - x, dtype(0))
 
 
+def _relu_finish_write(out: dict, family: str) -> dict:
+    """tfjs's ReLU.getConfig() always carries maxValue, `undefined` when unset: getConfig()'s
+    JSON drops it and model.save() writes null, so the writer keeps it undefined."""
+    if family == "tfjs" and "maxValue" not in out:
+        return out | {"maxValue": UNDEFINED}
+    return out
+
+
 def _keras_only_zero(config: LayerConfig, name: str) -> str | None:
     return None if getattr(config, name) else "0 is TensorFlow.js's only value"
 
@@ -63,6 +72,7 @@ RELU = LayerType(
     weights=no_weights,
     output_shape=same_shape,
     forward=_elementwise(_relu),
+    finish_write=_relu_finish_write,
     doc="Rectified linear unit with an optional cap, slope and threshold.",
 )
 
