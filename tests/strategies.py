@@ -127,6 +127,8 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
         return st.sampled_from([(1, 2), (2, 1)])
     if kind is k.SIZES or kind is k.STRIDES:
         return st.integers(1, 4).map(lambda n: (n,))
+    if kind is k.SIZES_2D or kind is k.STRIDES_2D:
+        return st.tuples(st.integers(1, 3), st.integers(1, 3))
     if kind is k.GROUPS:
         return st.sampled_from([1, 2])
     if kind is k.AXES:
@@ -138,6 +140,11 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
         return st.lists(st.integers(1, 6), min_size=1, max_size=3).flatmap(
             lambda dims: st.integers(-1, len(dims) - 1).map(
                 lambda u: tuple(-1 if i == u else d for i, d in enumerate(dims))))
+    if kind is k.SHAPE and layer.class_name in IMAGE_INPUT:
+        # [batch, rows, columns, channels] (or channels first), every window fitting.
+        shape = st.tuples(st.none() | st.integers(1, 8), st.integers(8, 10), st.integers(8, 10),
+                          st.integers(1, 4).map(lambda n: 2 * n))
+        return st.none() | shape
     if kind is k.SHAPE and layer.class_name in STEPS_INPUT:
         # [batch, steps, channels], every window fitting, channels split into two groups.
         shape = st.tuples(st.none() | st.integers(1, 8), st.integers(16, 20),
@@ -158,6 +165,10 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
 STEPS_INPUT = {"Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D",
                "GlobalAveragePooling1D", "LayerNormalization", "BatchNormalization", "Softmax",
                "Permute", "ZeroPadding1D", "Cropping1D", "UpSampling1D"}
+
+# Layers that take [batch, rows, columns, channels].
+IMAGE_INPUT = {"Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D",
+               "GlobalAveragePooling2D"}
 
 _WRAPPED = {"Bidirectional": ("LSTM", "GRU", "SimpleRNN"), "TimeDistributed": ("Dense",),
             "RNN": ("LSTMCell", "GRUCell", "SimpleRNNCell")}
@@ -197,11 +208,11 @@ def layer_configs(draw, layer, family: str) -> LayerConfig:
     if values.get("input_length") is not None and values.get("batch_input_shape"):
         # Keras 2 and tfjs refuse an input_length that contradicts the input shape.
         values["input_length"] = values["batch_input_shape"][1]
-    if layer.class_name == "Conv1D":
+    if layer.class_name in ("Conv1D", "Conv2D"):
         # Every runtime refuses strided dilation and filters that groups cannot split;
         # tfjs cannot call a causal Conv1D.
-        if values["strides"][0] > 1:
-            values["dilation_rate"] = (1,)
+        if max(values["strides"]) > 1:
+            values["dilation_rate"] = (1,) * len(values["strides"])
         values["filters"] += -values["filters"] % values["groups"]
         if family == "tfjs" and values["padding"] == "causal":
             values["padding"] = "same"

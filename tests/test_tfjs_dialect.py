@@ -124,11 +124,14 @@ def test_keras_normal_initializers_are_written_as_tfjs_normal_with_a_note(tfjs):
 # The arguments each tfjs layer type requires, for a layer written with every default.
 REQUIRED_ARGS = {"AlphaDropout": {"rate": 0.1}, "Dropout": {"rate": 0.1},
                  "SpatialDropout1D": {"rate": 0.1}, "Conv1D": {"filters": 2, "kernelSize": 2},
+                 "Conv2D": {"filters": 2, "kernelSize": 2},
                  "GaussianDropout": {"rate": 0.1},
                  "Embedding": {"inputDim": 5, "outputDim": 2}, "GaussianNoise": {"stddev": 0.1},
                  "Permute": {"dims": [2, 1]}, "RepeatVector": {"n": 2},
                  "Reshape": {"targetShape": [12]}, "Softmax": {"axis": -1}}
 TWO_D_INPUT = {"Embedding", "RepeatVector"}
+IMAGE_INPUT = {"Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D",
+               "GlobalAveragePooling2D"}
 NEEDS_MORE = {"InputLayer", "Bidirectional", "RNN", "TimeDistributed"}  # a cell or a layer
 MERGES = {"Add", "Average", "Concatenate", "Multiply", "Maximum", "Minimum", "Subtract", "Dot"}
 
@@ -140,7 +143,9 @@ def test_tfjs_json_writer_writes_what_model_save_writes_for_every_default(tfjs):
     for name, layer in sorted(REGISTRY.items()):
         if "tfjs" not in layer.families or name in NEEDS_MORE | MERGES or name.endswith("Cell"):
             continue
-        args = {"name": "x", "batchInputShape": [None, 4] if name in TWO_D_INPUT else [None, 4, 3],
+        shape = [None, 4] if name in TWO_D_INPUT else [None, 4, 4, 3] if name in IMAGE_INPUT \
+            else [None, 4, 3]
+        args = {"name": "x", "batchInputShape": shape,
                 **REQUIRED_ARGS.get(name, {})}
         if any(spec.name == "units" for spec in layer.fields):
             args["units"] = 2

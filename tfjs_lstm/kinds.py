@@ -440,19 +440,21 @@ TARGET_SHAPE = TargetShape()
 
 @dataclass
 class Sizes(Kind):
-    """A window size, stride or dilation of a 1D layer: Keras and tfjs take an integer or a list
-    of one and write the list. Canonically a tuple; null (strides: 'as the pool size') when
-    `nullable`."""
+    """A window size, stride or dilation of a layer over `rank` spatial axes: Keras and tfjs
+    take an integer (the same on every axis) or a list of `rank` and write the list.
+    Canonically a tuple; null (strides: 'as the pool size') when `nullable`."""
 
     nullable: bool = False
+    rank: int = 1
 
     def read(self, family: str, value: Any, ctx: Context, key: str) -> Any:
         if value is None and self.nullable:
             return None
-        items = value if isinstance(value, (list, tuple)) else [value]
-        if len(items) != 1 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                                      for v in items):
-            ctx.bad_input(key, f"expected a positive integer or a list of one, found {value!r}")
+        items = value if isinstance(value, (list, tuple)) else [value] * self.rank
+        if len(items) != self.rank or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in items):
+            ctx.bad_input(key, f"expected a positive integer or a list of {self.rank}, "
+                               f"found {value!r}")
         return tuple(items)
 
     def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:
@@ -463,7 +465,8 @@ class Sizes(Kind):
 
     def schema(self, family: str, snake: bool) -> dict[str, Any]:
         size = {"type": "integer", "minimum": 1}
-        options = [size, {"type": "array", "items": size, "minItems": 1, "maxItems": 1}]
+        options = [size, {"type": "array", "items": size, "minItems": self.rank,
+                          "maxItems": self.rank}]
         return {"anyOf": [*options, {"type": "null"}] if self.nullable else options}
 
 
@@ -495,10 +498,13 @@ class Axes(Kind):
 
 SIZES = Sizes()
 STRIDES = Sizes(nullable=True)
+SIZES_2D = Sizes(rank=2)
+STRIDES_2D = Sizes(nullable=True, rank=2)
 AXES = Axes()
 FALSE_ONLY = Choice((False,))
 CONV_PADDING = Choice(("valid", "same", "causal"))
 POOL_PADDING = Choice(("valid", "same"))
+CONV2D_PADDING = Choice(("valid", "same"))
 GROUPS = Integer(minimum=1)
 
 

@@ -6,6 +6,7 @@ from .activations.activation import ACTIVATION
 from .activations.advanced_activations import ELU, LEAKY_RELU, RELU, SOFTMAX
 from .base import FAMILIES, Field, LayerConfig, LayerType, Weight
 from .convolutional.conv1d import CONV1D
+from .convolutional.conv2d import CONV2D
 from .core.dense import DENSE
 from .core.embedding import EMBEDDING
 from .core.input_layer import INPUT_LAYER
@@ -14,9 +15,13 @@ from .merging.merge import ADD, AVERAGE, CONCATENATE, MULTIPLY
 from .normalization.normalization import BATCH_NORMALIZATION, LAYER_NORMALIZATION
 from .pooling.pooling import (
     AVERAGE_POOLING_1D,
+    AVERAGE_POOLING_2D,
     GLOBAL_AVERAGE_POOLING_1D,
+    GLOBAL_AVERAGE_POOLING_2D,
     GLOBAL_MAX_POOLING_1D,
+    GLOBAL_MAX_POOLING_2D,
     MAX_POOLING_1D,
+    MAX_POOLING_2D,
 )
 from .regularization.dropout import DROPOUT, SPATIAL_DROPOUT_1D
 from .regularization.noise import ALPHA_DROPOUT, GAUSSIAN_DROPOUT, GAUSSIAN_NOISE
@@ -37,6 +42,7 @@ REGISTRY: dict[str, LayerType] = {layer.class_name: layer for layer in (
     ADD, MULTIPLY, AVERAGE, RNN, LSTM_CELL, GRU_CELL, SIMPLE_RNN_CELL, CONV1D, MAX_POOLING_1D,
     AVERAGE_POOLING_1D, GLOBAL_MAX_POOLING_1D, GLOBAL_AVERAGE_POOLING_1D, LAYER_NORMALIZATION,
     BATCH_NORMALIZATION, RELU, LEAKY_RELU, ELU, SOFTMAX, GAUSSIAN_NOISE, GAUSSIAN_DROPOUT,
-    ALPHA_DROPOUT, PERMUTE, ZERO_PADDING_1D, CROPPING_1D, UP_SAMPLING_1D)}
+    ALPHA_DROPOUT, PERMUTE, ZERO_PADDING_1D, CROPPING_1D, UP_SAMPLING_1D,
+    CONV2D, MAX_POOLING_2D, AVERAGE_POOLING_2D, GLOBAL_MAX_POOLING_2D, GLOBAL_AVERAGE_POOLING_2D)}
 
 __all__ = ["FAMILIES", "Field", "LayerConfig", "LayerType", "REGISTRY", "Weight"]

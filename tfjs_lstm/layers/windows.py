@@ -1,4 +1,4 @@
-"""Sliding windows over the steps axis, shared by Conv1D and the 1D pooling layers.
+"""Sliding windows over spatial axes, shared by the convolution and pooling layers (1D, 2D).
 
 The padding rules are TensorFlow's, which Keras 3, tf-keras and tfjs-core all follow: 'valid'
 keeps whole windows; 'same' gives ceil(length / stride) windows and pads the total shortfall
@@ -37,16 +37,32 @@ def _padding(length: int, size: int, padding: str, stride: int, dilation: int
 
 
 def windows(x: np.ndarray, size: int, padding: str, stride: int, dilation: int = 1,
-            fill: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """[batch, steps, channels] -> ([batch, windows, size, channels], [windows, size] bool),
-    the second marking the window positions that fall on real (not padded) steps."""
-    length = x.shape[1]
+            fill: float = 0.0, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Windows along `axis` ([batch, steps, channels] -> [batch, windows, size, channels]) and a
+    [windows, size] bool array marking the window positions on real (not padded) steps."""
+    length = x.shape[axis]
     before, after = _padding(length, size, padding, stride, dilation)
-    padded = np.pad(x, ((0, 0), (before, after), (0, 0)), constant_values=fill)
+    pads = [(0, 0)] * x.ndim
+    pads[axis] = (before, after)
+    padded = np.pad(x, pads, constant_values=fill)
     starts = np.arange(output_length(length, size, padding, stride, dilation)) * stride
     index = starts[:, None] + np.arange(size)[None, :] * dilation
     real = (index >= before) & (index < before + length)
-    return padded[:, index, :], real
+    return np.take(padded, index, axis=axis), real
+
+
+def windows_nd(x: np.ndarray, sizes: tuple, padding: str, strides: tuple,
+               dilations: tuple, fill: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """[batch, *space, channels] -> ([batch, *windows, *sizes, channels], real) with `real`
+    [*windows, *sizes] bool: the 1D windows taken along each spatial axis in turn."""
+    rank = len(sizes)
+    real = np.ones((), bool)
+    for i in range(rank):  # axis 1 + 2i holds the windows of spatial axis i
+        x, along = windows(x, sizes[i], padding, strides[i], dilations[i], fill, axis=1 + 2 * i)
+        real = real[..., None, None] & along.reshape((1,) * (2 * i) + along.shape)
+    order = [0, *range(1, 2 * rank, 2), *range(2, 2 * rank + 1, 2), 2 * rank + 1]
+    real_order = [*range(0, 2 * rank, 2), *range(1, 2 * rank, 2)]
+    return x.transpose(order), real.transpose(real_order)
 
 
 def channels_last_only(config: LayerConfig, name: str) -> str | None:

@@ -1,4 +1,4 @@
-"""MaxPooling1D, AveragePooling1D, GlobalMaxPooling1D and GlobalAveragePooling1D.
+"""Max and average pooling, windowed and global, in 1D and 2D.
 
 Read in Keras 3.15 `keras/src/layers/pooling/` (AveragePooling1D requires pool_size, MaxPooling1D
 defaults it to 2; strides default to the pool size; global pooling writes data_format and
@@ -6,8 +6,12 @@ keepdims; only GlobalAveragePooling1D takes a mask, averaging the unmasked steps
 `layers/pooling/` (pool_size 2 for both; the same mask rule), Keras 2.2.4 `layers/pooling.py`
 (no keepdims) and TensorFlow.js 4.22 `tfjs-layers/src/layers/pooling.ts` (poolSize 2, strides
 the pool size; no dataFormat, no keepdims; GlobalAveragePooling1D is a plain mean that ignores
-any mask). Average pooling with 'same' padding divides by the steps inside the input only, as
-TensorFlow's and tfjs-core's avgPool do. No mask leaves a pooling layer.
+any mask). The 2D layers (Keras 3 `{max,average}_pooling2d.py`, tf-keras `pooling/*2d.py`,
+tfjs `Pooling2D`, `GlobalPooling2D`) take the same keys with two sizes: pool_size (2, 2) except
+Keras 3's AveragePooling2D, which requires it; tfjs has dataFormat for them, computing
+channelsFirst by transposing, and no keepdims. Average pooling with 'same' padding divides by
+the positions inside the input only, as TensorFlow's and tfjs-core's avgPool do. No mask
+leaves a pooling layer.
 """
 
 from __future__ import annotations
@@ -15,38 +19,38 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kinds as k
-from ..base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
-from ..windows import channels_last_only, output_length, windows
+from ..base import REQUIRED, Field, LayerConfig, LayerType, common_fields, no_weights
+from ..windows import channels_last_only, output_length, windows_nd
 
 KERAS = ("keras3", "keras2", "keras2.2")
 
 
-def _data_format() -> Field:
+def _data_format(rank: int) -> Field:
+    """tfjs's 1D pooling layers have no dataFormat; its 2D ones have it."""
+    if rank == 2:
+        return Field("data_format", k.DATA_FORMAT, "channels_last")
     return Field("data_format", k.DATA_FORMAT, "channels_last", families=KERAS,
                  ignored_by=("tfjs",), omit_reason=channels_last_only)
 
 
-def _pooling_fields(default_name: str, pool_size_default) -> tuple[Field, ...]:
+def _pooling_fields(default_name: str, pool_size_default, rank: int) -> tuple[Field, ...]:
+    sizes, strides = (k.SIZES_2D, k.STRIDES_2D) if rank == 2 else (k.SIZES, k.STRIDES)
     return (
-        Field("pool_size", k.SIZES, pool_size_default, doc="window length"),
-        Field("strides", k.STRIDES, None, doc="null for the pool size"),
+        Field("pool_size", sizes, pool_size_default, doc="window size"),
+        Field("strides", strides, None, doc="null for the pool size"),
         Field("padding", k.POOL_PADDING, "valid"),
-        _data_format(),
+        _data_format(rank),
         *common_fields(default_name),
     )
 
 
-def _global_fields(default_name: str) -> tuple[Field, ...]:
+def _global_fields(default_name: str, rank: int) -> tuple[Field, ...]:
     return (
-        _data_format(),
+        _data_format(rank),
         Field("keepdims", k.BOOLEAN, False, families=("keras3", "keras2"),
-              omit_reason=lambda c, n: None if c.keepdims else "the steps axis is dropped"),
+              omit_reason=lambda c, n: None if c.keepdims else "the pooled axes are dropped"),
         *common_fields(default_name),
     )
-
-
-def _no_weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
-    return []
 
 
 def _strides_as_pool_size(values: dict, family: str) -> dict[str, str]:
@@ -56,70 +60,75 @@ def _strides_as_pool_size(values: dict, family: str) -> dict[str, str]:
     return {}
 
 
-def _steps_axis(config: LayerConfig) -> int:
-    return 2 if config.data_format == "channels_first" else 1
+def _space_axes(config: LayerConfig, rank: int) -> tuple[int, ...]:
+    first = 2 if config.data_format == "channels_first" else 1
+    return tuple(range(first, first + rank))
 
 
 def _pooled_shape(config: LayerConfig, input_shape: tuple) -> tuple:
     shape = list(input_shape)
-    axis = _steps_axis(config)
-    shape[axis] = output_length(shape[axis], config.pool_size[0], config.padding,
-                                config.strides[0])
+    for i, axis in enumerate(_space_axes(config, len(config.pool_size))):
+        shape[axis] = output_length(shape[axis], config.pool_size[i], config.padding,
+                                    config.strides[i])
     return tuple(shape)
 
 
 def _pool(mode: str):
     def forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
         x = np.asarray(inputs[0], dtype=dtype)
+        rank = len(config.pool_size)
         if config.data_format == "channels_first":
-            x = np.transpose(x, (0, 2, 1))
+            x = np.moveaxis(x, 1, -1)
         fill = -np.inf if mode == "max" else 0.0
-        patches, real = windows(x, config.pool_size[0], config.padding, config.strides[0],
-                                fill=fill)
+        patches, real = windows_nd(x, config.pool_size, config.padding, config.strides,
+                                   (1,) * rank, fill=fill)
+        taps = tuple(range(1 + rank, 1 + 2 * rank))
         if mode == "max":
-            y = patches.max(axis=2)
+            y = patches.max(axis=taps)
         else:
-            y = patches.sum(axis=2) / real.sum(axis=1).astype(dtype)[None, :, None]
+            count = real.sum(axis=tuple(range(rank, 2 * rank))).astype(dtype)
+            y = patches.sum(axis=taps) / count[None, ..., None]
         y = y.astype(dtype)
         if config.data_format == "channels_first":
-            y = np.transpose(y, (0, 2, 1))
+            y = np.moveaxis(y, -1, 1)
         return [y], [None]
     return forward
 
 
 def _global_shape(config: LayerConfig, input_shape: tuple) -> tuple:
-    axis = _steps_axis(config)
+    axes = _space_axes(config, len(input_shape) - 2)
     if config.keepdims:
-        return tuple(1 if i == axis else d for i, d in enumerate(input_shape))
-    return tuple(d for i, d in enumerate(input_shape) if i != axis)
+        return tuple(1 if i in axes else d for i, d in enumerate(input_shape))
+    return tuple(d for i, d in enumerate(input_shape) if i not in axes)
 
 
 def _global(mode: str):
     def forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
         x = np.asarray(inputs[0], dtype=dtype)
-        axis = _steps_axis(config)
+        axes = _space_axes(config, x.ndim - 2)
         if mode == "max":
-            y = x.max(axis=axis, keepdims=config.keepdims)
-        elif masks[0] is None:
-            y = x.mean(axis=axis, keepdims=config.keepdims)
+            y = x.max(axis=axes, keepdims=config.keepdims)
+        elif masks[0] is None or len(axes) > 1:  # Keras's 2D global pooling takes no mask
+            y = x.mean(axis=axes, keepdims=config.keepdims)
         else:
-            keep = np.expand_dims(np.asarray(masks[0], bool), 3 - axis).astype(dtype)
-            y = (x * keep).sum(axis=axis, keepdims=config.keepdims) / \
-                keep.sum(axis=axis, keepdims=config.keepdims)
+            keep = np.expand_dims(np.asarray(masks[0], bool), 3 - axes[0]).astype(dtype)
+            y = (x * keep).sum(axis=axes, keepdims=config.keepdims) / \
+                keep.sum(axis=axes, keepdims=config.keepdims)
         return [y.astype(dtype)], [None]
     return forward
 
 
-def _pooling(class_name: str, mode: str, default_name: str, pool_size_default) -> LayerType:
+def _pooling(class_name: str, mode: str, default_name: str, pool_size_default,
+             rank: int = 1) -> LayerType:
     return LayerType(
         class_name=class_name,
-        fields=_pooling_fields(default_name, pool_size_default),
-        weights=_no_weights,
+        fields=_pooling_fields(default_name, pool_size_default, rank),
+        weights=no_weights,
         output_shape=_pooled_shape,
         forward=_pool(mode),
         adjust=_strides_as_pool_size,
         mask_out=lambda config, input_masked: False,
-        doc=f"{mode.title()} over windows of pool_size steps; masks stop here.",
+        doc=f"{mode.title()} over windows of pool_size; masks stop here.",
     )
 
 
@@ -127,13 +136,18 @@ MAX_POOLING_1D = _pooling("MaxPooling1D", "max", "max_pooling1d", (2,))
 AVERAGE_POOLING_1D = _pooling(
     "AveragePooling1D", "average", "average_pooling1d",
     {"keras3": REQUIRED, "keras2": (2,), "keras2.2": (2,), "tfjs": (2,)})
+MAX_POOLING_2D = _pooling("MaxPooling2D", "max", "max_pooling2d", (2, 2), rank=2)
+AVERAGE_POOLING_2D = _pooling(
+    "AveragePooling2D", "average", "average_pooling2d",
+    {"keras3": REQUIRED, "keras2": (2, 2), "keras2.2": (2, 2), "tfjs": (2, 2)}, rank=2)
+
 
 def _global_pooling(class_name: str, mode: str, default_name: str, doc: str,
-                    refuse_masked: dict[str, str] | None = None) -> LayerType:
+                    refuse_masked: dict[str, str] | None = None, rank: int = 1) -> LayerType:
     return LayerType(
         class_name=class_name,
-        fields=_global_fields(default_name),
-        weights=_no_weights,
+        fields=_global_fields(default_name, rank),
+        weights=no_weights,
         output_shape=_global_shape,
         forward=_global(mode),
         mask_out=lambda config, input_masked: False,
@@ -150,3 +164,9 @@ GLOBAL_AVERAGE_POOLING_1D = _global_pooling(
     "The mean over the steps; with a mask, over the unmasked steps only (Keras).",
     refuse_masked={"tfjs": "TensorFlow.js 4.22's GlobalAveragePooling1D averages every step, "
                            "masked ones included; Keras averages the unmasked steps only"})
+GLOBAL_MAX_POOLING_2D = _global_pooling(
+    "GlobalMaxPooling2D", "max", "global_max_pooling2d",
+    "The maximum over rows and columns.", rank=2)
+GLOBAL_AVERAGE_POOLING_2D = _global_pooling(
+    "GlobalAveragePooling2D", "average", "global_average_pooling2d",
+    "The mean over rows and columns.", rank=2)
