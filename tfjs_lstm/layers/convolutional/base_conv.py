@@ -15,8 +15,8 @@ import numpy as np
 
 from ... import kinds as k
 from ...errors import InputError
-from ..base import REQUIRED, Field, LayerConfig, Weight, common_fields
-from ..core.dense import kernel_bias_fields
+from ..base import REQUIRED, Field, LayerConfig, LayerType, Weight, common_fields
+from ..core.dense import DENSE, kernel_bias_fields
 from ..windows import output_length, windows_nd
 
 
@@ -107,3 +107,12 @@ def conv_after_read(values: dict, family: str, given: set[str]) -> None:
     if values["filters"] % values["groups"]:
         raise InputError(f"layer '{values['name']}': filters ({values['filters']}) must be "
                          f"divisible by groups ({values['groups']})")
+
+
+def conv_layer(class_name: str, fields: tuple[Field, ...], doc: str,
+               before_write=None) -> LayerType:
+    """A convolution's LayerType; a hard_sigmoid activation is rescaled as Dense's is."""
+    return LayerType(class_name, fields, conv_weights, conv_output_shape, conv_forward,
+                     gate_rescale=DENSE.gate_rescale, after_read=conv_after_read,
+                     before_write=before_write, mask_out=lambda config, input_masked: False,
+                     doc=doc)

@@ -12,10 +12,9 @@ convolution shares is in `base_conv.py`.
 from __future__ import annotations
 
 from ... import kinds as k
-from ..base import Field, LayerType
-from ..core.dense import DENSE
+from ..base import Field
 from ..windows import channels_last_only
-from .base_conv import conv_after_read, conv_fields, conv_forward, conv_output_shape, conv_weights
+from .base_conv import conv_fields, conv_layer
 
 KERAS = ("keras3", "keras2", "keras2.2")
 
@@ -32,15 +31,5 @@ def _before_write(values: dict, family: str) -> dict[str, str]:
     return {}
 
 
-CONV1D = LayerType(
-    class_name="Conv1D",
-    fields=FIELDS,
-    weights=conv_weights,
-    output_shape=conv_output_shape,
-    forward=conv_forward,
-    gate_rescale=DENSE.gate_rescale,
-    mask_out=lambda config, input_masked: False,
-    after_read=conv_after_read,
-    before_write=_before_write,
-    doc="1D convolution over the steps axis; masks stop here.",
-)
+CONV1D = conv_layer("Conv1D", FIELDS, "1D convolution over the steps axis; masks stop here.",
+                    before_write=_before_write)

@@ -11,19 +11,10 @@ by transposing to channelsLast and back; padding 'valid' or 'same' only, as in K
 from __future__ import annotations
 
 from ... import kinds as k
-from ..base import Field, LayerType
-from ..core.dense import DENSE
-from .base_conv import conv_after_read, conv_fields, conv_forward, conv_output_shape, conv_weights
+from ..base import Field
+from .base_conv import conv_fields, conv_layer
 
-CONV2D = LayerType(
-    class_name="Conv2D",
-    fields=conv_fields("conv2d", k.SIZES_2D, k.CONV2D_PADDING,
-                       Field("data_format", k.DATA_FORMAT, "channels_last")),
-    weights=conv_weights,
-    output_shape=conv_output_shape,
-    forward=conv_forward,
-    gate_rescale=DENSE.gate_rescale,
-    mask_out=lambda config, input_masked: False,
-    after_read=conv_after_read,
-    doc="2D convolution over rows and columns; masks stop here.",
-)
+CONV2D = conv_layer(
+    "Conv2D", conv_fields("conv2d", k.SIZES_2D, k.CONV2D_PADDING,
+                          Field("data_format", k.DATA_FORMAT, "channels_last")),
+    "2D convolution over rows and columns; masks stop here.")
