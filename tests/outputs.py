@@ -68,3 +68,57 @@ def keras3_models_in_tfjs(tfjs, models: dict, tmp_path: Path) -> dict[str, list[
         assert not isinstance(got, str), f"{name}: tfjs failed to load or run: {got}"
         assert_close(got, expected[name], f"tfjs, {name}")
     return dict(zip(models, results, strict=True))
+
+
+def summary_text(model) -> str:
+    """A Keras model's own `summary()` text."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, _lines=lines, **_: _lines.append(line))
+    return "\n".join(lines)
+
+
+def assert_summaries_are_each_runtimes_own(keras3_model, tf_keras_model, tfjs,
+                                           tmp_path: Path) -> str:
+    """`summary` of the saved .keras, .h5 and converted tfjs folder is each runtime's own
+    text (run with COLUMNS=80); returns the Keras 3 rendering."""
+    from tfjs_lstm.convert import convert, load
+    from tfjs_lstm.summary import render_keras2, render_keras3, render_tfjs
+
+    name = keras3_model.name
+    keras3_model.save(tmp_path / f"{name}.keras")
+    ours = render_keras3(load(tmp_path / f"{name}.keras"))
+    assert ours == summary_text(keras3_model).rstrip("\n")
+    tf_keras_model.save(tmp_path / f"{name}.h5")
+    assert render_keras2(load(tmp_path / f"{name}.h5")) == summary_text(tf_keras_model)
+    convert(tmp_path / f"{name}.keras", tmp_path / name)
+    [theirs] = tfjs.summaries([tmp_path / name])
+    assert render_tfjs(load(tmp_path / name)) == theirs
+    return ours
+
+
+def tfjs_folders_in_keras(tfjs, keras3, tf_keras, cases: list, skip_keras=()) -> None:
+    """tfjs's predictions for each (folder, inputs) (one Node process) are what the reference
+    runtime computes and what Keras 3 and tf-keras compute from the conversions to .keras and
+    .h5 (except for the folders named in `skip_keras`, which are only converted and loaded)."""
+    from tfjs_lstm.convert import convert, load
+    from tfjs_lstm.runtime.engine import run
+
+    for (folder, inputs), theirs in zip(cases, tfjs.predict_folders(cases), strict=True):
+        assert not isinstance(theirs, str), theirs
+        assert_close(run(load(folder), inputs), theirs, f"reference, {folder.name}")
+        for keras, suffix in ((keras3, ".keras"), (tf_keras, ".h5")):
+            convert(folder, folder.parent / f"{folder.name}{suffix}")
+            model = keras.models.load_model(folder.parent / f"{folder.name}{suffix}")
+            if folder.name not in skip_keras:
+                assert_close(as_list(model.predict(inputs, verbose=0)), theirs,
+                             f"{keras.__name__}, {folder.name}")
+
+
+def assert_h5_runs_as_keras_runs_it(model, x: np.ndarray, tmp_path: Path) -> None:
+    """The reference runtime on the model's tf-keras .h5 computes what the model computes."""
+    from tfjs_lstm.convert import load
+    from tfjs_lstm.runtime.engine import run
+
+    model.save(tmp_path / f"{model.name}.h5")
+    assert_close(run(load(tmp_path / f"{model.name}.h5"), [x]),
+                 as_list(model.predict(x, verbose=0)), model.name)

@@ -10,13 +10,13 @@ Conv2D, so that layout is judged by tfjs alone.
 from __future__ import annotations
 
 import numpy as np
+import outputs
 import pytest
-from outputs import as_list, assert_close, keras3_models_in_tfjs, randomize
+from outputs import as_list, assert_close, randomize
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import NotExpressibleError
 from tfjs_lstm.runtime.engine import run
-from tfjs_lstm.summary import render_keras2, render_keras3, render_tfjs
 
 rng = np.random.default_rng(41)
 
@@ -53,7 +53,7 @@ def test_keras3_cnn_lstm_models_convert_to_tfjs_and_predict_the_same_in_node(ker
                                                                             tmp_path):
     models = {name: (build(keras3, name, shape, layers), [frames(2, *shape)])
               for name, (shape, layers) in keras_models(keras3).items()}
-    keras3_models_in_tfjs(tfjs, models, tmp_path)
+    outputs.keras3_models_in_tfjs(tfjs, models, tmp_path)
 
 
 def test_tf_keras_h5_cnn_lstm_runs_in_the_reference_runtime_as_in_tf_keras(tf_keras,
@@ -61,11 +61,8 @@ def test_tf_keras_h5_cnn_lstm_runs_in_the_reference_runtime_as_in_tf_keras(tf_ke
     for name, (shape, layers) in keras_models(tf_keras).items():
         if name == "cnn_global_gru":
             continue
-        model = build(tf_keras, name, shape, layers)
-        model.save(tmp_path / f"{name}.h5")
-        x = frames(2, *shape)
-        assert_close(run(load(tmp_path / f"{name}.h5"), [x]),
-                     as_list(model.predict(x, verbose=0)), name)
+        outputs.assert_h5_runs_as_keras_runs_it(build(tf_keras, name, shape, layers),
+                                                frames(2, *shape), tmp_path)
 
 
 def test_grouped_conv2d_and_kept_dims_run_as_keras3_runs_them_and_tfjs_is_refused(keras3, tmp_path):
@@ -116,17 +113,11 @@ def test_tfjs_born_cnn_models_convert_to_keras3_and_tf_keras(keras3, tf_keras, t
     for name, layers in TFJS_MODELS.items():
         tfjs.save(tmp_path / name, layers)
         cases.append((tmp_path / name, [frames(2, *layers[0]["args"]["inputShape"])]))
-    for (folder, inputs), theirs in zip(cases, tfjs.predict_folders(cases), strict=True):
-        assert not isinstance(theirs, str), theirs
-        assert_close(run(load(folder), inputs), theirs, f"reference, {folder.name}")
-        for keras, suffix in ((keras3, ".keras"), (tf_keras, ".h5")):
-            convert(folder, tmp_path / f"{folder.name}{suffix}")
-            model = keras.models.load_model(tmp_path / f"{folder.name}{suffix}")
-            if folder.name == "tfjs_channels_first":  # no NCHW kernels on TensorFlow's CPU
-                assert model.layers[0].data_format == "channels_first"
-                continue
-            assert_close(as_list(model.predict(inputs, verbose=0)), theirs,
-                         f"{keras.__name__}, {folder.name}")
+    # TensorFlow's CPU kernels have no NCHW convolution: there Keras only loads the file.
+    outputs.tfjs_folders_in_keras(tfjs, keras3, tf_keras, cases,
+                                  skip_keras=("tfjs_channels_first",))
+    loaded = keras3.models.load_model(tmp_path / "tfjs_channels_first.keras")
+    assert loaded.layers[0].data_format == "channels_first"
 
 
 def summary_model(keras):
@@ -134,21 +125,8 @@ def summary_model(keras):
     return build(keras, "cnn_lstm", shape, layers)
 
 
-def lines_of(model) -> str:
-    lines: list[str] = []
-    model.summary(print_fn=lambda line, _lines=lines, **_: _lines.append(line))
-    return "\n".join(lines)
-
-
 def test_cnn_lstm_summaries_match_each_runtimes_own(keras3, tf_keras, tfjs, tmp_path,
                                                    monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
-    keras3_model = summary_model(keras3)
-    keras3_model.save(tmp_path / "cnn.keras")
-    assert render_keras3(load(tmp_path / "cnn.keras")) == lines_of(keras3_model).rstrip("\n")
-    tf_keras_model = summary_model(tf_keras)
-    tf_keras_model.save(tmp_path / "cnn.h5")
-    assert render_keras2(load(tmp_path / "cnn.h5")) == lines_of(tf_keras_model)
-    convert(tmp_path / "cnn.keras", tmp_path / "cnn")
-    [theirs] = tfjs.summaries([tmp_path / "cnn"])
-    assert render_tfjs(load(tmp_path / "cnn")) == theirs
+    outputs.assert_summaries_are_each_runtimes_own(summary_model(keras3),
+                                                   summary_model(tf_keras), tfjs, tmp_path)

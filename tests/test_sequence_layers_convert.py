@@ -13,14 +13,16 @@ import pytest
 from outputs import (
     as_list,
     assert_close,
+    assert_h5_runs_as_keras_runs_it,
+    assert_summaries_are_each_runtimes_own,
     keras3_models_in_tfjs,
     randomize,
+    tfjs_folders_in_keras,
 )
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import NotExpressibleError
 from tfjs_lstm.runtime.engine import run
-from tfjs_lstm.summary import render_keras2, render_keras3, render_tfjs
 
 rng = np.random.default_rng(31)
 
@@ -101,11 +103,8 @@ def test_tf_keras_h5_models_run_in_the_reference_runtime_as_in_tf_keras(tf_keras
     for name, (shape, layers) in models.items():
         if name not in (*chosen, "keras_only"):
             continue
-        model = build(tf_keras, name, shape, layers)
-        model.save(tmp_path / f"{name}.h5")
-        x = sequences(3, *shape)
-        assert_close(run(load(tmp_path / f"{name}.h5"), [x]),
-                     as_list(model.predict(x, verbose=0)), name)
+        assert_h5_runs_as_keras_runs_it(build(tf_keras, name, shape, layers),
+                                        sequences(3, *shape), tmp_path)
 
 
 def refused_for_tfjs(model, shape: tuple, tmp_path) -> set[tuple[str, str]]:
@@ -184,14 +183,7 @@ def test_tfjs_models_with_default_args_convert_to_keras3_and_tf_keras(keras3, tf
     for name, layers in specs.items():
         tfjs.save(tmp_path / name, layers)
         cases.append((tmp_path / name, [sequences(3, *layers[0]["args"]["inputShape"])]))
-    for (folder, inputs), theirs in zip(cases, tfjs.predict_folders(cases), strict=True):
-        assert not isinstance(theirs, str), theirs
-        assert_close(run(load(folder), inputs), theirs, f"reference, {folder.name}")
-        for keras, suffix in ((keras3, ".keras"), (tf_keras, ".h5")):
-            convert(folder, tmp_path / f"{folder.name}{suffix}")
-            model = keras.models.load_model(tmp_path / f"{folder.name}{suffix}")
-            assert_close(as_list(model.predict(inputs, verbose=0)), theirs,
-                         f"{keras.__name__}, {folder.name}")
+    tfjs_folders_in_keras(tfjs, keras3, tf_keras, cases)
 
 
 def summary_model(keras):
@@ -201,22 +193,9 @@ def summary_model(keras):
         L.BatchNormalization(), L.LayerNormalization(), L.GlobalAveragePooling1D()])
 
 
-def lines_of(model) -> str:
-    lines: list[str] = []
-    model.summary(print_fn=lambda line, _lines=lines, **_: _lines.append(line))
-    return "\n".join(lines)
-
-
 def test_summaries_count_moving_statistics_as_non_trainable(keras3, tf_keras, tfjs, tmp_path,
                                                            monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
-    keras3_model = summary_model(keras3)
-    keras3_model.save(tmp_path / "norms.keras")
-    assert render_keras3(load(tmp_path / "norms.keras")) == lines_of(keras3_model).rstrip("\n")
-    assert "Non-trainable params: 10" in render_keras3(load(tmp_path / "norms.keras"))
-    tf_keras_model = summary_model(tf_keras)
-    tf_keras_model.save(tmp_path / "norms.h5")
-    assert render_keras2(load(tmp_path / "norms.h5")) == lines_of(tf_keras_model)
-    convert(tmp_path / "norms.keras", tmp_path / "norms")
-    [theirs] = tfjs.summaries([tmp_path / "norms"])
-    assert render_tfjs(load(tmp_path / "norms")) == theirs
+    ours = assert_summaries_are_each_runtimes_own(summary_model(keras3), summary_model(tf_keras),
+                                                  tfjs, tmp_path)
+    assert "Non-trainable params: 10" in ours
