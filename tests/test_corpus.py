@@ -3,8 +3,9 @@ each given seeded weights of its manifest's shapes and judged against TensorFlow
 
 Every file TensorFlow.js loads either passes `validate`, `summary` (the manifest's parameter
 count) and `run` (tfjs's outputs within 1e-5), or is refused for the reason its index entry
-gives, with one error naming the layer. The Keras 3 exports tfjs cannot load are repaired by
-`convert`, and tfjs computes on the repaired folder what Keras 3 computes on the original.
+gives, with one error naming the layer (or the weight) at fault. The Keras 3 exports tfjs
+cannot load are repaired by `convert`, and tfjs computes on the repaired folder what Keras 3
+computes on the original.
 """
 
 from __future__ import annotations
@@ -151,6 +152,6 @@ def test_corpus_file_is_refused_cleanly_naming_the_layer_for_its_documented_reas
     with pytest.raises((InputError, NotExpressibleError)) as caught:
         load(folders[name])
     assert entry["refused_match"] in str(caught.value)
-    assert re.search(r"layer '[^']+'", str(caught.value))
+    assert re.search(r"(layer|weight) '[^']+'", str(caught.value))  # what is at fault
     findings = validate_file(folders[name] / "model.json").findings
     assert any(entry["refused_match"] in f.message for f in findings)
