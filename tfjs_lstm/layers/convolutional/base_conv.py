@@ -31,7 +31,8 @@ def conv_fields(default_name: str, sizes: k.Sizes, padding: k.Kind,
     return (
         Field("filters", k.UNITS, REQUIRED, doc="positive integer, number of output channels"),
         Field("kernel_size", sizes, REQUIRED,
-              doc=f"window size, an integer or a list of {rank}"),
+              doc="window length, an integer or a list of one" if rank == 1 else
+              "window rows and columns, an integer or a list of two"),
         Field("strides", sizes, (1,) * rank),
         Field("padding", padding, "valid"),
         data_format,

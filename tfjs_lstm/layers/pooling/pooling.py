@@ -36,7 +36,8 @@ def _data_format(rank: int) -> Field:
 def _pooling_fields(default_name: str, pool_size_default, rank: int) -> tuple[Field, ...]:
     sizes, strides = (k.SIZES_2D, k.STRIDES_2D) if rank == 2 else (k.SIZES, k.STRIDES)
     return (
-        Field("pool_size", sizes, pool_size_default, doc="window size"),
+        Field("pool_size", sizes, pool_size_default,
+              doc="window length" if rank == 1 else "window rows and columns"),
         Field("strides", strides, None, doc="null for the pool size"),
         Field("padding", k.POOL_PADDING, "valid"),
         _data_format(rank),
@@ -128,7 +129,8 @@ def _pooling(class_name: str, mode: str, default_name: str, pool_size_default,
         forward=_pool(mode),
         adjust=_strides_as_pool_size,
         mask_out=lambda config, input_masked: False,
-        doc=f"{mode.title()} over windows of pool_size; masks stop here.",
+        doc=f"{mode.title()} over windows of pool_size {'steps' if rank == 1 else 'pixels'}; "
+            "masks stop here.",
     )
 
 
