@@ -3,7 +3,8 @@
 // The page (written by tfjs_lstm/browser.py) holds one request in <script id="request">:
 //   {"backend": "webgl" | "webgl-f16",
 //    "cases": [{"model": {"modelJson": {...}, "weights": base64 of the shards in order},
-//               "inputs": [{shape, data, dtype?}], "calls": n}]}
+//               "inputs": [{shape, data, dtype?}], "calls": n, "timeRuns": r?}]}
+// (with timeRuns, r more predicts after the calls, each timed: "times" in ms, as harness.mjs)
 // and this script writes the reply into <pre id="reply">, in the form js/harness.mjs prints:
 //   {"tfjs", "backend", "reply": [{"outputs": [{shape, data}]} | {"error": "..."}]}
 //   or {"tfjs", "backendError": "..."} when the backend cannot start.
@@ -44,7 +45,16 @@
         for (const t of out) outputs.push({shape: t.shape, data: Array.from(t.dataSync())});
         tf.dispose(out);
       }
-      replies.push({outputs});
+      const times = [];
+      for (let run = 0; run < (c.timeRuns || 0); run++) {
+        const start = performance.now();
+        let out = model.predict(inputs.length === 1 ? inputs[0] : inputs);
+        if (!Array.isArray(out)) out = [out];
+        for (const t of out) t.dataSync();
+        times.push(performance.now() - start);
+        tf.dispose(out);
+      }
+      replies.push(c.timeRuns ? {outputs, times} : {outputs});
       tf.dispose(inputs);
       model.dispose();
     } catch (e) {

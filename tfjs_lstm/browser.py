@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from .node import BackendUnavailable, input_tensors, js_folder, outputs_or_errors, unwrap
+from .node import (
+    BackendUnavailable,
+    input_tensors,
+    js_folder,
+    outputs_or_errors,
+    times_or_errors,
+    unwrap,
+)
 
 BACKENDS = ("webgl", "webgl-f16")
 BUNDLE = Path("node_modules/@tensorflow/tfjs/dist/tf.min.js")
@@ -71,10 +78,19 @@ class BrowserHarness:
                         calls: list[int] | None = None, backend: str = "webgl"
                         ) -> list[list[np.ndarray] | str]:
         """As NodeHarness.predict_folders, in one page on a browser backend."""
+        return outputs_or_errors(self._predict(cases, calls, backend, 0))
+
+    def time_folders(self, cases: list[tuple[Path, list[np.ndarray]]], runs: int,
+                     backend: str = "webgl") -> list[list[float] | str]:
+        """As NodeHarness.time_folders, in one page on a browser backend."""
+        return times_or_errors(self._predict(cases, None, backend, runs))
+
+    def _predict(self, cases: list[tuple[Path, list[np.ndarray]]], calls: list[int] | None,
+                 backend: str, runs: int) -> list[dict[str, Any]]:
         counts = [1] * len(cases) if calls is None else calls
         request = {"backend": backend, "cases": [
-            {"model": _inlined(folder), "calls": count, "inputs": input_tensors(inputs)}
-            for (folder, inputs), count in zip(cases, counts, strict=True)]}
+            {"model": _inlined(folder), "calls": count, "inputs": input_tensors(inputs),
+             "timeRuns": runs} for (folder, inputs), count in zip(cases, counts, strict=True)]}
         with tempfile.TemporaryDirectory() as tmp:
             page = Path(tmp) / "page.html"
             page.write_text(PAGE.format(
@@ -87,7 +103,7 @@ class BrowserHarness:
         found = re.search(r'<pre id="reply">(.+?)</pre>', done.stdout, re.DOTALL)
         if done.returncode != 0 or found is None:
             raise BackendUnavailable(f"headless Chromium gave no reply: {done.stderr[-500:]}")
-        return outputs_or_errors(unwrap(json.loads(html.unescape(found.group(1))), backend))
+        return unwrap(json.loads(html.unescape(found.group(1))), backend)
 
 
 def _inlined(folder: Path) -> dict[str, Any]:

@@ -105,6 +105,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 PROGRESS_BYTES = 32 << 20
+TIME_RUNS = 10  # check --time: timed predicts per runtime, after one warm-up
 """Weights from this size on get a progress bar while they are written (on a terminal)."""
 
 
@@ -269,7 +270,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     _require_report(args.report)
     inputs = [load_npy(path) for path in args.inputs] if args.inputs else None
     rows = check_pair(args.source, args.target, runtimes, inputs, args.tolerance)
-    return _print_rows(rows, args.report, f"tfjs-lstm check {args.source} {args.target}")
+    status = _print_rows(rows, args.report, f"tfjs-lstm check {args.source} {args.target}")
+    if args.time:
+        from .golden import format_times, time_pair
+
+        print(format_times(time_pair(args.source, args.target, args.time, runtimes, inputs),
+                           args.time))
+    return status
 
 
 def _runtimes(text: str | None, tfjs_backends: str) -> tuple[str, ...]:
@@ -434,6 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
     checker.add_argument("--tolerance", type=float,
                          help="max abs error allowed (default: 1e-5, or a runtime's own when "
                               "its float noise needs more)")
+    checker.add_argument("--time", type=_positive_int, nargs="?", const=TIME_RUNS,
+                         metavar="RUNS", help="also print each runtime's median predict time "
+                         f"over RUNS predicts (default {TIME_RUNS}) after one warm-up predict")
     checker.add_argument("--report", metavar="HTML",
                          help="also write a self-contained HTML report (needs matplotlib)")
     checker.set_defaults(run=_cmd_check)
