@@ -103,3 +103,11 @@ def test_the_report_table_shows_where_each_pair_first_crosses_its_tolerance():
     page = report.render(rows, "t")
     assert "<td>t=4</td><td>0.02</td>" in page and "<td>t=2</td><td>1e-05</td>" in page
 
+
+
+def test_batch_normalization_cases_get_a_positive_moving_variance_and_say_so():
+    info = golden.load_case(FIXTURES / "k3_normalization").info
+    assert info["weights"].endswith("; moving_variance |normal(0, 0.5)| + 0.5")
+    assert "variance" not in golden.load_case(FIXTURES / "k3_stacked").info["weights"]
+    weights = load(FIXTURES / "k3_normalization" / "model").weights["batch_norm"]
+    assert weights["moving_variance"].min() >= 0.5 and weights["moving_mean"].min() < 0

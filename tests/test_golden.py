@@ -134,17 +134,22 @@ def test_every_fixture_passes_on_the_wasm_backend_within_its_measured_noise(tfjs
     assert max(r.max_abs for r in compared) < 2e-6  # measured 9.5e-7 (README) << 1e-5
 
 
-@pytest.mark.parametrize(("backends", "needs", "delta"), [
-    ("cpu,wasm", "tfjs_wasm", 1e-3), ("webgl,webgl-f16", "tfjs_browser", 0.5)])
+@pytest.mark.parametrize(("backends", "browser", "needs", "delta", "more"), [
+    ("cpu,wasm", False, "tfjs_wasm", 1e-3, ()),
+    ("cpu,wasm", True, "tfjs_browser", 1e-3, ()),
+    ("webgl,webgl-f16", False, "tfjs_browser", 0.5,
+     ("k3_500_steps_batch1", "k3_bidirectional_concat", "k3_normalization"))])
 def test_a_drifted_weight_fails_on_every_backend_and_the_other_cases_pass(
-        request, tmp_path, capsys, backends, needs, delta):
+        request, tmp_path, capsys, backends, browser, needs, delta, more):
+    """In the browser, a GRU over 500 steps and a Bidirectional pass too (every case runs on
+    cpu and wasm in Node in the tests above); `--browser` runs cpu and wasm in Chromium."""
     request.getfixturevalue(needs)
-    others = ("tfjs_defaults_dense", "k3_stateful_two_calls")
+    others = ("tfjs_defaults_dense", "k3_stateful_two_calls", *more)
     root = perturbed_copy(tmp_path, "k3_stacked", delta=delta, others=others)
-    assert main(["golden", "check", str(root), "--runtimes", "tfjs",
-                 "--tfjs-backends", backends]) == 1
+    assert main(["golden", "check", str(root), "--runtimes", "tfjs", "--tfjs-backends", backends,
+                 *(["--browser"] if browser else [])]) == 1
     out = capsys.readouterr().out
-    runtimes = [golden.tfjs_runtime(backend) for backend in backends.split(",")]
+    runtimes = [golden.tfjs_runtime(backend, browser) for backend in backends.split(",")]
     failing = {tuple(line.split()[:2]) for line in out.splitlines() if " FAIL" in line}
     assert failing == {("k3_stacked", runtime) for runtime in runtimes}
     for runtime in runtimes:  # each backend's measured tolerance (f16: 2e-2)

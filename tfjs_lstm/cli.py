@@ -257,7 +257,7 @@ def _cmd_golden_make(args: argparse.Namespace) -> int:
 def _cmd_golden_check(args: argparse.Namespace) -> int:
     from .golden import check_cases
 
-    runtimes = _runtimes(args.runtimes, args.tfjs_backends)
+    runtimes = _runtimes(args.runtimes, args.tfjs_backends, args.browser)
     _require_report(args.report)
     return _print_rows(check_cases(args.paths or ["fixtures"], runtimes), args.report,
                        "tfjs-lstm golden check")
@@ -266,7 +266,7 @@ def _cmd_golden_check(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from .golden import check_pair
 
-    runtimes = _runtimes(args.runtimes, args.tfjs_backends)
+    runtimes = _runtimes(args.runtimes, args.tfjs_backends, args.browser)
     _require_report(args.report)
     inputs = [load_npy(path) for path in args.inputs] if args.inputs else None
     rows = check_pair(args.source, args.target, runtimes, inputs, args.tolerance)
@@ -279,11 +279,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return status
 
 
-def _runtimes(text: str | None, tfjs_backends: str) -> tuple[str, ...]:
-    """--runtimes parsed (all of them when it is not given), tfjs once per --tfjs-backends."""
+def _runtimes(text: str | None, tfjs_backends: str, browser: bool) -> tuple[str, ...]:
+    """--runtimes parsed (all of them when it is not given), tfjs once per --tfjs-backends
+    (cpu and wasm in Chromium with --browser)."""
     from .golden import RUNTIMES, parse_runtimes
 
-    return parse_runtimes(",".join(RUNTIMES) if text is None else text, tfjs_backends)
+    return parse_runtimes(",".join(RUNTIMES) if text is None else text, tfjs_backends,
+                          browser)
 
 
 def _require_report(path: str | None) -> None:
@@ -400,6 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "webgl-f16 (in headless Chromium), each its own runtime (tfjs, tfjs-wasm, "
                      "tfjs-webgl, ...) (default: cpu); one that cannot start is reported as "
                      "skipped")
+    browser_help = ("run cpu and wasm in headless Chromium instead of Node (runtimes "
+                    "tfjs-cpu-browser, tfjs-wasm-browser); webgl always runs there")
     golden = commands.add_parser(
         "golden", help="cross-runtime golden fixtures: make them, check them",
         description="Fixtures hold small models with the outputs Keras 3, tf-keras and "
@@ -422,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
                               help="case folders or folders of cases (default: fixtures)")
     golden_check.add_argument("--runtimes", help=runtimes_help)
     golden_check.add_argument("--tfjs-backends", default="cpu", help=backends_help)
+    golden_check.add_argument("--browser", action="store_true", help=browser_help)
     golden_check.add_argument("--report", metavar="HTML",
                               help="also write a self-contained HTML report (needs matplotlib)")
     golden_check.set_defaults(run=_cmd_golden_check)
@@ -438,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "of the model's input shapes)")
     checker.add_argument("--runtimes", help=runtimes_help)
     checker.add_argument("--tfjs-backends", default="cpu", help=backends_help)
+    checker.add_argument("--browser", action="store_true", help=browser_help)
     checker.add_argument("--tolerance", type=float,
                          help="max abs error allowed (default: 1e-5, or a runtime's own when "
                               "its float noise needs more)")

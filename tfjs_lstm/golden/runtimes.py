@@ -190,29 +190,35 @@ BACKEND_TOLERANCE = {"cpu": 1e-5, "wasm": 1e-5, "webgl": 1e-5, "webgl-f16": 2e-2
 TFJS_BACKENDS = (*NODE_BACKENDS, *BROWSER_BACKENDS)  # in Node, then in headless Chromium
 
 
-def tfjs_runtime(backend: str) -> str:
-    """The runtime name of TensorFlow.js on a backend: `tfjs` for cpu, else `tfjs-<backend>`."""
+def tfjs_runtime(backend: str, browser: bool = False) -> str:
+    """The runtime name of TensorFlow.js on a backend: `tfjs` for cpu, else `tfjs-<backend>`;
+    with `browser`, a backend Node also runs (cpu, wasm) in Chromium: `tfjs-<backend>-browser`."""
+    if browser and backend in NODE_BACKENDS:
+        return f"tfjs-{backend}-browser"
     return "tfjs" if backend == "cpu" else f"tfjs-{backend}"
 
 
 class TfjsRuntime(Runtime):
     """TensorFlow.js 4.22 on one backend, all jobs in one Node process (js/harness.mjs) or one
-    headless Chromium page (js/browser.js). The cpu backend is the runtime `tfjs` (the one
-    fixtures store); another is `tfjs-<backend>`."""
+    headless Chromium page (js/browser.js; webgl always, cpu and wasm with `browser`). The cpu
+    backend in Node is the runtime `tfjs` (the one fixtures store); see `tfjs_runtime`."""
 
     native = "tfjs"
 
-    def __init__(self, backend: str = "cpu"):
+    def __init__(self, backend: str = "cpu", browser: bool = False):
         self.backend = backend
-        self.name = tfjs_runtime(backend)
-        self.label = "TensorFlow.js" if backend == "cpu" else f"TensorFlow.js ({backend})"
+        self.browser = browser or backend in BROWSER_BACKENDS
+        self.name = tfjs_runtime(backend, browser)
+        where = ", in Chromium" if browser else ""
+        self.label = ("TensorFlow.js" if backend == "cpu" and not browser
+                      else f"TensorFlow.js ({backend}{where})")
         self.tolerance = BACKEND_TOLERANCE[backend]
 
     def missing(self) -> str | None:
         from .. import browser, node
 
-        if self.backend in BROWSER_BACKENDS:
-            return browser.missing_reason()
+        if self.browser:
+            return browser.missing_reason(self.backend)
         return node.missing_reason(self.backend)
 
     def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
@@ -232,8 +238,7 @@ class TfjsRuntime(Runtime):
         from ..browser import BrowserHarness
         from ..node import BackendUnavailable, NodeHarness
 
-        harness = (BrowserHarness.find() if self.backend in BROWSER_BACKENDS
-                   else NodeHarness.find())
+        harness = BrowserHarness.find() if self.browser else NodeHarness.find()
         if harness is None:
             raise GoldenError(f"TensorFlow.js cannot run: {self.missing()}")
         results: list[Any] = []
@@ -259,6 +264,7 @@ RUNTIME_TABLE: dict[str, Runtime] = {
     "keras3": KerasRuntime("keras3", "Keras 3", "keras", "keras", "3."),
     "keras2": KerasRuntime("keras2", "tf-keras", "tf-keras", "tf_keras", "2."),
     **{tfjs_runtime(backend): TfjsRuntime(backend) for backend in TFJS_BACKENDS},
+    **{tfjs_runtime(backend, True): TfjsRuntime(backend, True) for backend in NODE_BACKENDS},
 }
 
 
@@ -272,11 +278,13 @@ def _names(text: str, known: Sequence[str], what: str) -> list[str]:
     return [name for name in known if name in names]
 
 
-def parse_runtimes(text: str, tfjs_backends: str = "cpu") -> tuple[str, ...]:
+def parse_runtimes(text: str, tfjs_backends: str = "cpu", browser: bool = False
+                   ) -> tuple[str, ...]:
     """'reference,tfjs' -> ('reference', 'tfjs'), in the canonical order, `tfjs` standing for
-    one runtime per backend in `tfjs_backends` ('cpu,wasm' -> tfjs, tfjs-wasm); unknown names
-    fail."""
-    tfjs = [tfjs_runtime(b) for b in _names(tfjs_backends, TFJS_BACKENDS, "tfjs backend")]
+    one runtime per backend in `tfjs_backends` ('cpu,wasm' -> tfjs, tfjs-wasm; with `browser`,
+    tfjs-cpu-browser, tfjs-wasm-browser); unknown names fail."""
+    tfjs = [tfjs_runtime(b, browser)
+            for b in _names(tfjs_backends, TFJS_BACKENDS, "tfjs backend")]
     return tuple(runtime for name in _names(text, RUNTIMES, "runtime")
                  for runtime in (tfjs if name == "tfjs" else [name]))
 
