@@ -420,8 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     maker.set_defaults(run=_cmd_golden_make)
     golden_check = golden_commands.add_parser(
         "check", help="run the fixtures in each runtime and compare every pair",
-        description="Prints case, runtime pair, max abs and relative error, worst timestep and "
-                    "pass/fail against each case's tolerance. Exit 1 on any failure.")
+        description="Prints case, runtime pair, max abs and relative error, worst timestep, "
+                    "first timestep over the tolerance and pass/fail against each case's "
+                    "tolerance. Exit 1 on any failure.")
     golden_check.add_argument("paths", nargs="*",
                               help="case folders or folders of cases (default: fixtures)")
     golden_check.add_argument("--runtimes", help=runtimes_help)
