@@ -12,8 +12,8 @@ runtime and compares the outputs with every stored runtime's. Keras and TensorFl
 only when a Keras runtime runs.
 
 Modules: `runtimes` (one class per runtime), `files` (case folders, .npz), `rows` (comparison
-and table), `check` (checking cases and pairs), `specs` and `cases` (the case matrix),
-`generate` (`make`).
+and table), `check` (checking cases and pairs, timing a pair), `specs`, `cases` and
+`family_cases` (the case matrix), `generate` (`make`).
 """
 
 from .cases import ACTIVATION_PAIRS, CASES, MERGE_MODES, select
