@@ -1,9 +1,12 @@
 // Runs TensorFlow.js in headless Chromium for tfjs-lstm: the webgl backends Node has no GPU for
-// (webgl, and webgl with float16 textures forced, as on devices without float32 render targets).
+// (webgl, and webgl with float16 textures forced, as on devices without float32 render targets),
+// and cpu and wasm as a browser runs them (wasm: the page loads tf-backend-wasm.min.js and its
+// .wasm files from "wasmPaths", the package's dist/ folder).
 // The page (written by tfjs_lstm/browser.py) holds one request in <script id="request">:
-//   {"backend": "webgl" | "webgl-f16",
+//   {"backend": "webgl" | "webgl-f16" | "cpu" | "wasm", "wasmPaths": "file:///.../dist/",
 //    "cases": [{"model": {"modelJson": {...}, "weights": base64 of the shards in order},
-//               "inputs": [{shape, data, dtype?}], "calls": n}]}
+//               "inputs": [{shape, data, dtype?}], "calls": n, "timeRuns": r?}]}
+// (with timeRuns, r more predicts after the calls, each timed: "times" in ms, as harness.mjs)
 // and this script writes the reply into <pre id="reply">, in the form js/harness.mjs prints:
 //   {"tfjs", "backend", "reply": [{"outputs": [{shape, data}]} | {"error": "..."}]}
 //   or {"tfjs", "backendError": "..."} when the backend cannot start.
@@ -13,10 +16,13 @@
     document.getElementById('reply').textContent = JSON.stringify({tfjs: tf.version.tfjs, ...value});
   };
   const message = (e) => String(e && e.message ? e.message : e);
+  // webgl-f16 is webgl with float16 textures; cpu and wasm run here as in Node (--browser).
+  const name = request.backend === 'webgl-f16' ? 'webgl' : request.backend;
   try {
     if (request.backend === 'webgl-f16') tf.env().set('WEBGL_FORCE_F16_TEXTURES', true);
-    if (!(await tf.setBackend('webgl'))) {
-      write({backendError: "tf.setBackend('webgl') failed (no WebGL in this browser)"});
+    if (name === 'wasm') tf.wasm.setWasmPaths(request.wasmPaths);
+    if (!(await tf.setBackend(name))) {
+      write({backendError: `tf.setBackend('${name}') failed in this browser`});
       return;
     }
     await tf.ready();
@@ -44,7 +50,16 @@
         for (const t of out) outputs.push({shape: t.shape, data: Array.from(t.dataSync())});
         tf.dispose(out);
       }
-      replies.push({outputs});
+      const times = [];
+      for (let run = 0; run < (c.timeRuns || 0); run++) {
+        const start = performance.now();
+        let out = model.predict(inputs.length === 1 ? inputs[0] : inputs);
+        if (!Array.isArray(out)) out = [out];
+        for (const t of out) t.dataSync();
+        times.push(performance.now() - start);
+        tf.dispose(out);
+      }
+      replies.push(c.timeRuns ? {outputs, times} : {outputs});
       tf.dispose(inputs);
       model.dispose();
     } catch (e) {

@@ -23,7 +23,8 @@
 //   {"command": "predictFolders", "cases": [{"folder": "/path", "inputs": [{shape, data, dtype?}],
 //                                          "calls": n?}]}
 //     -> [{"outputs": [{"shape", "data"}]} | {"error": "..."}]: load from disk, then predict n
-//        times (default 1) on that model, states carried: the outputs of every call, in order
+//        times (default 1) on that model, states carried: the outputs of every call, in order;
+//        with "timeRuns": r, then r more predicts (outputs read back), each timed: "times" (ms)
 // Any request may carry "companion": true: the companion package (./companion/index.js) is
 // imported first, registering its layer classes for tf.loadLayersModel.
 import * as fs from 'node:fs';
@@ -246,7 +247,16 @@ async function predictFolders(request) {
         for (const t of out) outputs.push({shape: t.shape, data: Array.from(await t.data())});
         tf.dispose(out);
       }
-      replies.push({outputs});
+      const times = [];
+      for (let run = 0; run < (c.timeRuns || 0); run++) {
+        const start = performance.now();
+        let out = model.predict(inputs.length === 1 ? inputs[0] : inputs);
+        if (!Array.isArray(out)) out = [out];
+        for (const t of out) await t.data();
+        times.push(performance.now() - start);
+        tf.dispose(out);
+      }
+      replies.push(c.timeRuns ? {outputs, times} : {outputs});
       tf.dispose(inputs);
       model.dispose();
     } catch (e) {

@@ -134,23 +134,28 @@ def test_every_fixture_passes_on_the_wasm_backend_within_its_measured_noise(tfjs
     assert max(r.max_abs for r in compared) < 2e-6  # measured 9.5e-7 (README) << 1e-5
 
 
-@pytest.mark.parametrize(("backends", "needs", "delta"), [
-    ("cpu,wasm", "tfjs_wasm", 1e-3), ("webgl,webgl-f16", "tfjs_browser", 0.5)])
+@pytest.mark.parametrize(("backends", "browser", "needs", "delta", "more"), [
+    ("cpu,wasm", False, "tfjs_wasm", 1e-3, ()),
+    ("cpu,wasm", True, "tfjs_browser", 1e-3, ()),
+    ("webgl,webgl-f16", False, "tfjs_browser", 0.5,
+     ("k3_500_steps_batch1", "k3_bidirectional_concat"))])
 def test_a_drifted_weight_fails_on_every_backend_and_the_other_cases_pass(
-        request, tmp_path, capsys, backends, needs, delta):
+        request, tmp_path, capsys, backends, browser, needs, delta, more):
+    """In the browser, a GRU over 500 steps and a Bidirectional pass too (every case runs on
+    cpu and wasm in Node in the tests above); `--browser` runs cpu and wasm in Chromium."""
     request.getfixturevalue(needs)
-    others = ("tfjs_defaults_dense", "k3_stateful_two_calls")
+    others = ("tfjs_defaults_dense", "k3_stateful_two_calls", *more)
     root = perturbed_copy(tmp_path, "k3_stacked", delta=delta, others=others)
-    assert main(["golden", "check", str(root), "--runtimes", "tfjs",
-                 "--tfjs-backends", backends]) == 1
+    assert main(["golden", "check", str(root), "--runtimes", "tfjs", "--tfjs-backends", backends,
+                 *(["--browser"] if browser else [])]) == 1
     out = capsys.readouterr().out
-    runtimes = [golden.tfjs_runtime(backend) for backend in backends.split(",")]
+    runtimes = [golden.tfjs_runtime(backend, browser) for backend in backends.split(",")]
     failing = {tuple(line.split()[:2]) for line in out.splitlines() if " FAIL" in line}
     assert failing == {("k3_stacked", runtime) for runtime in runtimes}
     for runtime in runtimes:  # each backend's measured tolerance (f16: 2e-2)
         tolerance = max(1e-5, golden.RUNTIME_TABLE[runtime].tolerance)
         columns = table_lines(out, "k3_stacked")[f"{runtime} vs keras3.npz"]
-        assert float(columns[0]) > tolerance and columns[3:] == [f"{tolerance:g}", "FAIL"]
+        assert float(columns[0]) > tolerance and columns[4:] == [f"{tolerance:g}", "FAIL"]
     for case in others:
         assert {columns[-1] for columns in table_lines(out, case).values()} == {"pass"}, case
 
@@ -231,10 +236,11 @@ def test_a_weight_perturbed_by_1e_3_fails_at_its_case_and_worst_timestep(tfjs, t
     for runtime, got in (("tfjs", tfjs_out), ("reference", reference_out)):
         error = np.abs(got.astype(np.float64) - keras_out)
         assert error.max() > 1e-5
-        worst = int(np.argmax(error.max(axis=(0, 2))))
+        per_step = error.max(axis=(0, 2))
+        worst, first = int(np.argmax(per_step)), int(np.argmax(per_step > 1e-5))
         columns = printed[f"{runtime} vs keras3.npz"]
         assert columns[0] == f"{error.max():.3g}" and columns[2] == f"t={worst}", columns
-        assert columns[4] == "FAIL"
+        assert columns[3] == f"t={first}" and first < worst and columns[5] == "FAIL", columns
 
 
 def test_runtimes_not_installed_are_reported_as_skipped_never_passed(monkeypatch, tmp_path,

@@ -22,10 +22,18 @@ from typing import Any
 
 import numpy as np
 
-from .node import BackendUnavailable, input_tensors, js_folder, outputs_or_errors, unwrap
+from .node import (
+    BackendUnavailable,
+    input_tensors,
+    js_folder,
+    outputs_or_errors,
+    times_or_errors,
+    unwrap,
+)
 
 BACKENDS = ("webgl", "webgl-f16")
 BUNDLE = Path("node_modules/@tensorflow/tfjs/dist/tf.min.js")
+WASM_DIST = Path("node_modules/@tensorflow/tfjs-backend-wasm/dist")  # bundle and .wasm files
 FLAGS = ("--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
          "--allow-file-access-from-files", "--virtual-time-budget=3600000", "--dump-dom")
 PAGE = """<!doctype html>
@@ -33,7 +41,7 @@ PAGE = """<!doctype html>
 <pre id="reply"></pre>
 <script id="request" type="application/json">{request}</script>
 <script src="{bundle}"></script>
-<script src="{script}"></script>
+{wasm}<script src="{script}"></script>
 """
 
 
@@ -42,13 +50,15 @@ def chromium() -> str | None:
     return shutil.which(os.environ.get("TFJS_LSTM_CHROMIUM") or "chromium")
 
 
-def missing_reason() -> str | None:
-    """Why TensorFlow.js cannot run in a browser here, or None."""
+def missing_reason(backend: str = "webgl") -> str | None:
+    """Why TensorFlow.js (on `backend`) cannot run in a browser here, or None."""
     if chromium() is None:
         return "Chromium not found on PATH (`make test` installs Debian's chromium)"
     folder = js_folder()
     if not (folder / "browser.js").is_file() or not (folder / BUNDLE).is_file():
         return f"TensorFlow.js browser harness not installed in {folder} (run `npm ci --prefix js`)"
+    if backend == "wasm" and not (folder / WASM_DIST / "tf-backend-wasm.min.js").is_file():
+        return f"@tensorflow/tfjs-backend-wasm not installed in {folder} (run `npm ci --prefix js`)"
     return None
 
 
@@ -71,15 +81,27 @@ class BrowserHarness:
                         calls: list[int] | None = None, backend: str = "webgl"
                         ) -> list[list[np.ndarray] | str]:
         """As NodeHarness.predict_folders, in one page on a browser backend."""
+        return outputs_or_errors(self._predict(cases, calls, backend, 0))
+
+    def time_folders(self, cases: list[tuple[Path, list[np.ndarray]]], runs: int,
+                     backend: str = "webgl") -> list[list[float] | str]:
+        """As NodeHarness.time_folders, in one page on a browser backend."""
+        return times_or_errors(self._predict(cases, None, backend, runs))
+
+    def _predict(self, cases: list[tuple[Path, list[np.ndarray]]], calls: list[int] | None,
+                 backend: str, runs: int) -> list[dict[str, Any]]:
         counts = [1] * len(cases) if calls is None else calls
-        request = {"backend": backend, "cases": [
-            {"model": _inlined(folder), "calls": count, "inputs": input_tensors(inputs)}
-            for (folder, inputs), count in zip(cases, counts, strict=True)]}
+        wasm = self.folder / WASM_DIST
+        request = {"backend": backend, "wasmPaths": wasm.as_uri() + "/", "cases": [
+            {"model": _inlined(folder), "calls": count, "inputs": input_tensors(inputs),
+             "timeRuns": runs} for (folder, inputs), count in zip(cases, counts, strict=True)]}
         with tempfile.TemporaryDirectory() as tmp:
             page = Path(tmp) / "page.html"
             page.write_text(PAGE.format(
                 request=json.dumps(request).replace("</", "<\\/"),
                 bundle=(self.folder / BUNDLE).as_uri(),
+                wasm=(f'<script src="{(wasm / "tf-backend-wasm.min.js").as_uri()}"></script>\n'
+                      if backend == "wasm" else ""),
                 script=(self.folder / "browser.js").as_uri()), encoding="utf-8")
             done = subprocess.run(
                 [self.chromium, *FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}",
@@ -87,7 +109,7 @@ class BrowserHarness:
         found = re.search(r'<pre id="reply">(.+?)</pre>', done.stdout, re.DOTALL)
         if done.returncode != 0 or found is None:
             raise BackendUnavailable(f"headless Chromium gave no reply: {done.stderr[-500:]}")
-        return outputs_or_errors(unwrap(json.loads(html.unescape(found.group(1))), backend))
+        return unwrap(json.loads(html.unescape(found.group(1))), backend)
 
 
 def _inlined(folder: Path) -> dict[str, Any]:

@@ -105,6 +105,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 PROGRESS_BYTES = 32 << 20
+TIME_RUNS = 10  # check --time: timed predicts per runtime, after one warm-up
 """Weights from this size on get a progress bar while they are written (on a terminal)."""
 
 
@@ -256,7 +257,7 @@ def _cmd_golden_make(args: argparse.Namespace) -> int:
 def _cmd_golden_check(args: argparse.Namespace) -> int:
     from .golden import check_cases
 
-    runtimes = _runtimes(args.runtimes, args.tfjs_backends)
+    runtimes = _runtimes(args.runtimes, args.tfjs_backends, args.browser)
     _require_report(args.report)
     return _print_rows(check_cases(args.paths or ["fixtures"], runtimes), args.report,
                        "tfjs-lstm golden check")
@@ -265,18 +266,26 @@ def _cmd_golden_check(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from .golden import check_pair
 
-    runtimes = _runtimes(args.runtimes, args.tfjs_backends)
+    runtimes = _runtimes(args.runtimes, args.tfjs_backends, args.browser)
     _require_report(args.report)
     inputs = [load_npy(path) for path in args.inputs] if args.inputs else None
     rows = check_pair(args.source, args.target, runtimes, inputs, args.tolerance)
-    return _print_rows(rows, args.report, f"tfjs-lstm check {args.source} {args.target}")
+    status = _print_rows(rows, args.report, f"tfjs-lstm check {args.source} {args.target}")
+    if args.time:
+        from .golden import format_times, time_pair
+
+        print(format_times(time_pair(args.source, args.target, args.time, runtimes, inputs),
+                           args.time))
+    return status
 
 
-def _runtimes(text: str | None, tfjs_backends: str) -> tuple[str, ...]:
-    """--runtimes parsed (all of them when it is not given), tfjs once per --tfjs-backends."""
+def _runtimes(text: str | None, tfjs_backends: str, browser: bool) -> tuple[str, ...]:
+    """--runtimes parsed (all of them when it is not given), tfjs once per --tfjs-backends
+    (cpu and wasm in Chromium with --browser)."""
     from .golden import RUNTIMES, parse_runtimes
 
-    return parse_runtimes(",".join(RUNTIMES) if text is None else text, tfjs_backends)
+    return parse_runtimes(",".join(RUNTIMES) if text is None else text, tfjs_backends,
+                          browser)
 
 
 def _require_report(path: str | None) -> None:
@@ -393,6 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "webgl-f16 (in headless Chromium), each its own runtime (tfjs, tfjs-wasm, "
                      "tfjs-webgl, ...) (default: cpu); one that cannot start is reported as "
                      "skipped")
+    browser_help = ("run cpu and wasm in headless Chromium instead of Node (runtimes "
+                    "tfjs-cpu-browser, tfjs-wasm-browser); webgl always runs there")
     golden = commands.add_parser(
         "golden", help="cross-runtime golden fixtures: make them, check them",
         description="Fixtures hold small models with the outputs Keras 3, tf-keras and "
@@ -409,12 +420,14 @@ def build_parser() -> argparse.ArgumentParser:
     maker.set_defaults(run=_cmd_golden_make)
     golden_check = golden_commands.add_parser(
         "check", help="run the fixtures in each runtime and compare every pair",
-        description="Prints case, runtime pair, max abs and relative error, worst timestep and "
-                    "pass/fail against each case's tolerance. Exit 1 on any failure.")
+        description="Prints case, runtime pair, max abs and relative error, worst timestep, "
+                    "first timestep over the tolerance and pass/fail against each case's "
+                    "tolerance. Exit 1 on any failure.")
     golden_check.add_argument("paths", nargs="*",
                               help="case folders or folders of cases (default: fixtures)")
     golden_check.add_argument("--runtimes", help=runtimes_help)
     golden_check.add_argument("--tfjs-backends", default="cpu", help=backends_help)
+    golden_check.add_argument("--browser", action="store_true", help=browser_help)
     golden_check.add_argument("--report", metavar="HTML",
                               help="also write a self-contained HTML report (needs matplotlib)")
     golden_check.set_defaults(run=_cmd_golden_check)
@@ -431,9 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
                               "of the model's input shapes)")
     checker.add_argument("--runtimes", help=runtimes_help)
     checker.add_argument("--tfjs-backends", default="cpu", help=backends_help)
+    checker.add_argument("--browser", action="store_true", help=browser_help)
     checker.add_argument("--tolerance", type=float,
                          help="max abs error allowed (default: 1e-5, or a runtime's own when "
                               "its float noise needs more)")
+    checker.add_argument("--time", type=_positive_int, nargs="?", const=TIME_RUNS,
+                         metavar="RUNS", help="also print each runtime's median predict time "
+                         f"over RUNS predicts (default {TIME_RUNS}) after one warm-up predict")
     checker.add_argument("--report", metavar="HTML",
                          help="also write a self-contained HTML report (needs matplotlib)")
     checker.set_defaults(run=_cmd_check)

@@ -105,11 +105,21 @@ class NodeHarness:
         in order, or an error string. Integer inputs go as int32 tensors (Embedding tokens).
         All cases run in one process on `backend`; `companion` imports the companion package
         (js/companion) before loading."""
+        return outputs_or_errors(self._predict(cases, calls, backend, 0, companion))
+
+    def time_folders(self, cases: list[tuple[Path, list[np.ndarray]]], runs: int,
+                     backend: str = "cpu") -> list[list[float] | str]:
+        """Seconds each of `runs` predicts of each folder took (outputs read back), after one
+        untimed warm-up predict; or its error string."""
+        return times_or_errors(self._predict(cases, None, backend, runs, False))
+
+    def _predict(self, cases: list[tuple[Path, list[np.ndarray]]], calls: list[int] | None,
+                 backend: str, runs: int, companion: bool) -> list[dict[str, Any]]:
         counts = [1] * len(cases) if calls is None else calls
-        replies = self.call({"command": "predictFolders", "companion": companion, "cases": [
-            {"folder": str(folder), "calls": count, "inputs": input_tensors(inputs)}
-            for (folder, inputs), count in zip(cases, counts, strict=True)]}, backend)
-        return outputs_or_errors(replies)
+        return self.call({"command": "predictFolders", "companion": companion, "cases": [
+            {"folder": str(folder), "calls": count, "inputs": input_tensors(inputs),
+             "timeRuns": runs} for (folder, inputs), count in zip(cases, counts, strict=True)]},
+            backend)
 
     def summaries(self, folders: list[Path], *, companion: bool = False) -> list[str]:
         """tfjs's own model.summary() text for each folder (`companion`: package imported)."""
@@ -147,6 +157,12 @@ def input_tensors(inputs: list[np.ndarray]) -> list[dict[str, Any]]:
 def outputs_or_errors(replies: list[dict[str, Any]]) -> list[list[np.ndarray] | str]:
     """Each predicted case's outputs as float32 arrays, or its error string."""
     return [reply["error"] if "error" in reply else _arrays(reply["outputs"])
+            for reply in replies]
+
+
+def times_or_errors(replies: list[dict[str, Any]]) -> list[list[float] | str]:
+    """Each timed case's predict times in seconds, or its error string."""
+    return [reply["error"] if "error" in reply else [t / 1000 for t in reply["times"]]
             for reply in replies]
 
 

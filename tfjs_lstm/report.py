@@ -46,9 +46,9 @@ def drifting(rows: Sequence[Row]) -> dict[str, list[Row]]:
 
 
 def plot_png(case: str, rows: Sequence[Row]) -> bytes:
-    """The abs error per timestep of each pair that is not bit-identical, on a log axis; an
-    output without a time axis shows as one point at the last step. Pairs with the same curve
-    share a line (and a legend entry)."""
+    """The abs error per timestep of each pair that is not bit-identical, on a log axis, with a
+    cross where it first exceeds its tolerance; an output without a time axis shows as one
+    point at the last step. Pairs with the same curve share a line (and a legend entry)."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(8.0, 3.4), dpi=90)
@@ -60,14 +60,21 @@ def plot_png(case: str, rows: Sequence[Row]) -> bytes:
     for index, same in enumerate(curves.values()):
         values = [max(v, FLOOR) for v in same[0].per_step]  # NaN (step not observed) stays NaN
         shown = sum(v == v for v in values)
-        label = "\n".join(f"{row.pair} ({row.status})" for row in same)
+        label = "\n".join(f"{row.pair} ({row.status}" + (
+            f", over tolerance from t={row.first_over})" if row.first_over is not None
+            else ")") for row in same)
         width = 1.5 + 3.0 * (len(curves) - 1 - index) / max(len(curves) - 1, 1)
-        axes.plot(range(len(values)), values, color=PAIR_COLORS[index % len(PAIR_COLORS)],
-                  linewidth=width, marker="o" if shown <= 30 else None, markersize=2 * width,
+        color = PAIR_COLORS[index % len(PAIR_COLORS)]
+        axes.plot(range(len(values)), values, color=color, linewidth=width,
+                  marker="o" if shown <= 30 else None, markersize=2 * width,
                   label=label)  # earlier lines wider: lines that coincide stay visible
-    tolerance = rows[0].tolerance
-    axes.axhline(tolerance, color="#c1121f", linestyle="--", linewidth=1.2,
-                 label=f"tolerance {tolerance:g}")
+        first = same[0].first_over
+        if first is not None:  # where this pair's error first crosses its tolerance
+            axes.plot([first], [values[first]], color=color, marker="X", markersize=11,
+                      markeredgecolor="#000", linestyle="none")
+    for tolerance in sorted({row.tolerance for row in rows}):  # a backend may have its own
+        axes.axhline(tolerance, color="#c1121f", linestyle="--", linewidth=1.2,
+                     label=f"tolerance {tolerance:g}")
     axes.set_yscale("log")
     axes.set_xlabel("timestep")
     axes.set_ylabel("max abs error")

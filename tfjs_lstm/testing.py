@@ -6,41 +6,65 @@
         assert_same_outputs("model.keras", "web_model/")
 
 Each side is a path (run in its own runtime: Keras 3 for `.keras`, tf-keras for `.h5`,
-TensorFlow.js in Node for a tfjs folder; the reference runtime with a warning when that runtime
-is not installed), a loaded `tfjs_lstm.model.Model` (reference runtime) or a Keras model object
-(its own `predict`).
+TensorFlow.js for a tfjs folder, on each of `tfjs_backends`; the reference runtime with a warning
+when that runtime is not installed), a loaded `tfjs_lstm.model.Model` (reference runtime) or a
+Keras model object (its own `predict`).
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .golden import RUNTIME_TABLE, NotRun, Row, compare, format_table
+from .golden import (
+    DEFAULT_TOLERANCE,
+    RUNTIME_TABLE,
+    NotRun,
+    Row,
+    compare,
+    format_table,
+    parse_runtimes,
+    tfjs_runtime,
+)
 from .model import Model
 
 
-def assert_same_outputs(a: Any, b: Any, inputs: Any = None, atol: float = 1e-5) -> Row:
-    """Fail with the table row unless a and b give outputs within `atol` (max abs error).
+def assert_same_outputs(a: Any, b: Any, inputs: Any = None, atol: float | None = None,
+                        tfjs_backends: Sequence[str] = ("cpu",)) -> Row:
+    """Fail with the table rows unless a and b give outputs within `atol` (max abs error).
 
     `inputs`: an array or a list of arrays, one per model input; by default seeded random
     inputs of the models' declared input shapes (unknown sizes: batch 2, 7 steps).
-    Returns the compared row (max abs and relative error, worst timestep).
+    `tfjs_backends`: a tfjs folder runs on each (cpu, wasm, webgl, webgl-f16), each compared;
+    `atol` defaults to 1e-5, or the backend's measured tolerance when larger (webgl-f16: 2e-2).
+    Returns the compared row with the largest error relative to its atol.
     """
+    parse_runtimes("tfjs", ",".join(tfjs_backends))  # unknown backends fail here
     arrays = _inputs(a, b, inputs)
-    label_a, outputs_a = _outputs(a, arrays)
-    label_b, outputs_b = _outputs(b, arrays)
     first = np.asarray(arrays[0])
     steps = int(first.shape[1]) if first.ndim >= 3 else 1
-    row = compare(f"{_name(a)} / {_name(b)}", f"{label_a} vs {label_b}", outputs_a, outputs_b,
-                  atol, steps)
-    if row.status != "pass":
-        raise AssertionError(f"outputs differ beyond atol={atol:g}:\n{format_table([row])}")
-    return row
+    rows, done = [], {}
+    for backend in tfjs_backends:
+        for key, side in (("a", a), ("b", b)):  # a side not in TensorFlow.js runs once
+            if key not in done or _runs_on_tfjs(side):
+                done[key] = _outputs(side, arrays, backend)
+        (label_a, outputs_a), (label_b, outputs_b) = done["a"], done["b"]
+        tolerance = atol if atol is not None else max(
+            DEFAULT_TOLERANCE, *(RUNTIME_TABLE[label].tolerance for label in (label_a, label_b)))
+        rows.append(compare(f"{_name(a)} / {_name(b)}", f"{label_a} vs {label_b}", outputs_a,
+                            outputs_b, tolerance, steps))
+        if not any(_runs_on_tfjs(side) for side in (a, b)):
+            break  # no side runs in TensorFlow.js: one comparison says it all
+    failed = [row for row in rows if row.status != "pass"]
+    if failed:
+        limits = ", ".join(dict.fromkeys(f"{row.tolerance:g}" for row in failed))
+        raise AssertionError(f"outputs differ beyond atol={limits}:\n{format_table(failed)}")
+    return max(rows, key=lambda row: (row.max_abs or 0.0) / row.tolerance)
 
 
 def _is_path(value: Any) -> bool:
@@ -71,15 +95,22 @@ def _inputs(a: Any, b: Any, inputs: Any) -> list[np.ndarray]:
             for shape in shapes]
 
 
-def _outputs(side: Any, inputs: list[np.ndarray]) -> tuple[str, list[np.ndarray]]:
-    """(runtime label, outputs) of one side."""
+def _runs_on_tfjs(side: Any) -> bool:
+    from .convert import detect_format
+
+    return _is_path(side) and detect_format(side) == "tfjs"
+
+
+def _outputs(side: Any, inputs: list[np.ndarray], backend: str) -> tuple[str, list[np.ndarray]]:
+    """(runtime label, outputs) of one side; a tfjs folder on `backend`."""
     from .convert import detect_format
     from .runtime.engine import run
 
     if isinstance(side, Model):
         return "reference", [np.asarray(o, np.float32) for o in run(side, inputs)]
     if _is_path(side):
-        runtime = RUNTIME_TABLE[detect_format(side)]
+        found = detect_format(side)
+        runtime = RUNTIME_TABLE[tfjs_runtime(backend) if found == "tfjs" else found]
         reason = runtime.missing()
         if reason is not None:
             warnings.warn(f"{runtime.label} is not installed ({reason}): {side} runs in the "

@@ -12,12 +12,12 @@ runtime and compares the outputs with every stored runtime's. Keras and TensorFl
 only when a Keras runtime runs.
 
 Modules: `runtimes` (one class per runtime), `files` (case folders, .npz), `rows` (comparison
-and table), `check` (checking cases and pairs), `specs` and `cases` (the case matrix),
-`generate` (`make`).
+and table), `check` (checking cases and pairs, timing a pair), `specs`, `cases` and
+`family_cases` (the case matrix), `generate` (`make`).
 """
 
 from .cases import ACTIVATION_PAIRS, CASES, MERGE_MODES, select
-from .check import check_cases, check_pair
+from .check import Timing, check_cases, check_pair, format_times, time_pair
 from .files import (
     CASE_FILE,
     DEFAULT_TOLERANCE,
@@ -67,8 +67,10 @@ __all__ = [
     "ACTIVATION_PAIRS", "BACKEND_TOLERANCE", "CASES", "CASE_FILE", "Case", "DEFAULT_TOLERANCE",
     "Feed", "GoldenError", "HEADER", "INPUTS_FILE", "Job", "KerasRuntime", "MERGE_MODES",
     "MODEL_DIR", "NotRun", "Outputs", "PRODUCERS", "RUNTIMES", "RUNTIME_TABLE", "ReferenceRuntime",
-    "Row", "Runtime", "SOURCES", "Spec", "TFJS_BACKENDS", "TfjsRuntime", "Unavailable",
+    "Row", "Runtime", "SOURCES", "Spec", "TFJS_BACKENDS", "TfjsRuntime", "Timing", "Unavailable",
     "check_cases", "check_pair", "compare", "discover", "exit_status", "format_table",
+    "format_times",
     "generator_versions", "load_case", "make", "model_for", "parse_runtimes", "read_npz",
-    "run_all", "select", "steps_of", "summary_line", "table_cells", "tfjs_runtime", "write_npz",
+    "run_all", "select", "steps_of", "summary_line", "table_cells", "tfjs_runtime", "time_pair",
+    "write_npz",
 ]

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import InputError
+from .family_cases import FAMILY_CASES
 from .specs import Feed, Spec
 
 
@@ -293,6 +294,7 @@ CASES: tuple[Spec, ...] = (
     Spec("k3_custom_backward_layer", "Bidirectional with its own backward_layer (2 "
          "relu units against 3 tanh forward): Keras 3 and tf-keras only, TensorFlow.js "
          "always copies the forward layer", "keras3", _k3_custom_backward, _x(2, 6, 3), 132),
+    *FAMILY_CASES,
     Spec("k2_stacked_hard_sigmoid", "tf-keras: hard_sigmoid in Keras 2's sense (0.2x + 0.5) on "
          "gates and Dense, implementation=1, go_backwards on the second LSTM; Keras 3 gets "
          "rescaled weights", "keras2", _k2_stacked_hard_sigmoid, _x(3, 7, 3), 201),

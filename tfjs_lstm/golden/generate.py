@@ -57,14 +57,16 @@ def make(out: str | os.PathLike, patterns: Sequence[str] = ("*",)) -> list[Path]
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".golden-make.", dir=out))
     try:
-        folders = [_birth(spec, stage / spec.name) for spec in specs]
+        births = [_birth(spec, stage / spec.name) for spec in specs]
+        folders = [folder for folder, _ in births]
         results = {name: RUNTIME_TABLE[name].run(
             [(model_for(folder, name), read_npz(folder / INPUTS_FILE)) for folder in folders],
             [spec.calls for spec in specs]) for name in PRODUCERS}
         versions = generator_versions()
         written = []
-        for index, (spec, folder) in enumerate(zip(specs, folders, strict=True)):
-            _finish(spec, folder, {name: results[name][index] for name in PRODUCERS}, versions)
+        for index, (spec, (folder, weights)) in enumerate(zip(specs, births, strict=True)):
+            _finish(spec, folder, {name: results[name][index] for name in PRODUCERS}, versions,
+                    weights)
             destination = out / spec.name
             if destination.exists():
                 shutil.rmtree(destination)
@@ -75,17 +77,31 @@ def make(out: str | os.PathLike, patterns: Sequence[str] = ("*",)) -> list[Path]
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _draw(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
-    """Seeded weights at a scale that keeps the gates off saturation: N(0, 1/fan_in)."""
+def _draw(rng: np.random.Generator, shape: Sequence[int], name: str = "") -> np.ndarray:
+    """Seeded weights at a scale that keeps the gates off saturation: N(0, 1/fan_in); a
+    variance (BatchNormalization's moving_variance) |N(0, 0.5)| + 0.5, so it stays positive."""
     std = 1.0 / np.sqrt(shape[0]) if len(shape) == 2 else 0.5
-    return rng.normal(0.0, std, tuple(shape)).astype(np.float32)
+    values = rng.normal(0.0, std, tuple(shape)).astype(np.float32)
+    return np.abs(values) + np.float32(0.5) if name.endswith("variance") else values
 
 
-def _birth(spec: Spec, folder: Path) -> Path:
+def _name(weight: Any) -> str:
+    """A Keras weight's own name: `moving_variance` (Keras 3's `name`, tf-keras's
+    `bn/moving_variance:0`)."""
+    return str(weight.name).rpartition("/")[2].partition(":")[0]
+
+
+WEIGHTS = ("normal(0, 1/sqrt(fan_in)) for matrices, normal(0, 0.5) for biases, float32, drawn "
+           "layer by layer before the inputs")
+
+
+def _birth(spec: Spec, folder: Path) -> tuple[Path, str]:
     """Create the model in the runtime it is born in, with seeded weights; write its source,
-    its tfjs folder (when TensorFlow.js can compute it) and the inputs."""
+    its tfjs folder (when TensorFlow.js can compute it) and the inputs. Returns the folder and
+    how its weights were drawn."""
     from ..convert import convert
 
+    weights = WEIGHTS
     folder.mkdir(parents=True)
     rng = np.random.default_rng(spec.seed)
     if spec.born == "tfjs":
@@ -95,7 +111,9 @@ def _birth(spec: Spec, folder: Path) -> Path:
         assert callable(spec.build)
         model = spec.build(keras)
         for layer in model.layers:
-            layer.set_weights([_draw(rng, w.shape) for w in layer.get_weights()])
+            layer.set_weights([_draw(rng, w.shape, _name(w)) for w in layer.weights])
+            if any(_name(w).endswith("variance") for w in layer.weights):
+                weights = f"{WEIGHTS}; moving_variance |normal(0, 0.5)| + 0.5"
         source = folder / SOURCES[spec.born]
         if spec.born == "keras3":
             raw = folder / "raw.keras"
@@ -112,7 +130,7 @@ def _birth(spec: Spec, folder: Path) -> Path:
         except NotExpressibleError:
             pass  # recorded in case.json from the tfjs runtime's own reason
     write_npz(folder / INPUTS_FILE, [feed.draw(rng) for feed in spec.inputs], "input")
-    return folder
+    return folder, weights
 
 
 def _tfjs_birth(spec: Spec, folder: Path, rng: np.random.Generator) -> None:
@@ -174,7 +192,7 @@ def _renumber_ids(value: Any, ids: dict[int, int]) -> Any:
 
 
 def _finish(spec: Spec, folder: Path, results: dict[str, Outputs | NotRun],
-            versions: dict[str, str]) -> None:
+            versions: dict[str, str], weights: str) -> None:
     """Write each runtime's outputs and case.json; a runtime that failed stops the make."""
     expected, not_computable = {}, {}
     for name, outputs in results.items():
@@ -199,8 +217,7 @@ def _finish(spec: Spec, folder: Path, results: dict[str, Outputs | NotRun],
                    "dtypes": [feed.dtype for feed in spec.inputs],
                    "distribution": [feed.describe() for feed in spec.inputs]},
         "calls": spec.calls,
-        "weights": "normal(0, 1/sqrt(fan_in)) for matrices, normal(0, 0.5) for biases, "
-                   "float32, drawn layer by layer before the inputs",
+        "weights": weights,
         "seed": spec.seed,
         "tolerance": spec.tolerance,
         "tolerance_note": _tolerance_note(spec, {name: outputs for name, outputs in

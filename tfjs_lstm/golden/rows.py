@@ -33,6 +33,13 @@ class Row:
     def compared(self) -> bool:
         return self.max_abs is not None
 
+    @property
+    def first_over(self) -> int | None:
+        """The first timestep whose error exceeds the tolerance, or None: where a drift starts,
+        or where a half-float backend's error grows past its tolerance."""
+        return next((step for step, error in enumerate(self.per_step) if error > self.tolerance),
+                    None)
+
     def worst_text(self) -> str:
         """Where the largest error is: 't=12', 'last (t=9)' for an output without time axis."""
         if self.worst_step is None:
@@ -109,8 +116,8 @@ def summary_line(rows: Sequence[Row]) -> str:
     return text
 
 
-HEADER = ("case", "runtime pair", "max abs err", "max rel err", "worst timestep", "tolerance",
-          "result")
+HEADER = ("case", "runtime pair", "max abs err", "max rel err", "worst timestep",
+          "first over tol", "tolerance", "result")
 
 
 def table_cells(row: Row) -> tuple[str, ...]:
@@ -119,8 +126,9 @@ def table_cells(row: Row) -> tuple[str, ...]:
         return "-" if value is None else f"{value:.3g}"
 
     result = row.status if not row.note else f"{row.status}: {row.note}"
+    first = "-" if row.first_over is None else f"t={row.first_over}"
     return (row.case, row.pair, number(row.max_abs), number(row.max_rel), row.worst_text(),
-            f"{row.tolerance:g}", result)
+            first, f"{row.tolerance:g}", result)
 
 
 def format_table(rows: Sequence[Row]) -> str:

@@ -3,11 +3,13 @@ at a time. A new runtime is one `Runtime` subclass here, registered in `RUNTIME_
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import logging
 import os
 import tempfile
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,6 +63,11 @@ class Runtime(ABC):
         """Outputs (float32) of each (model path, inputs) job, in order: for a job with n
         `calls` (1 when not given) the outputs of n predicts on one model object, in order."""
 
+    @abstractmethod
+    def time(self, jobs: Sequence[Job], runs: int) -> list[list[float] | NotRun]:
+        """Seconds each of `runs` predicts of each job took, after one untimed warm-up predict
+        (which pays for loading, tracing and compiling shaders)."""
+
 
 def _counts(jobs: Sequence[Job], calls: Sequence[int]) -> list[int]:
     """Predict calls per job: `calls` when given (one per job), else one each."""
@@ -85,6 +92,18 @@ class ReferenceRuntime(Runtime):
                 runner = Runner(load(path))
                 results.append([np.asarray(o, np.float32) for _ in range(count)
                                 for o in runner.predict(inputs)])
+            except TfjsLstmError as error:
+                results.append(NotRun(f"reference runtime failed: {error}", failed=True))
+        return results
+
+    def time(self, jobs: Sequence[Job], runs: int) -> list[list[float] | NotRun]:
+        from ..convert import load
+        from ..runtime.engine import Runner
+
+        results: list[list[float] | NotRun] = []
+        for path, inputs in jobs:
+            try:
+                results.append(_timed(Runner(load(path)).predict, inputs, runs))
             except TfjsLstmError as error:
                 results.append(NotRun(f"reference runtime failed: {error}", failed=True))
         return results
@@ -117,28 +136,50 @@ class KerasRuntime(Runtime):
     def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
         """Each job's predicts on one loaded model: neither Keras 3 nor tf-keras resets a
         stateful layer's states in predict, so a second call continues from the first."""
+        def predicts(model: Any, feed: Any, count: int) -> Outputs:
+            outputs: Outputs = []
+            for _ in range(count):
+                out = model.predict(feed, verbose=0)
+                outputs += out if isinstance(out, (list, tuple)) else [out]
+            return [np.asarray(o, np.float32) for o in outputs]
+
+        return self._each(jobs, _counts(jobs, calls), predicts)
+
+    def time(self, jobs: Sequence[Job], runs: int) -> list[list[float] | NotRun]:
+        """model.predict timed, as users call it (its per-call overhead included)."""
+        return self._each(jobs, [runs] * len(jobs), lambda model, feed, count: _timed(
+            functools.partial(model.predict, verbose=0), feed, count))
+
+    def _each(self, jobs: Sequence[Job], counts: list[int], use: Any) -> list[Any]:
+        """`use(model, feed, count)` for each job's model loaded in this Keras (converted to its
+        format when needed), or why it did not run."""
         keras = self.module()
-        results: list[Outputs | NotRun] = []
+        results: list[Any] = []
         with tempfile.TemporaryDirectory() as tmp:
-            for index, ((path, inputs), count) in enumerate(
-                    zip(jobs, _counts(jobs, calls), strict=True)):
+            for index, ((path, inputs), count) in enumerate(zip(jobs, counts, strict=True)):
                 suffix = Path(SOURCES[self.name]).suffix
                 native = _in_format(path, self, Path(tmp) / f"{index}{suffix}")
                 if isinstance(native, NotRun):
                     results.append(native)
                     continue
                 feed = inputs[0] if len(inputs) == 1 else list(inputs)
-                outputs: Outputs = []
                 try:
                     model = keras.models.load_model(native, compile=False)
-                    for _ in range(count):
-                        out = model.predict(feed, verbose=0)
-                        outputs += out if isinstance(out, (list, tuple)) else [out]
+                    results.append(use(model, feed, count))
                 except Exception as error:  # any failure of the foreign runtime is reported
                     results.append(NotRun(f"{self.label} failed: {error}", failed=True))
-                    continue
-                results.append([np.asarray(o, np.float32) for o in outputs])
         return results
+
+
+def _timed(predict: Any, feed: Any, runs: int) -> list[float]:
+    """Seconds each of `runs` calls of predict(feed) took, after one untimed warm-up call."""
+    predict(feed)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        predict(feed)
+        times.append(time.perf_counter() - start)
+    return times
 
 
 # Each tfjs backend's tolerance, from the largest max abs error it shows against Keras 3 over all
@@ -149,52 +190,67 @@ BACKEND_TOLERANCE = {"cpu": 1e-5, "wasm": 1e-5, "webgl": 1e-5, "webgl-f16": 2e-2
 TFJS_BACKENDS = (*NODE_BACKENDS, *BROWSER_BACKENDS)  # in Node, then in headless Chromium
 
 
-def tfjs_runtime(backend: str) -> str:
-    """The runtime name of TensorFlow.js on a backend: `tfjs` for cpu, else `tfjs-<backend>`."""
+def tfjs_runtime(backend: str, browser: bool = False) -> str:
+    """The runtime name of TensorFlow.js on a backend: `tfjs` for cpu, else `tfjs-<backend>`;
+    with `browser`, a backend Node also runs (cpu, wasm) in Chromium: `tfjs-<backend>-browser`."""
+    if browser and backend in NODE_BACKENDS:
+        return f"tfjs-{backend}-browser"
     return "tfjs" if backend == "cpu" else f"tfjs-{backend}"
 
 
 class TfjsRuntime(Runtime):
     """TensorFlow.js 4.22 on one backend, all jobs in one Node process (js/harness.mjs) or one
-    headless Chromium page (js/browser.js). The cpu backend is the runtime `tfjs` (the one
-    fixtures store); another is `tfjs-<backend>`."""
+    headless Chromium page (js/browser.js; webgl always, cpu and wasm with `browser`). The cpu
+    backend in Node is the runtime `tfjs` (the one fixtures store); see `tfjs_runtime`."""
 
     native = "tfjs"
 
-    def __init__(self, backend: str = "cpu"):
+    def __init__(self, backend: str = "cpu", browser: bool = False):
         self.backend = backend
-        self.name = tfjs_runtime(backend)
-        self.label = "TensorFlow.js" if backend == "cpu" else f"TensorFlow.js ({backend})"
+        self.browser = browser or backend in BROWSER_BACKENDS
+        self.name = tfjs_runtime(backend, browser)
+        where = ", in Chromium" if browser else ""
+        self.label = ("TensorFlow.js" if backend == "cpu" and not browser
+                      else f"TensorFlow.js ({backend}{where})")
         self.tolerance = BACKEND_TOLERANCE[backend]
 
     def missing(self) -> str | None:
         from .. import browser, node
 
-        if self.backend in BROWSER_BACKENDS:
-            return browser.missing_reason()
+        if self.browser:
+            return browser.missing_reason(self.backend)
         return node.missing_reason(self.backend)
 
     def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
+        return self._each(jobs, lambda harness, ready: harness.predict_folders(
+            [(f, x) for _, f, x, _ in ready], calls=[n for *_, n in ready],
+            backend=self.backend), _counts(jobs, calls))
+
+    def time(self, jobs: Sequence[Job], runs: int) -> list[list[float] | NotRun]:
+        """model.predict with its outputs read back (dataSync in the browser), timed in the
+        harness with performance.now()."""
+        return self._each(jobs, lambda harness, ready: harness.time_folders(
+            [(f, x) for _, f, x, _ in ready], runs, backend=self.backend), [1] * len(jobs))
+
+    def _each(self, jobs: Sequence[Job], send: Any, counts: list[int]) -> list[Any]:
+        """`send(harness, ready)`'s reply for each job converted to a tfjs folder (one process
+        or page for all), or why the job did not run."""
         from ..browser import BrowserHarness
         from ..node import BackendUnavailable, NodeHarness
 
-        harness = (BrowserHarness.find() if self.backend in BROWSER_BACKENDS
-                   else NodeHarness.find())
+        harness = BrowserHarness.find() if self.browser else NodeHarness.find()
         if harness is None:
             raise GoldenError(f"TensorFlow.js cannot run: {self.missing()}")
-        results: list[Outputs | NotRun] = []
+        results: list[Any] = []
         with tempfile.TemporaryDirectory() as tmp:
             ready = []
-            for index, ((path, inputs), count) in enumerate(
-                    zip(jobs, _counts(jobs, calls), strict=True)):
+            for index, ((path, inputs), count) in enumerate(zip(jobs, counts, strict=True)):
                 folder = _in_format(path, self, Path(tmp) / str(index))
                 results.append(folder if isinstance(folder, NotRun) else [])
                 if not isinstance(folder, NotRun):
                     ready.append((index, folder, inputs, count))
             try:
-                replies = harness.predict_folders(
-                    [(f, x) for _, f, x, _ in ready], calls=[n for *_, n in ready],
-                    backend=self.backend) if ready else []
+                replies = send(harness, ready) if ready else []
             except BackendUnavailable as error:
                 raise Unavailable(str(error)) from None
             for (index, *_), reply in zip(ready, replies, strict=True):
@@ -208,6 +264,7 @@ RUNTIME_TABLE: dict[str, Runtime] = {
     "keras3": KerasRuntime("keras3", "Keras 3", "keras", "keras", "3."),
     "keras2": KerasRuntime("keras2", "tf-keras", "tf-keras", "tf_keras", "2."),
     **{tfjs_runtime(backend): TfjsRuntime(backend) for backend in TFJS_BACKENDS},
+    **{tfjs_runtime(backend, True): TfjsRuntime(backend, True) for backend in NODE_BACKENDS},
 }
 
 
@@ -221,11 +278,13 @@ def _names(text: str, known: Sequence[str], what: str) -> list[str]:
     return [name for name in known if name in names]
 
 
-def parse_runtimes(text: str, tfjs_backends: str = "cpu") -> tuple[str, ...]:
+def parse_runtimes(text: str, tfjs_backends: str = "cpu", browser: bool = False
+                   ) -> tuple[str, ...]:
     """'reference,tfjs' -> ('reference', 'tfjs'), in the canonical order, `tfjs` standing for
-    one runtime per backend in `tfjs_backends` ('cpu,wasm' -> tfjs, tfjs-wasm); unknown names
-    fail."""
-    tfjs = [tfjs_runtime(b) for b in _names(tfjs_backends, TFJS_BACKENDS, "tfjs backend")]
+    one runtime per backend in `tfjs_backends` ('cpu,wasm' -> tfjs, tfjs-wasm; with `browser`,
+    tfjs-cpu-browser, tfjs-wasm-browser); unknown names fail."""
+    tfjs = [tfjs_runtime(b, browser)
+            for b in _names(tfjs_backends, TFJS_BACKENDS, "tfjs backend")]
     return tuple(runtime for name in _names(text, RUNTIMES, "runtime")
                  for runtime in (tfjs if name == "tfjs" else [name]))
 
