@@ -63,12 +63,21 @@ def _config_to_model(config: Any, file: str, version: str) -> Model:
 
 
 def _read_weights(group: Any, model: Model, file: str) -> dict[str, dict[str, Any]]:
-    """Weights by layer, matched to the layer description's names by order."""
+    """Weights by layer, matched to the layer description's names by order, as tf-keras loads
+    them: a nested model's group lists all its layers' trainable weights, then all the others
+    (its `weights` as `trainable_weights + non_trainable_weights`)."""
     shapes = output_shapes(model)
-    by_layer: dict[str, dict[str, np.ndarray]] = {}
+    specs: dict[str, list] = {}
+    groups: dict[str, list[str]] = {}
     for name in model.layers:
         calls = model.layer_calls(name)
-        layer_group = child(group, name, file) if calls else None
+        if calls:
+            specs[name] = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
+            scope = model.scopes.get(name)
+            groups.setdefault(scope[0][0] if scope else name, []).append(name)
+    by_layer: dict[str, dict[str, np.ndarray]] = {}
+    for group_name, members in groups.items():
+        layer_group = child(group, group_name, file)
         if layer_group is None:
             continue
         at = f"{layer_group.name}@weight_names"
@@ -77,14 +86,16 @@ def _read_weights(group: Any, model: Model, file: str) -> dict[str, dict[str, An
             names = [_text(n) for n in np.asarray(stored).reshape(-1)]
         except (*H5_ERRORS, UnicodeError) as error:
             raise InputError(f"cannot read {at}: {hdf5_reason(error)}", file=file) from None
-        specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
-        if len(names) != len(specs):
-            raise InputError(f"layer '{name}' stores {len(names)} weights, its config implies "
-                             f"{len(specs)}", file=file, pointer=f"/model_weights/{name}")
-        by_layer[name] = {
-            spec.name: read_dataset(child(layer_group, weight, file), spec.shape, file,
-                                    f"{layer_group.name}/{weight}")
-            for spec, weight in zip(specs, names, strict=True)}
+        ordered = [(name, spec) for trainable in (True, False) for name in members
+                   for spec in specs[name]
+                   if (spec.trainable and model.layers[name].trainable) == trainable]
+        if len(names) != len(ordered):
+            raise InputError(f"layer '{group_name}' stores {len(names)} weights, its config "
+                             f"implies {len(ordered)}", file=file,
+                             pointer=f"/model_weights/{group_name}")
+        for (name, spec), weight in zip(ordered, names, strict=True):
+            by_layer.setdefault(name, {})[spec.name] = read_dataset(
+                child(layer_group, weight, file), spec.shape, file, f"{layer_group.name}/{weight}")
     return by_layer
 
 

@@ -17,6 +17,7 @@ from ..model import (
     TensorRef,
     checked_graph,
     for_family,
+    inline_nested,
     masked_layers,
     sequential,
 )
@@ -65,11 +66,13 @@ def _has_policy(config: Any) -> bool:
 
 
 def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
-                      dialect: str = "tfjs-json", notes: list[str] | None = None) -> Model:
+                      dialect: str = "tfjs-json", notes: list[str] | None = None,
+                      nested_in: list[Problem] | None = None) -> Model:
     """A Keras-2-style topology (what tfjs and tf-keras write) as a canonical model.
 
     A key the runtime ignores that matters only where a mask arrives is refused only for the
-    layers a mask reaches."""
+    layers a mask reaches; a nested model leaves that to the model it is in (`nested_in`
+    collects its problems), since a mask may arrive from there."""
     expect(topology, dict, file, pointer, "a model topology object")
     class_name = expect(topology.get("class_name"), str, file, f"{pointer}/class_name",
                         "the model's class name")
@@ -78,12 +81,13 @@ def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
     layer_list = config.get("layers") if isinstance(config, dict) else config
     base = f"{pointer}/config/layers" if isinstance(config, dict) else f"{pointer}/config"
     expect(layer_list, list, file, base, "a list of layers")
-    mask_problems: list[Problem] = []
+    mask_problems: list[Problem] = [] if nested_in is None else nested_in
     configs = read_layers(layer_list, dialect, file, base, notes, mask_problems)
     name = config.get("name", "model") if isinstance(config, dict) else "model"
     name = expect(name, str, file, f"{pointer}/config/name", "the model's name")
     if class_name == "Sequential":
-        return _refuse_masked(sequential(name, configs, file=file), mask_problems, file)
+        model = sequential(name, configs, file=file)
+        return model if nested_in is not None else _refuse_masked(model, mask_problems, file)
     if class_name not in ("Model", "Functional"):
         raise InputError(f"unknown model class {class_name!r}", file=file,
                          pointer=f"{pointer}/class_name")
@@ -107,8 +111,8 @@ def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
               for item in _refs(config.get("input_layers"))]
     outputs = [_ref(item, layers, file, f"{pointer}/config/output_layers")
                for item in _refs(config.get("output_layers"))]
-    return _refuse_masked(checked_graph(Model(name, layers, calls, inputs, outputs), file),
-                          mask_problems, file)
+    model = checked_graph(inline_nested(Model(name, layers, calls, inputs, outputs), file), file)
+    return model if nested_in is not None else _refuse_masked(model, mask_problems, file)
 
 
 def _refuse_masked(model: Model, mask_problems: list[Problem], file: str) -> Model:
@@ -136,11 +140,15 @@ def _ref(item: Any, layers: dict, file: str, at: str) -> TensorRef:
                      nonnegative_index(item[2], file, f"{at}/2", "a tensor index"))
 
 
+NESTED_MODELS = ("Sequential", "Model", "Functional")
+
+
 def read_layers(entries: list, dialect: str, file: str, base: str,
                 notes: list[str] | None = None,
                 mask_problems: list[Problem] | None = None) -> list:
-    """Read every layer config; one error lists every unsupported or unreadable layer.
-    `notes` and `mask_problems` collect what `dialects.read` reports in them."""
+    """Read every layer config, and each nested model as a flat `Model`; one error lists
+    every unsupported or unreadable layer. `notes` and `mask_problems` collect what
+    `dialects.read` reports in them."""
     configs, problems = [], []
     for position, entry in enumerate(entries):
         at = f"{base}/{position}"
@@ -150,6 +158,12 @@ def read_layers(entries: list, dialect: str, file: str, base: str,
         layer_config = expect(entry.get("config", {}), dict, file, f"{at}/config",
                               "a layer config object")
         name = layer_config.get("name", "?")
+        if class_name in NESTED_MODELS:
+            try:
+                configs.append(_nested_model(entry, dialect, file, at, notes, mask_problems))
+            except NotExpressibleError as error:
+                problems.extend(error.problems)
+            continue
         class_name = dialects.canonical_class(class_name, dialect)
         if class_name not in dialects.REGISTRY or class_name in LAYER_OF_CELL:
             reason = ("Lambda layers hold Python code, which is never executed here"
@@ -165,6 +179,21 @@ def read_layers(entries: list, dialect: str, file: str, base: str,
     if problems:
         raise NotExpressibleError(problems, file=file, reading=True)
     return configs
+
+
+def _nested_model(entry: dict, dialect: str, file: str, at: str, notes: list[str] | None,
+                  mask_problems: list[Problem] | None) -> Model:
+    """A model used as a layer, read as its file's runtime reads a model."""
+    if dialect == "keras3":
+        from .keras3_file import config_to_model
+
+        return config_to_model(entry, file, at)
+    model = topology_to_model(entry, file, at, dialect, notes,
+                              [] if mask_problems is None else mask_problems)
+    if notes is not None:
+        notes.append(f"nested model '{model.name}' is read as its layers, inlined: the same "
+                     "function, written flat")
+    return model
 
 
 def tfjs_weight_names(model: Model, layer: str, weights: list[str]) -> list[str]:
