@@ -31,6 +31,9 @@ class LayerCall:
     inputs: tuple[TensorRef, ...]
 
 
+STACKED = "StackedRNNCells"
+
+
 @dataclass
 class Model:
     """A whole layers model in canonical form."""
@@ -46,10 +49,14 @@ class Model:
     scopes: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     """Layers inlined from nested models: the (name, class) of each enclosing nested model,
     outermost first; weight readers need it, since every format stores them by nesting."""
+    stacked: bool = False
+    """This is the chain of single-cell RNN layers an RNN over StackedRNNCells computes."""
 
     @property
     def class_name(self) -> str:
         """The class a file names this model by when it is nested in another one."""
+        if self.stacked:
+            return STACKED
         return "Sequential" if self.sequential else "Functional"
 
     def layer_calls(self, name: str) -> list[LayerCall]:
@@ -159,7 +166,7 @@ def sequential(name: str, configs: list[LayerConfig | Model], *, source: str = "
         if shape is None:
             raise InputError(f"the first layer '{configs[0].name}' declares no input shape",
                              file=file)
-        input_config = _input_layer(f"{configs[0].name}_input", shape, first.dtype)
+        input_config = input_layer(f"{configs[0].name}_input", shape, first.dtype)
         configs = [input_config, *configs]
     calls = []
     previous = None
@@ -228,7 +235,7 @@ def inline_nested(model: Model, file: str | None) -> Model:
                  model.source, scopes)
 
 
-def _input_layer(name: str, shape: tuple, dtype: str) -> LayerConfig:
+def input_layer(name: str, shape: tuple, dtype: str) -> LayerConfig:
     from .dialects import read
 
     return read("tfjs", {"batchInputShape": list(shape), "dtype": dtype, "name": name},

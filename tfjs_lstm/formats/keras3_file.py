@@ -23,7 +23,15 @@ import numpy as np
 from .. import __version__, dialects
 from ..casing import to_snake_case
 from ..errors import InputError
-from ..model import LayerCall, Model, TensorRef, checked_graph, inline_nested, sequential
+from ..model import (
+    STACKED,
+    LayerCall,
+    Model,
+    TensorRef,
+    checked_graph,
+    inline_nested,
+    sequential,
+)
 from ..runtime.engine import output_shapes
 from .atomic import staged_file
 from .hdf5 import child, open_hdf5, read_dataset
@@ -229,36 +237,42 @@ def _keras_tensors(value: Any, layers: dict, file: str, at: str):
 
 def _h5_keys(model: Model, nested: bool = True) -> list[tuple[str, str]]:
     """(h5 group path, layer name) in Keras's saving order: class names made unique within
-    each model, a nested model's layers under `<its key>/layers/` (Keras 3 `saving_lib`).
-    A Sequential model saves no InputLayer; `nested=False` gives the flat layout written."""
+    each model, a nested model's layers under `<its key>/layers/`, the cells of an RNN over
+    StackedRNNCells under `<rnn key>/cell/cells/<cell class>` (Keras 3 `saving_lib`). A
+    Sequential model saves no InputLayer; `nested=False` gives the flat layout written."""
     keys: list[tuple[str, str]] = []
 
-    def walk(names: list[str], depth: int, prefix: str, skip_inputs: bool) -> None:
+    def walk(names: list[str], depth: int, prefix: str, skip_inputs: bool,
+             cells: bool) -> None:
         used: dict[str, int] = {}
         members: dict[str, list[str]] = {}
-        entries: list[tuple[str, str, bool]] = []
+        entries: list[tuple[str, str]] = []  # (key before made unique, layer or scope name)
         for name in names:
             scope = model.scopes.get(name, ()) if nested else ()
             if len(scope) > depth:
                 if scope[depth][0] not in members:
                     members[scope[depth][0]] = []
-                    entries.append((scope[depth][1], scope[depth][0], True))
+                    entries.append(("rnn" if scope[depth][1] == STACKED
+                                    else to_snake_case(scope[depth][1]), scope[depth][0]))
                 members[scope[depth][0]].append(name)
             elif not (skip_inputs and model.layers[name].class_name == "InputLayer"):
-                entries.append((model.layers[name].class_name, name, False))
-        for class_name, name, is_model in entries:
-            key = to_snake_case(class_name)
+                config = model.layers[name]
+                entries.append((to_snake_case(config.cell.class_name if cells
+                                              else config.class_name), name))
+        for key, name in entries:
             if key in used:
                 used[key] += 1
                 key = f"{key}_{used[key]}"
             else:
                 used[key] = 0
-            if is_model:
-                walk(members[name], depth + 1, f"{prefix}{key}/layers/", True)
-            else:
+            if name not in members:
                 keys.append((prefix + key, name))
+                continue
+            stack = model.scopes[members[name][0]][depth][1] == STACKED
+            walk(members[name], depth + 1,
+                 f"{prefix}{key}/{'cell/cells' if stack else 'layers'}/", True, stack)
 
-    walk(list(model.layers), 0, "", model.sequential)
+    walk(list(model.layers), 0, "", model.sequential, False)
     return keys
 
 
@@ -284,6 +298,8 @@ def weights_at_paths(model: Model, get: Callable[[str, tuple[int, ...]], Any],
         specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
         config = model.layers[name]
         paths = dialects.REGISTRY[config.class_name].keras3_paths(config, len(specs))
+        if model.scopes.get(name, ((None, None),))[-1][1] == STACKED:
+            paths = [path.removeprefix("cell/") for path in paths]  # the group is the cell's
         found = {}
         for spec, path in zip(specs, paths, strict=True):
             array = get(f"layers/{key}/{path}", spec.shape)

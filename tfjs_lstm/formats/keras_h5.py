@@ -3,6 +3,8 @@
 tf-keras 2.x (and Keras 3's legacy `.h5`) keep the model config as the root attribute
 `model_config` (JSON) and each layer's weights under `model_weights/<layer>/`, listed in order
 by that group's `weight_names` attribute. Keras 3's legacy files carry a Keras 3 config.
+Keras 2.0-2.3 files have the same layout; their CuDNNLSTM/CuDNNGRU layers read as the LSTM/GRU
+they compute (cudnn.py).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..layers import REGISTRY
-from ..model import Model
+from ..model import Model, masked_layers
 from ..runtime.engine import output_shapes
 from .atomic import staged_file
+from .cudnn import as_native, from_cudnn
 from .hdf5 import H5_ERRORS, child, hdf5_reason, open_hdf5, read_dataset
 from .topology import check_weights, model_to_topology, topology_to_model
 from .untrusted import parse_json, regular_file
@@ -42,11 +45,18 @@ def read_keras_h5(path: str | os.PathLike) -> Model:
         if not isinstance(raw, (bytes, str)):
             raise InputError("the model_config attribute is not text", file=where,
                              pointer="@model_config")
-        config = parse_json(raw, f"{where}@model_config")
+        config, cudnn = as_native(parse_json(raw, f"{where}@model_config"))
         model = _config_to_model(config, f"{where}@model_config", version)
         model.source = f"keras v{version}"
+        masked = sorted(set(cudnn) & masked_layers(model))
+        if masked:
+            raise InputError(f"layer '{masked[0]}': a CuDNN layer does not support masking; "
+                             "Keras refuses a mask reaching it", file=where)
         group = child(h5, "model_weights", where) or h5
-        model.weights = check_weights(model, _read_weights(group, model, where), where)
+        by_layer = _read_weights(group, model, where, cudnn)
+        for name, kind in cudnn.items():
+            by_layer[name] = from_cudnn(kind, by_layer.get(name, {}))
+        model.weights = check_weights(model, by_layer, where)
     return model
 
 
@@ -62,10 +72,12 @@ def _config_to_model(config: Any, file: str, version: str) -> Model:
     return topology_to_model(config, file, "", dialect="keras2")
 
 
-def _read_weights(group: Any, model: Model, file: str) -> dict[str, dict[str, Any]]:
+def _read_weights(group: Any, model: Model, file: str,
+                  cudnn: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Weights by layer, matched to the layer description's names by order, as tf-keras loads
     them: a nested model's group lists all its layers' trainable weights, then all the others
-    (its `weights` as `trainable_weights + non_trainable_weights`)."""
+    (its `weights` as `trainable_weights + non_trainable_weights`). A CuDNN layer's biases
+    are read as stored, flat and twice as many (`cudnn.from_cudnn` converts them)."""
     shapes = output_shapes(model)
     specs: dict[str, list] = {}
     groups: dict[str, list[str]] = {}
@@ -94,8 +106,11 @@ def _read_weights(group: Any, model: Model, file: str) -> dict[str, dict[str, An
                              f"implies {len(ordered)}", file=file,
                              pointer=f"/model_weights/{group_name}")
         for (name, spec), weight in zip(ordered, names, strict=True):
+            shape = spec.shape
+            if name in cudnn and spec.name.endswith("bias"):
+                shape = (int(np.prod(shape)) * (2 if cudnn[name] == "LSTM" else 1),)
             by_layer.setdefault(name, {})[spec.name] = read_dataset(
-                child(layer_group, weight, file), spec.shape, file, f"{layer_group.name}/{weight}")
+                child(layer_group, weight, file), shape, file, f"{layer_group.name}/{weight}")
     return by_layer
 
 

@@ -12,12 +12,14 @@ from .. import __version__, dialects
 from ..errors import InputError, NotExpressibleError, Problem
 from ..layers.rnn.rnn import LAYER_OF_CELL
 from ..model import (
+    STACKED,
     LayerCall,
     Model,
     TensorRef,
     checked_graph,
     for_family,
     inline_nested,
+    input_layer,
     masked_layers,
     sequential,
 )
@@ -158,9 +160,12 @@ def read_layers(entries: list, dialect: str, file: str, base: str,
         layer_config = expect(entry.get("config", {}), dict, file, f"{at}/config",
                               "a layer config object")
         name = layer_config.get("name", "?")
-        if class_name in NESTED_MODELS:
+        cells = _stacked_cells(layer_config)
+        if class_name in NESTED_MODELS or (class_name == "RNN" and cells is not None):
             try:
-                configs.append(_nested_model(entry, dialect, file, at, notes, mask_problems))
+                configs.append(_stacked_rnn(entry, cells, dialect, file, at, notes,
+                                            mask_problems) if class_name == "RNN" else
+                               _nested_model(entry, dialect, file, at, notes, mask_problems))
             except NotExpressibleError as error:
                 problems.extend(error.problems)
             continue
@@ -196,18 +201,75 @@ def _nested_model(entry: dict, dialect: str, file: str, at: str, notes: list[str
     return model
 
 
-def tfjs_weight_names(model: Model, layer: str, weights: list[str]) -> list[str]:
-    """Full tfjs names (`lstm/kernel`, `bidi/forward_lstm/kernel`) of a layer's weights."""
+def _stacked_cells(config: dict) -> list | None:
+    """The cells of an RNN over StackedRNNCells (or over a list of cells), else None."""
+    cell = config.get("cell")
+    if isinstance(cell, list):
+        return cell
+    if isinstance(cell, dict) and cell.get("class_name") == STACKED:
+        cells = cell.get("config", {}).get("cells") if isinstance(cell.get("config"), dict) \
+            else None
+        return cells if isinstance(cells, list) else []
+    return None
+
+
+def _stacked_rnn(entry: dict, cells: list, dialect: str, file: str, at: str,
+                 notes: list[str] | None, mask_problems: list[Problem] | None) -> Model:
+    """An RNN over StackedRNNCells as the chain of single-cell RNN layers it computes (each
+    cell's output sequence is the next one's input, in every runtime's StackedRNNCells.call),
+    nested so that readers find the weights where the file keeps them. The stack's states
+    (return_state, initial states) and go_backwards, whose reversed sequence the chain would
+    hand on with an unreversed mask, are refused."""
+    config = entry["config"]
+    name = str(config.get("name", "rnn"))
+    problems = [Problem(name, key, dialect, f"{key} over StackedRNNCells is not supported "
+                        "(only the stacked cells' output is read)")
+                for key in ("return_state", "go_backwards") if config.get(key)]
+    if not cells:
+        problems.append(Problem(name, "cell", dialect, "StackedRNNCells without cells"))
+    if problems:
+        raise NotExpressibleError(problems, file=file, reading=True)
+    own = {key: value for key, value in config.items() if key not in ("cell", "cells")}
+    layers = []
+    for index, cell in enumerate(cells):
+        last = index == len(cells) - 1
+        cell_config = cell.get("config") if isinstance(cell, dict) else None
+        layer = {**own, "cell": cell, "name": cell_config.get("name", f"{name}_cell_{index}")
+                 if isinstance(cell_config, dict) else f"{name}_cell_{index}"}
+        if not last:
+            layer["return_sequences"] = True
+            if "zero_output_for_mask" in own:
+                layer["zero_output_for_mask"] = False
+        if index:
+            layer.pop("batch_input_shape", None)
+        layers.append({**entry, "config": layer})
+    configs = read_layers(layers, dialect, file, f"{at}/config/cell", notes, mask_problems)
+    chain = sequential(name, [input_layer(f"{name}_input", (None,), "float32"), *configs],
+                       file=file)
+    chain.stacked = True
+    return chain
+
+
+def tfjs_weight_names(model: Model, layer: str, weights: list[str],
+                      nested: bool = True) -> list[str]:
+    """Full tfjs names (`lstm/kernel`, `bidi/forward_lstm/kernel`) of a layer's weights; a
+    cell of a stack as tfjs names it (`rnn/RNNCell_0/kernel`: StackedRNNCells.build scopes
+    each cell so) unless `nested` is False (a model written flat)."""
     config = model.layers[layer]
     names = dialects.REGISTRY[config.class_name].tfjs_names(config, weights)
+    scope = model.scopes.get(layer, ())[-1:] if nested else ()
+    if scope and scope[0][1] == STACKED:
+        index = [n for n in model.layers if model.scopes.get(n) == model.scopes[layer]
+                 ].index(layer)
+        return [f"{scope[0][0]}/RNNCell_{index}/{name}" for name in names]
     return [f"{layer}/{name}" for name in names]
 
 
 def tfjs_weight_index(model: Model) -> dict[str, tuple[str, str]]:
     """Every weight's full tfjs name -> (layer, weight name in the layer's description)."""
     return {full_name: (layer, weight) for layer, arrays in model.weights.items()
-            for full_name, weight in zip(tfjs_weight_names(model, layer, list(arrays)), arrays,
-                                         strict=True)}
+            for full_name, weight in zip(tfjs_weight_names(model, layer, list(arrays), False),
+                                         arrays, strict=True)}
 
 
 def assign_weights(model: Model, arrays: dict[str, np.ndarray], file: str,
