@@ -1,5 +1,5 @@
 // Writes the models of tfjs-layers' own tests (tfjs-v4.22.0, tfjs-layers/src/layers/
-// recurrent_test.ts) with model.save(), weights as their initializers made them, so the tests
+// recurrent_test.ts and wrappers_test.ts) with model.save(), weights as their initializers made them, so the tests
 // here can reproduce those tests' numbers from files TensorFlow.js itself wrote.
 // Run: node tests/runtime_files/make_tfjs_files.mjs (tfjs is resolved from js/node_modules).
 import * as fs from 'node:fs';
@@ -48,3 +48,24 @@ const input = tf.input({batchShape: [2, 3, 4]});
 const stacked = tf.layers.rnn({cell: tf.layers.stackedRNNCells({cells})});
 await save(tf.model({inputs: input, outputs: stacked.apply(input)}),
            'tfjs-recurrent_test-stacked-rnn-cells');
+
+// wrappers_test.ts 'Bidirectional Layer: Tensor' / 'No returnState, mergeMode=concat|mul'.
+for (const mergeMode of ['concat', 'mul']) {
+  const bidi = tf.sequential();
+  bidi.add(tf.layers.bidirectional({
+    layer: tf.layers.simpleRNN({units: 3, kernelInitializer: 'ones',
+                                recurrentInitializer: 'ones', useBias: false}),
+    mergeMode, inputShape: [4, 2]}));
+  await save(bidi, `tfjs-wrappers_test-bidirectional-${mergeMode}`);
+}
+
+// wrappers_test.ts 'Bidirectional with masking' / 'Inference simpleRNN|lstm'.
+for (const [name, rnnLayer] of [['simple-rnn', tf.layers.simpleRNN], ['lstm', tf.layers.lstm]]) {
+  const masked = tf.sequential();
+  masked.add(tf.layers.embedding({inputLength: 2, inputDim: 3, outputDim: 3,
+                                  embeddingsInitializer: 'ones', maskZero: true}));
+  masked.add(tf.layers.bidirectional({
+    layer: rnnLayer({units: 4, kernelInitializer: 'ones', recurrentInitializer: 'ones'})}));
+  masked.add(tf.layers.dense({units: 1, kernelInitializer: 'ones'}));
+  await save(masked, `tfjs-wrappers_test-bidirectional-masking-${name}`);
+}
