@@ -20,7 +20,7 @@ from outputs import as_list, assert_close
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import InputError, NotExpressibleError
 from tfjs_lstm.runtime.engine import run
-from tfjs_lstm.summary import counts
+from tfjs_lstm.summary import counts, render_keras2, render_keras3, render_tfjs
 from tfjs_lstm.validate import validate_file
 
 TOKENS = np.array([[0, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 2, 0, 0, 0, 0],
@@ -151,9 +151,22 @@ def test_converts_to_every_format_computing_the_same(files, case, source):
 
 
 @pytest.mark.parametrize(("case", "source"), [c for c in CASES if c[1] != "tfjs"])
-def test_summary_counts_the_params_keras_counts(files, case, source):
+def test_summary_shows_one_row_per_nested_model_as_keras_does(files, case, source,
+                                                              monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")  # Keras sizes its table from the terminal
     sources, _, _, models = files
-    assert sum(counts(load(sources[(case, source)]))) == models[(case, source)].count_params()
+    model = load(sources[(case, source)])
+    assert sum(counts(model)) == models[(case, source)].count_params()
+    lines: list[str] = []
+    models[(case, source)].summary(print_fn=lambda line, **_: lines.append(line))
+    render = render_keras3 if source == "keras3" else render_keras2
+    assert render(model) == "\n".join(lines).rstrip("\n" if source == "keras3" else "")
+
+
+def test_summary_of_the_files_tfjs_wrote_is_tfjs_own(tfjs):
+    folders = list(TFJS_FILES.values())
+    for folder, theirs in zip(folders, tfjs.summaries(folders), strict=True):
+        assert render_tfjs(load(folder)) == theirs, folder.name
 
 
 def test_stacked_cells_returning_their_states_are_refused_naming_the_layer(keras3, tmp_path):
