@@ -133,3 +133,18 @@ def test_lstm_initial_state_numbers(keras3, tmp_path):
     assert_close(run(load(tmp_path / "state.keras"), [SEQ_2_4_3, state, state]),
                  [np.array([[0.20574439, 0.3558822], [0.64930826, 0.66276]], np.float32)],
                  "lstm_test.py::test_pass_initial_state")
+
+
+def test_stacked_lstm_cells_mask_numbers(keras3, tmp_path):
+    """keras v3.15.1 keras/src/layers/rnn/stacked_rnn_cells_test.py::
+    test_stacked_lstm_cell_mask: RNN over two LSTMCell(1, ones), at the test's own atol 1e-4
+    (it states its numbers to 4 decimals)."""
+    K = keras3
+    cells = [K.layers.LSTMCell(1, kernel_initializer="ones", recurrent_initializer="ones")
+             for _ in range(2)]
+    model = K.Sequential([K.Input((3, 4)), K.layers.Masking(-1.0), K.layers.RNN(cells)])
+    model.save(tmp_path / "stacked.keras")
+    x = np.ones((2, 3, 4), np.float32)
+    x[1, 2] = -1.0  # the test's mask [[T, T, T], [T, T, F]]
+    [output] = run(load(tmp_path / "stacked.keras"), [x])
+    assert np.abs(output - np.array([[0.7793], [0.5998]])).max() < 1e-4

@@ -100,7 +100,8 @@ def _read_weights(group: Any, model: Model, file: str,
             raise InputError(f"cannot read {at}: {hdf5_reason(error)}", file=file) from None
         ordered = [(name, spec) for trainable in (True, False) for name in members
                    for spec in specs[name]
-                   if (spec.trainable and model.layers[name].trainable) == trainable]
+                   if (spec.trainable and getattr(model.layers[name], "trainable", True))
+                   == trainable]
         if len(names) != len(ordered):
             raise InputError(f"layer '{group_name}' stores {len(names)} weights, its config "
                              f"implies {len(ordered)}", file=file,
