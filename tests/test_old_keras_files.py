@@ -49,19 +49,19 @@ def dense_config(name: str, units: int) -> dict:
         "bias_initializer": {"class_name": "Zeros", "config": {}}, **NO_RULES}}
 
 
-def write_keras224_h5(path, layers: list[dict], weights: dict[str, list[tuple[str, np.ndarray]]]
-                      ) -> None:
+def write_keras224_h5(path, layers: list[dict], weights: dict[str, list[tuple[str, np.ndarray]]],
+                      version: bytes = b"2.2.4") -> None:
     """A Sequential model file in Keras 2.2.4's layout: root attributes, model_weights with
     layer_names, each layer's weight_names and datasets under the weights' own names."""
     with h5py.File(path, "w") as h5:
-        h5.attrs["keras_version"] = b"2.2.4"
+        h5.attrs["keras_version"] = version
         h5.attrs["backend"] = b"tensorflow"
         h5.attrs["model_config"] = json.dumps({"class_name": "Sequential",
                                                "config": layers}).encode()
         group = h5.create_group("model_weights")
         group.attrs["layer_names"] = [entry["config"]["name"].encode() for entry in layers]
         group.attrs["backend"] = b"tensorflow"
-        group.attrs["keras_version"] = b"2.2.4"
+        group.attrs["keras_version"] = version
         for entry in layers:
             name = entry["config"]["name"]
             layer_group = group.create_group(name)
@@ -164,3 +164,22 @@ def test_keras1_keys_are_refused_naming_keras2s_key(tmp_path):
     write_keras224_h5(tmp_path / "keras1.h5", [lstm], {})
     with pytest.raises(InputError, match="a Keras 1 key, Keras 2's"):
         load(tmp_path / "keras1.h5")
+
+
+def test_keras_2_1_gru_without_reset_after_reads_as_that_kerass_gru(tf_keras, tmp_path):
+    """Keras 2.0-2.1.2's GRU had no reset_after key: its GRU is reset_after=False (as
+    standalone Keras 2.2's default), not tf.keras 2's True."""
+    K = tf_keras
+    model = randomize(K.Sequential([K.Input((5, 3)), K.layers.GRU(
+        3, reset_after=False, recurrent_activation="hard_sigmoid", name="gru")]),
+        np.random.default_rng(8), 0.5)
+    config = cudnn_config("CuDNNGRU", "gru_1", 3, batch_input_shape=[None, 5, 3],
+                          dtype="float32")["config"]
+    config.update(activation="tanh", recurrent_activation="hard_sigmoid", use_bias=True,
+                  dropout=0.0, recurrent_dropout=0.0, implementation=1, unroll=False)
+    kernel, recurrent, bias = model.layers[0].get_weights()
+    write_keras224_h5(tmp_path / "gru.h5", [{"class_name": "GRU", "config": config}],
+                      {"gru_1": [("gru_1/kernel:0", kernel),
+                                 ("gru_1/recurrent_kernel:0", recurrent),
+                                 ("gru_1/bias:0", bias)]}, version=b"2.1.2")
+    assert_close(run(load(tmp_path / "gru.h5"), [X]), as_list(model(X)), "tf-keras")

@@ -69,7 +69,10 @@ def _config_to_model(config: Any, file: str, version: str) -> Model:
         from .keras3_file import config_to_model
 
         return config_to_model(config, file)
-    return topology_to_model(config, file, "", dialect="keras2")
+    # Standalone Keras 2.0-2.2 left out keys its layers lacked (GRU's reset_after before
+    # 2.1.3): they take that Keras's defaults, not tf.keras 2's.
+    standalone = version.startswith(("2.0.", "2.1.", "2.2.")) and "-tf" not in version
+    return topology_to_model(config, file, "", dialect="keras2.2" if standalone else "keras2")
 
 
 def _read_weights(group: Any, model: Model, file: str,
