@@ -27,6 +27,11 @@ DIALECTS = ("tfjs", "tfjs-json", "keras2", "keras2.2", "keras3")
 FAMILY_OF = {"tfjs": "tfjs", "tfjs-json": "tfjs", "keras2": "keras2", "keras2.2": "keras2.2",
              "keras3": "keras3"}
 
+# Keras 1 keys -> the Keras 2 keys they became (Keras 2.2.4 legacy/interfaces.py).
+_KERAS1_KEYS = {"inner_activation": "recurrent_activation", "dropout_W": "dropout",
+                "dropout_U": "recurrent_dropout", "inner_init": "recurrent_initializer",
+                "init": "kernel_initializer", "forget_bias_init": "unit_forget_bias",
+                "consume_less": "implementation", "output_dim": "units"}
 # Keys that belong to a neighbouring dialect, with the hint a user needs.
 _FOREIGN_KEY_HINTS = {
     "keras3": {
@@ -34,6 +39,10 @@ _FOREIGN_KEY_HINTS = {
         "batch_input_shape": "Keras 3 refuses it on layers; shapes belong on keras.Input",
         "batch_shape": "Keras 3 accepts batch_shape on InputLayer only",
     },
+    **{family: {key: f"a Keras 1 key, Keras 2's {new}; Keras 1 files are not read, as their "
+                     "weights are laid out otherwise too (Keras 2.2.4 preprocess_weights_"
+                     "for_loading)" for key, new in _KERAS1_KEYS.items()}
+       for family in ("keras2", "keras2.2")},
     "tfjs": {
         "inputDim": "TensorFlow.js ignores inputDim; use inputShape: [timesteps, features]",
         "inputLength": "TensorFlow.js ignores inputLength; use inputShape: [timesteps, features]",
@@ -113,6 +122,10 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
     values: dict[str, Any] = {}
     if any(spec.name == "batch_input_shape" for spec in layer.fields):
         values["batch_input_shape"] = _read_shape(layer, family, remaining, ctx)
+    keras1 = [key for key in remaining if key in _KERAS1_KEYS and family in ("keras2", "keras2.2")
+              and all(spec.key_for(family) != key for spec in layer.fields)]
+    if keras1:  # named before the Keras 2 key they replace is missed
+        _reject_leftovers(layer, family, {key: remaining[key] for key in keras1}, ctx)
     ignored: dict[str, Any] = {}
     for spec in layer.fields:
         if spec.name == "batch_input_shape":

@@ -31,6 +31,9 @@ class LayerCall:
     inputs: tuple[TensorRef, ...]
 
 
+STACKED = "StackedRNNCells"
+
+
 @dataclass
 class Model:
     """A whole layers model in canonical form."""
@@ -43,6 +46,18 @@ class Model:
     weights: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     sequential: bool = False
     source: str = ""
+    scopes: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """Layers inlined from nested models: the (name, class) of each enclosing nested model,
+    outermost first; weight readers need it, since every format stores them by nesting."""
+    stacked: bool = False
+    """This is the chain of single-cell RNN layers an RNN over StackedRNNCells computes."""
+
+    @property
+    def class_name(self) -> str:
+        """The class a file names this model by when it is nested in another one."""
+        if self.stacked:
+            return STACKED
+        return "Sequential" if self.sequential else "Functional"
 
     def layer_calls(self, name: str) -> list[LayerCall]:
         return [call for call in self.calls if call.layer == name]
@@ -136,18 +151,22 @@ def for_family(model: Model, family: str) -> dict[str, LayerConfig]:
     return configs
 
 
-def sequential(name: str, configs: list[LayerConfig], *, source: str = "",
+def sequential(name: str, configs: list[LayerConfig | Model], *, source: str = "",
                file: str | None = None) -> Model:
-    """A Sequential model as a chain; the first layer's batch input shape makes the input."""
-    layers: dict[str, LayerConfig] = {}
+    """A Sequential model as a chain; the first layer's batch input shape makes the input.
+    A nested model among the layers is inlined (`inline_nested`)."""
+    layers: dict[str, LayerConfig | Model] = {}
     if not configs:
         raise InputError("a Sequential model needs at least one layer", file=file)
     if configs[0].class_name != "InputLayer":
-        shape = getattr(configs[0], "batch_input_shape", None)
+        first = configs[0]
+        if isinstance(first, Model):
+            first = first.layers[first.inputs[0].layer]
+        shape = getattr(first, "batch_input_shape", None)
         if shape is None:
             raise InputError(f"the first layer '{configs[0].name}' declares no input shape",
                              file=file)
-        input_config = _input_layer(f"{configs[0].name}_input", shape, configs[0].dtype)
+        input_config = input_layer(f"{configs[0].name}_input", shape, first.dtype)
         configs = [input_config, *configs]
     calls = []
     previous = None
@@ -158,11 +177,65 @@ def sequential(name: str, configs: list[LayerConfig], *, source: str = "",
         if config.class_name != "InputLayer":
             calls.append(LayerCall(config.name, (previous,)))
         previous = TensorRef(config.name, 0, 0)
-    return checked_graph(Model(name, layers, calls, [TensorRef(configs[0].name)], [previous],
-                               sequential=True, source=source), file)
+    return checked_graph(inline_nested(Model(name, layers, calls, [TensorRef(configs[0].name)],
+                                             [previous], sequential=True, source=source),
+                                       file), file)
 
 
-def _input_layer(name: str, shape: tuple, dtype: str) -> LayerConfig:
+def inline_nested(model: Model, file: str | None) -> Model:
+    """`model` with each nested model among its layers (already flat itself) replaced by its
+    layers, called on the tensors the nested model was called on: the same function, which
+    every format can hold. Only a nested model called once is read; an inner layer named like
+    another layer of the model is refused, as renaming it would break its weights' names.
+    Keras 3 numbers that call node 0; tf-keras and tfjs count the node that built the nested
+    model on its own inputs first (tf-keras `_should_skip_first_node`), so the call is node 1:
+    both name the one call."""
+    if not any(isinstance(item, Model) for item in model.layers.values()):
+        return model
+    layers: dict[str, LayerConfig] = {}
+    scopes = dict(model.scopes)
+    replaced: dict[TensorRef, TensorRef] = {}
+    inner_calls: dict[str, list[LayerCall]] = {}
+    for name, item in model.layers.items():
+        if not isinstance(item, Model):
+            layers[name] = item
+            continue
+        outer = model.layer_calls(name)
+        if len(outer) != 1 or len(outer[0].inputs) != len(item.inputs):
+            raise InputError(f"nested model '{name}' is called {len(outer)} times or on another "
+                             "number of tensors than it takes; a nested model is read only "
+                             "when called once, on its inputs", file=file)
+        bound = dict(zip(item.inputs, outer[0].inputs, strict=True))
+        for inner, config in item.layers.items():
+            if TensorRef(inner) in bound:
+                continue  # the nested model's input layers are the tensors it is called on
+            if inner in model.layers or inner in layers:
+                raise InputError(f"nested model '{name}' has a layer named '{inner}', as "
+                                 "another layer of the model is", file=file)
+            layers[inner] = config
+            scopes[inner] = ((name, item.class_name), *item.scopes.get(inner, ()))
+        inner_calls[name] = [LayerCall(call.layer, tuple(bound.get(r, r) for r in call.inputs))
+                             for call in item.calls]
+        replaced.update({TensorRef(name, node, index): bound.get(ref, ref) for node in (0, 1)
+                         for index, ref in enumerate(item.outputs)})
+
+    def resolve(ref: TensorRef) -> TensorRef:
+        for _ in range(len(replaced) + 1):  # a cycle of nested models ends here
+            if ref not in replaced:
+                return ref
+            ref = replaced[ref]
+        raise InputError("nested models are called on each other's outputs in a cycle",
+                         file=file)
+
+    calls = [LayerCall(call.layer, tuple(resolve(r) for r in call.inputs))
+             for outer in model.calls
+             for call in inner_calls.get(outer.layer, [outer])]
+    return Model(model.name, layers, calls, [resolve(r) for r in model.inputs],
+                 [resolve(r) for r in model.outputs], model.weights, model.sequential,
+                 model.source, scopes)
+
+
+def input_layer(name: str, shape: tuple, dtype: str) -> LayerConfig:
     from .dialects import read
 
     return read("tfjs", {"batchInputShape": list(shape), "dtype": dtype, "name": name},

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .companion import tfjs_class_name
 from .layers import REGISTRY
-from .model import Model, TensorRef
+from .model import STACKED, Model, TensorRef
 from .runtime.engine import output_shapes
 
 STYLES = ("keras3", "keras2", "tfjs")
@@ -51,7 +51,32 @@ def rows(model: Model, *, include_input_layers: bool) -> list[Row]:
             trainable = 0
         result.append(Row(name, config.class_name, inputs, outputs, params, trainable,
                           [ref for call in calls for ref in call.inputs]))
-    return result
+    return _nested_rows(model, result)
+
+
+def _nested_rows(model: Model, table: list[Row]) -> list[Row]:
+    """A nested model (or an RNN over stacked cells), inlined in `model`, as the one row each
+    runtime's summary shows: its parameters summed, its first layer's input, its last layer's
+    output; tensors it makes are named by it."""
+    merged: list[Row] = []
+    index: dict[str, int] = {}
+    for row in table:
+        row = replace(row, inbound=[replace(ref, layer=model.scopes[ref.layer][0][0])
+                                    if ref.layer in model.scopes else ref
+                                    for ref in row.inbound])
+        scope = model.scopes.get(row.name)
+        if not scope:
+            merged.append(row)
+        elif scope[0][0] not in index:
+            index[scope[0][0]] = len(merged)
+            merged.append(replace(row, name=scope[0][0], class_name="RNN"
+                                  if scope[0][1] == STACKED else scope[0][1]))
+        else:
+            first = merged[index[scope[0][0]]]
+            merged[index[scope[0][0]]] = replace(
+                first, output_shapes=row.output_shapes, params=first.params + row.params,
+                trainable_params=first.trainable_params + row.trainable_params)
+    return merged
 
 
 def counts(model: Model) -> tuple[int, int]:
@@ -113,7 +138,13 @@ def render_tfjs(model: Model) -> str:
     for i, row in enumerate(table):
         # A loaded model's nodes hold a list of input shapes, which tfjs prints as such.
         inputs = json.dumps([list(s) for s in row.input_shapes], separators=(",", ":"))
-        fields = [f"{row.name} ({tfjs_class_name(model.layers[row.name])})", inputs,
+        if row.name not in model.layers and row.class_name != "RNN":
+            # tfjs prints every inbound node: a nested model's first is the one that built it
+            # on its own inputs, which take the shapes it is called on.
+            inputs = f"{inputs},{inputs}"
+        shown = tfjs_class_name(model.layers[row.name]) if row.name in model.layers \
+            else row.class_name
+        fields = [f"{row.name} ({shown})", inputs,
                   _tfjs_shape(row.output_shapes), str(row.params)]
         if chain:
             lines.append(_fixed_row(fields, stops))

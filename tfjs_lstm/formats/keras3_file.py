@@ -23,7 +23,15 @@ import numpy as np
 from .. import __version__, dialects
 from ..casing import to_snake_case
 from ..errors import InputError
-from ..model import LayerCall, Model, TensorRef, checked_graph, sequential
+from ..model import (
+    STACKED,
+    LayerCall,
+    Model,
+    TensorRef,
+    checked_graph,
+    inline_nested,
+    sequential,
+)
 from ..runtime.engine import output_shapes
 from .atomic import staged_file
 from .hdf5 import child, open_hdf5, read_dataset
@@ -137,7 +145,7 @@ def config_to_model(config: Any, file: str, pointer: str = "") -> Model:
               for item in _triples(body.get("input_layers"))]
     outputs = [_triple(item, layers, file, f"{pointer}/config/output_layers")
                for item in _triples(body.get("output_layers"))]
-    return checked_graph(Model(name, layers, calls, inputs, outputs), file)
+    return checked_graph(inline_nested(Model(name, layers, calls, inputs, outputs), file), file)
 
 
 def _entry_name(entry: dict) -> str:
@@ -227,20 +235,44 @@ def _keras_tensors(value: Any, layers: dict, file: str, at: str):
             yield from _keras_tensors(item, layers, file, at)
 
 
-def _h5_keys(model: Model) -> list[tuple[str, str]]:
-    """(h5 group key, layer name) in Keras's saving order: class names made unique."""
-    used: dict[str, int] = {}
-    keys = []
-    for name, config in model.layers.items():
-        if model.sequential and config.class_name == "InputLayer":
-            continue
-        key = to_snake_case(config.class_name)
-        if key in used:
-            used[key] += 1
-            key = f"{key}_{used[key]}"
-        else:
-            used[key] = 0
-        keys.append((key, name))
+def _h5_keys(model: Model, nested: bool = True) -> list[tuple[str, str]]:
+    """(h5 group path, layer name) in Keras's saving order: class names made unique within
+    each model, a nested model's layers under `<its key>/layers/`, the cells of an RNN over
+    StackedRNNCells under `<rnn key>/cell/cells/<cell class>` (Keras 3 `saving_lib`). A
+    Sequential model saves no InputLayer; `nested=False` gives the flat layout written."""
+    keys: list[tuple[str, str]] = []
+
+    def walk(names: list[str], depth: int, prefix: str, skip_inputs: bool,
+             cells: bool) -> None:
+        used: dict[str, int] = {}
+        members: dict[str, list[str]] = {}
+        entries: list[tuple[str, str]] = []  # (key before made unique, layer or scope name)
+        for name in names:
+            scope = model.scopes.get(name, ()) if nested else ()
+            if len(scope) > depth:
+                if scope[depth][0] not in members:
+                    members[scope[depth][0]] = []
+                    entries.append(("rnn" if scope[depth][1] == STACKED
+                                    else to_snake_case(scope[depth][1]), scope[depth][0]))
+                members[scope[depth][0]].append(name)
+            elif not (skip_inputs and model.layers[name].class_name == "InputLayer"):
+                config = model.layers[name]
+                entries.append((to_snake_case(config.cell.class_name if cells
+                                              else config.class_name), name))
+        for key, name in entries:
+            if key in used:
+                used[key] += 1
+                key = f"{key}_{used[key]}"
+            else:
+                used[key] = 0
+            if name not in members:
+                keys.append((prefix + key, name))
+                continue
+            stack = model.scopes[members[name][0]][depth][1] == STACKED
+            walk(members[name], depth + 1,
+                 f"{prefix}{key}/{'cell/cells' if stack else 'layers'}/", True, stack)
+
+    walk(list(model.layers), 0, "", model.sequential, False)
     return keys
 
 
@@ -266,6 +298,8 @@ def weights_at_paths(model: Model, get: Callable[[str, tuple[int, ...]], Any],
         specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
         config = model.layers[name]
         paths = dialects.REGISTRY[config.class_name].keras3_paths(config, len(specs))
+        if model.scopes.get(name, ((None, None),))[-1][1] == STACKED:
+            paths = [path.removeprefix("cell/") for path in paths]  # the group is the cell's
         found = {}
         for spec, path in zip(specs, paths, strict=True):
             array = get(f"layers/{key}/{path}", spec.shape)
@@ -356,7 +390,7 @@ def _write_h5_weights(path: Path, model: Model, weights: dict[str, dict[str, Any
     with h5py.File(path, "w") as h5:
         h5.create_group("vars").attrs["name"] = model.name
         layers = h5.create_group("layers")
-        for key, name in _h5_keys(model):
+        for key, name in _h5_keys(model, nested=False):
             group = layers.create_group(key)
             group.create_group("vars").attrs["name"] = name
             layer_config = model.layers[name]

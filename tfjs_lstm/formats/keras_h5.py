@@ -3,6 +3,8 @@
 tf-keras 2.x (and Keras 3's legacy `.h5`) keep the model config as the root attribute
 `model_config` (JSON) and each layer's weights under `model_weights/<layer>/`, listed in order
 by that group's `weight_names` attribute. Keras 3's legacy files carry a Keras 3 config.
+Keras 2.0-2.3 files have the same layout; their CuDNNLSTM/CuDNNGRU layers read as the LSTM/GRU
+they compute (cudnn.py).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..layers import REGISTRY
-from ..model import Model
+from ..model import Model, masked_layers
 from ..runtime.engine import output_shapes
 from .atomic import staged_file
+from .cudnn import as_native, from_cudnn
 from .hdf5 import H5_ERRORS, child, hdf5_reason, open_hdf5, read_dataset
 from .topology import check_weights, model_to_topology, topology_to_model
 from .untrusted import parse_json, regular_file
@@ -42,11 +45,18 @@ def read_keras_h5(path: str | os.PathLike) -> Model:
         if not isinstance(raw, (bytes, str)):
             raise InputError("the model_config attribute is not text", file=where,
                              pointer="@model_config")
-        config = parse_json(raw, f"{where}@model_config")
+        config, cudnn = as_native(parse_json(raw, f"{where}@model_config"))
         model = _config_to_model(config, f"{where}@model_config", version)
         model.source = f"keras v{version}"
+        masked = sorted(set(cudnn) & masked_layers(model))
+        if masked:
+            raise InputError(f"layer '{masked[0]}': a CuDNN layer does not support masking; "
+                             "Keras refuses a mask reaching it", file=where)
         group = child(h5, "model_weights", where) or h5
-        model.weights = check_weights(model, _read_weights(group, model, where), where)
+        by_layer = _read_weights(group, model, where, cudnn)
+        for name, kind in cudnn.items():
+            by_layer[name] = from_cudnn(kind, by_layer.get(name, {}))
+        model.weights = check_weights(model, by_layer, where)
     return model
 
 
@@ -59,16 +69,30 @@ def _config_to_model(config: Any, file: str, version: str) -> Model:
         from .keras3_file import config_to_model
 
         return config_to_model(config, file)
-    return topology_to_model(config, file, "", dialect="keras2")
+    # Standalone Keras 2.0-2.2 left out keys its layers lacked (GRU's reset_after before
+    # 2.1.3): they take that Keras's defaults, not tf.keras 2's.
+    standalone = version.startswith(("2.0.", "2.1.", "2.2.")) and "-tf" not in version
+    return topology_to_model(config, file, "", dialect="keras2.2" if standalone else "keras2")
 
 
-def _read_weights(group: Any, model: Model, file: str) -> dict[str, dict[str, Any]]:
-    """Weights by layer, matched to the layer description's names by order."""
+def _read_weights(group: Any, model: Model, file: str,
+                  cudnn: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Weights by layer, matched to the layer description's names by order, as tf-keras loads
+    them: a nested model's group lists all its layers' trainable weights, then all the others
+    (its `weights` as `trainable_weights + non_trainable_weights`). A CuDNN layer's biases
+    are read as stored, flat and twice as many (`cudnn.from_cudnn` converts them)."""
     shapes = output_shapes(model)
-    by_layer: dict[str, dict[str, np.ndarray]] = {}
+    specs: dict[str, list] = {}
+    groups: dict[str, list[str]] = {}
     for name in model.layers:
         calls = model.layer_calls(name)
-        layer_group = child(group, name, file) if calls else None
+        if calls:
+            specs[name] = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
+            scope = model.scopes.get(name)
+            groups.setdefault(scope[0][0] if scope else name, []).append(name)
+    by_layer: dict[str, dict[str, np.ndarray]] = {}
+    for group_name, members in groups.items():
+        layer_group = child(group, group_name, file)
         if layer_group is None:
             continue
         at = f"{layer_group.name}@weight_names"
@@ -77,14 +101,20 @@ def _read_weights(group: Any, model: Model, file: str) -> dict[str, dict[str, An
             names = [_text(n) for n in np.asarray(stored).reshape(-1)]
         except (*H5_ERRORS, UnicodeError) as error:
             raise InputError(f"cannot read {at}: {hdf5_reason(error)}", file=file) from None
-        specs = model.weight_specs(name, [shapes[r] for r in calls[0].inputs])
-        if len(names) != len(specs):
-            raise InputError(f"layer '{name}' stores {len(names)} weights, its config implies "
-                             f"{len(specs)}", file=file, pointer=f"/model_weights/{name}")
-        by_layer[name] = {
-            spec.name: read_dataset(child(layer_group, weight, file), spec.shape, file,
-                                    f"{layer_group.name}/{weight}")
-            for spec, weight in zip(specs, names, strict=True)}
+        ordered = [(name, spec) for trainable in (True, False) for name in members
+                   for spec in specs[name]
+                   if (spec.trainable and getattr(model.layers[name], "trainable", True))
+                   == trainable]
+        if len(names) != len(ordered):
+            raise InputError(f"layer '{group_name}' stores {len(names)} weights, its config "
+                             f"implies {len(ordered)}", file=file,
+                             pointer=f"/model_weights/{group_name}")
+        for (name, spec), weight in zip(ordered, names, strict=True):
+            shape = spec.shape
+            if name in cudnn and spec.name.endswith("bias"):
+                shape = (int(np.prod(shape)) * (2 if cudnn[name] == "LSTM" else 1),)
+            by_layer.setdefault(name, {})[spec.name] = read_dataset(
+                child(layer_group, weight, file), shape, file, f"{layer_group.name}/{weight}")
     return by_layer
 
 

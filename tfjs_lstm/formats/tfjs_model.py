@@ -123,7 +123,7 @@ def write_tfjs_model(model: Model, destination: str | os.PathLike, *,
         notes = [*notes, *dropped]
     ordered = [(full_name, np.asarray(array, np.float32))
                for layer, arrays in weights.items()
-               for full_name, array in zip(tfjs_weight_names(model, layer, list(arrays)),
+               for full_name, array in zip(tfjs_weight_names(model, layer, list(arrays), False),
                                            arrays.values(), strict=True)]
     with staged_folder(destination) as stage:
         manifest = write_weights(stage, ordered, shard_size_bytes=shard_size_bytes,

@@ -12,11 +12,14 @@ from .. import __version__, dialects
 from ..errors import InputError, NotExpressibleError, Problem
 from ..layers.rnn.rnn import LAYER_OF_CELL
 from ..model import (
+    STACKED,
     LayerCall,
     Model,
     TensorRef,
     checked_graph,
     for_family,
+    inline_nested,
+    input_layer,
     masked_layers,
     sequential,
 )
@@ -65,11 +68,13 @@ def _has_policy(config: Any) -> bool:
 
 
 def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
-                      dialect: str = "tfjs-json", notes: list[str] | None = None) -> Model:
+                      dialect: str = "tfjs-json", notes: list[str] | None = None,
+                      nested_in: list[Problem] | None = None) -> Model:
     """A Keras-2-style topology (what tfjs and tf-keras write) as a canonical model.
 
     A key the runtime ignores that matters only where a mask arrives is refused only for the
-    layers a mask reaches."""
+    layers a mask reaches; a nested model leaves that to the model it is in (`nested_in`
+    collects its problems), since a mask may arrive from there."""
     expect(topology, dict, file, pointer, "a model topology object")
     class_name = expect(topology.get("class_name"), str, file, f"{pointer}/class_name",
                         "the model's class name")
@@ -78,12 +83,13 @@ def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
     layer_list = config.get("layers") if isinstance(config, dict) else config
     base = f"{pointer}/config/layers" if isinstance(config, dict) else f"{pointer}/config"
     expect(layer_list, list, file, base, "a list of layers")
-    mask_problems: list[Problem] = []
+    mask_problems: list[Problem] = [] if nested_in is None else nested_in
     configs = read_layers(layer_list, dialect, file, base, notes, mask_problems)
     name = config.get("name", "model") if isinstance(config, dict) else "model"
     name = expect(name, str, file, f"{pointer}/config/name", "the model's name")
     if class_name == "Sequential":
-        return _refuse_masked(sequential(name, configs, file=file), mask_problems, file)
+        model = sequential(name, configs, file=file)
+        return model if nested_in is not None else _refuse_masked(model, mask_problems, file)
     if class_name not in ("Model", "Functional"):
         raise InputError(f"unknown model class {class_name!r}", file=file,
                          pointer=f"{pointer}/class_name")
@@ -107,8 +113,8 @@ def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
               for item in _refs(config.get("input_layers"))]
     outputs = [_ref(item, layers, file, f"{pointer}/config/output_layers")
                for item in _refs(config.get("output_layers"))]
-    return _refuse_masked(checked_graph(Model(name, layers, calls, inputs, outputs), file),
-                          mask_problems, file)
+    model = checked_graph(inline_nested(Model(name, layers, calls, inputs, outputs), file), file)
+    return model if nested_in is not None else _refuse_masked(model, mask_problems, file)
 
 
 def _refuse_masked(model: Model, mask_problems: list[Problem], file: str) -> Model:
@@ -136,11 +142,15 @@ def _ref(item: Any, layers: dict, file: str, at: str) -> TensorRef:
                      nonnegative_index(item[2], file, f"{at}/2", "a tensor index"))
 
 
+NESTED_MODELS = ("Sequential", "Model", "Functional")
+
+
 def read_layers(entries: list, dialect: str, file: str, base: str,
                 notes: list[str] | None = None,
                 mask_problems: list[Problem] | None = None) -> list:
-    """Read every layer config; one error lists every unsupported or unreadable layer.
-    `notes` and `mask_problems` collect what `dialects.read` reports in them."""
+    """Read every layer config, and each nested model as a flat `Model`; one error lists
+    every unsupported or unreadable layer. `notes` and `mask_problems` collect what
+    `dialects.read` reports in them."""
     configs, problems = [], []
     for position, entry in enumerate(entries):
         at = f"{base}/{position}"
@@ -150,6 +160,15 @@ def read_layers(entries: list, dialect: str, file: str, base: str,
         layer_config = expect(entry.get("config", {}), dict, file, f"{at}/config",
                               "a layer config object")
         name = layer_config.get("name", "?")
+        cells = _stacked_cells(layer_config)
+        if class_name in NESTED_MODELS or (class_name == "RNN" and cells is not None):
+            try:
+                configs.append(_stacked_rnn(entry, cells, dialect, file, at, notes,
+                                            mask_problems) if class_name == "RNN" else
+                               _nested_model(entry, dialect, file, at, notes, mask_problems))
+            except NotExpressibleError as error:
+                problems.extend(error.problems)
+            continue
         class_name = dialects.canonical_class(class_name, dialect)
         if class_name not in dialects.REGISTRY or class_name in LAYER_OF_CELL:
             reason = ("Lambda layers hold Python code, which is never executed here"
@@ -167,18 +186,90 @@ def read_layers(entries: list, dialect: str, file: str, base: str,
     return configs
 
 
-def tfjs_weight_names(model: Model, layer: str, weights: list[str]) -> list[str]:
-    """Full tfjs names (`lstm/kernel`, `bidi/forward_lstm/kernel`) of a layer's weights."""
+def _nested_model(entry: dict, dialect: str, file: str, at: str, notes: list[str] | None,
+                  mask_problems: list[Problem] | None) -> Model:
+    """A model used as a layer, read as its file's runtime reads a model."""
+    if dialect == "keras3":
+        from .keras3_file import config_to_model
+
+        return config_to_model(entry, file, at)
+    model = topology_to_model(entry, file, at, dialect, notes,
+                              [] if mask_problems is None else mask_problems)
+    if notes is not None:
+        notes.append(f"nested model '{model.name}' is read as its layers, inlined: the same "
+                     "function, written flat")
+    return model
+
+
+def _stacked_cells(config: dict) -> list | None:
+    """The cells of an RNN over StackedRNNCells (or over a list of cells), else None."""
+    cell = config.get("cell")
+    if isinstance(cell, list):
+        return cell
+    if isinstance(cell, dict) and cell.get("class_name") == STACKED:
+        cells = cell.get("config", {}).get("cells") if isinstance(cell.get("config"), dict) \
+            else None
+        return cells if isinstance(cells, list) else []
+    return None
+
+
+def _stacked_rnn(entry: dict, cells: list, dialect: str, file: str, at: str,
+                 notes: list[str] | None, mask_problems: list[Problem] | None) -> Model:
+    """An RNN over StackedRNNCells as the chain of single-cell RNN layers it computes (each
+    cell's output sequence is the next one's input, in every runtime's StackedRNNCells.call),
+    nested so that readers find the weights where the file keeps them. The stack's states
+    (return_state, initial states) and go_backwards, whose reversed sequence the chain would
+    hand on with an unreversed mask, are refused."""
+    config = entry["config"]
+    name = str(config.get("name", "rnn"))
+    problems = [Problem(name, key, dialect, f"{key} over StackedRNNCells is not supported "
+                        "(only the stacked cells' output is read)")
+                for key in ("return_state", "go_backwards") if config.get(key)]
+    if not cells:
+        problems.append(Problem(name, "cell", dialect, "StackedRNNCells without cells"))
+    if problems:
+        raise NotExpressibleError(problems, file=file, reading=True)
+    own = {key: value for key, value in config.items() if key not in ("cell", "cells")}
+    layers = []
+    for index, cell in enumerate(cells):
+        last = index == len(cells) - 1
+        cell_config = cell.get("config") if isinstance(cell, dict) else None
+        layer = {**own, "cell": cell, "name": cell_config.get("name", f"{name}_cell_{index}")
+                 if isinstance(cell_config, dict) else f"{name}_cell_{index}"}
+        if not last:
+            layer["return_sequences"] = True
+            if "zero_output_for_mask" in own:
+                layer["zero_output_for_mask"] = False
+        if index:
+            layer.pop("batch_input_shape", None)
+        layers.append({**entry, "config": layer})
+    configs = read_layers(layers, dialect, file, f"{at}/config/cell", notes, mask_problems)
+    chain = sequential(name, [input_layer(f"{name}_input", (None,), "float32"), *configs],
+                       file=file)
+    chain.stacked = True
+    return chain
+
+
+def tfjs_weight_names(model: Model, layer: str, weights: list[str],
+                      nested: bool = True) -> list[str]:
+    """Full tfjs names (`lstm/kernel`, `bidi/forward_lstm/kernel`) of a layer's weights; a
+    cell of a stack as tfjs names it (`rnn/RNNCell_0/kernel`: StackedRNNCells.build scopes
+    each cell so) unless `nested` is False (a model written flat)."""
     config = model.layers[layer]
     names = dialects.REGISTRY[config.class_name].tfjs_names(config, weights)
+    scope = model.scopes.get(layer, ())[-1:] if nested else ()
+    if scope and scope[0][1] == STACKED:
+        index = [n for n in model.layers if model.scopes.get(n) == model.scopes[layer]
+                 ].index(layer)
+        return [f"{scope[0][0]}/RNNCell_{index}/{name}" for name in names]
     return [f"{layer}/{name}" for name in names]
 
 
 def tfjs_weight_index(model: Model) -> dict[str, tuple[str, str]]:
     """Every weight's full tfjs name -> (layer, weight name in the layer's description)."""
     return {full_name: (layer, weight) for layer, arrays in model.weights.items()
-            for full_name, weight in zip(tfjs_weight_names(model, layer, list(arrays)), arrays,
-                                         strict=True)}
+            for full_name, weight in zip(tfjs_weight_names(model, layer, list(arrays), False),
+                                         arrays, strict=True)}
 
 
 def assign_weights(model: Model, arrays: dict[str, np.ndarray], file: str,

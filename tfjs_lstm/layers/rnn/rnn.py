@@ -67,12 +67,13 @@ def _after_read(values: dict, family: str, given: set[str]) -> None:
 
 
 def _copied_keys(family: str) -> tuple[str, ...]:
-    """The keys tfjs's RNN.getConfig copies from a cell's config to its own top level."""
+    """The keys tfjs's RNN.getConfig copies from a cell's config to its own top level (a
+    StackedRNNCells cell's `cells` too)."""
     if family != "tfjs":
         return ()
     own = {spec.key_for(family) for spec in RNN.fields}
     return tuple(sorted({spec.key_for(family) for cell in (LSTM_CELL, GRU_CELL, SIMPLE_RNN_CELL)
-                         for spec in cell.fields} - own))
+                         for spec in cell.fields} - own | {"cells"}))
 
 
 def _start_read(data: dict, family: str) -> dict:
