@@ -147,6 +147,8 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
         dims = (st.none() | st.integers(1, 20),) if layer.sequence_input else ()
         shape = st.tuples(st.none() | st.integers(1, 8), *dims, st.integers(1, 16))
         return shape if spec.default_for(family) is REQUIRED else st.none() | shape
+    if spec.name == "attention_axes":  # MultiHeadAttention over the steps axis
+        return st.sampled_from([None, (1,)])
     if isinstance(kind, k.Choice):
         return st.sampled_from(kind.values)
     if isinstance(kind, k.NestedLayer):

@@ -54,6 +54,8 @@ def test_reader_fills_the_defaults_keras_fills(runtime, class_name, data):
     written = dialects.write(dialect, config).config
     required = {s.key_for(dialect) for s in layer_type.fields
                 if s.default_for(dialect) is dialects.REQUIRED} | {"name"}
+    # Keys written beside the fields stay: tf-keras's MultiHeadAttention requires its shapes.
+    required |= set(layer_type.extra_keys(dialect) if layer_type.extra_keys else ())
     kept = data.draw(st.sets(st.sampled_from(sorted(written)))) | (required & set(written))
     kwargs = {key: written[key] for key in kept}
     layer = getattr(keras.layers, class_name).from_config(copy.deepcopy(kwargs))

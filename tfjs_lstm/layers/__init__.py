@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .activations.activation import ACTIVATION
 from .activations.advanced_activations import ELU, LEAKY_RELU, RELU, SOFTMAX
+from .attention.attention import ADDITIVE_ATTENTION, ATTENTION
+from .attention.multi_head_attention import MULTI_HEAD_ATTENTION
 from .base import FAMILIES, Field, LayerConfig, LayerType, Weight
 from .convolutional.conv1d import CONV1D
 from .core.dense import DENSE
@@ -37,6 +39,7 @@ REGISTRY: dict[str, LayerType] = {layer.class_name: layer for layer in (
     ADD, MULTIPLY, AVERAGE, RNN, LSTM_CELL, GRU_CELL, SIMPLE_RNN_CELL, CONV1D, MAX_POOLING_1D,
     AVERAGE_POOLING_1D, GLOBAL_MAX_POOLING_1D, GLOBAL_AVERAGE_POOLING_1D, LAYER_NORMALIZATION,
     BATCH_NORMALIZATION, RELU, LEAKY_RELU, ELU, SOFTMAX, GAUSSIAN_NOISE, GAUSSIAN_DROPOUT,
-    ALPHA_DROPOUT, PERMUTE, ZERO_PADDING_1D, CROPPING_1D, UP_SAMPLING_1D)}
+    ALPHA_DROPOUT, PERMUTE, ZERO_PADDING_1D, CROPPING_1D, UP_SAMPLING_1D, ATTENTION,
+    ADDITIVE_ATTENTION, MULTI_HEAD_ATTENTION)}
 
 __all__ = ["FAMILIES", "Field", "LayerConfig", "LayerType", "REGISTRY", "Weight"]
