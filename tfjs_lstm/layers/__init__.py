@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from .activations.activation import ACTIVATION
-from .activations.advanced_activations import ELU, LEAKY_RELU, RELU, SOFTMAX
+from .activations.advanced_activations import (
+    ELU,
+    LEAKY_RELU,
+    PRELU,
+    RELU,
+    SOFTMAX,
+    THRESHOLDED_RELU,
+)
 from .attention.attention import ADDITIVE_ATTENTION, ATTENTION
 from .attention.multi_head_attention import MULTI_HEAD_ATTENTION
 from .base import FAMILIES, Field, LayerConfig, LayerType, Weight
@@ -12,7 +19,8 @@ from .core.dense import DENSE
 from .core.embedding import EMBEDDING
 from .core.input_layer import INPUT_LAYER
 from .core.masking import MASKING
-from .merging.merge import ADD, AVERAGE, CONCATENATE, MULTIPLY
+from .merging.dot import DOT
+from .merging.merge import ADD, AVERAGE, CONCATENATE, MAXIMUM, MINIMUM, MULTIPLY, SUBTRACT
 from .normalization.normalization import BATCH_NORMALIZATION, LAYER_NORMALIZATION
 from .pooling.pooling import (
     AVERAGE_POOLING_1D,
@@ -40,6 +48,7 @@ REGISTRY: dict[str, LayerType] = {layer.class_name: layer for layer in (
     AVERAGE_POOLING_1D, GLOBAL_MAX_POOLING_1D, GLOBAL_AVERAGE_POOLING_1D, LAYER_NORMALIZATION,
     BATCH_NORMALIZATION, RELU, LEAKY_RELU, ELU, SOFTMAX, GAUSSIAN_NOISE, GAUSSIAN_DROPOUT,
     ALPHA_DROPOUT, PERMUTE, ZERO_PADDING_1D, CROPPING_1D, UP_SAMPLING_1D, ATTENTION,
-    ADDITIVE_ATTENTION, MULTI_HEAD_ATTENTION)}
+    ADDITIVE_ATTENTION, MULTI_HEAD_ATTENTION, DOT, SUBTRACT, MAXIMUM, MINIMUM,
+    PRELU, THRESHOLDED_RELU)}
 
 __all__ = ["FAMILIES", "Field", "LayerConfig", "LayerType", "REGISTRY", "Weight"]
