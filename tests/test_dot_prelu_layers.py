@@ -1,10 +1,11 @@
-"""Dot, Subtract, Maximum, Minimum, PReLU and ThresholdedReLU, whole models judged by the real
-runtimes.
+"""Dot, Subtract, Maximum, Minimum, PReLU, ThresholdedReLU, UnitNormalization and
+ActivityRegularization, whole models judged by the real runtimes.
 
 Keras 3 models go to tfjs folders (TensorFlow.js 4.22 in Node, one process, must predict what
 Keras predicted) and back to .keras (Keras 3 must predict it again); tfjs-born Sequential models
-go to Keras. TensorFlow.js has no Subtract and Keras 3 no ThresholdedReLU: those go between
-tf-keras and their other runtime only, and are refused where the layer does not exist.
+go to Keras. TensorFlow.js has no Subtract, UnitNormalization or ActivityRegularization and
+Keras 3 no ThresholdedReLU: those go between the runtimes that have them, and are refused where
+the layer does not exist.
 """
 
 from __future__ import annotations
@@ -86,11 +87,15 @@ def test_tfjs_born_prelu_and_thresholded_relu_go_to_keras(tfjs, keras3, tf_keras
         convert(tmp_path / "thresholded", tmp_path / "t.keras")
 
 
-def test_subtract_goes_between_keras_runtimes_and_is_refused_by_tfjs(keras3, tf_keras,
-                                                                      tmp_path):
+def test_keras_only_layers_go_between_keras_runtimes_and_are_refused_by_tfjs(
+        keras3, tf_keras, tmp_path):
+    """Subtract, UnitNormalization and ActivityRegularization: TensorFlow.js has none."""
     L = keras3.layers
     a, b = keras3.Input((5, 3)), keras3.Input((5, 3))
-    diff = L.Subtract(name="diff")([L.LSTM(4, name="l")(a), L.LSTM(4, name="r")(b)])
+    unit = L.UnitNormalization(axis=[1, 2], name="unit")(
+        L.LSTM(4, return_sequences=True, name="seq")(a))
+    left = L.LSTM(4, name="l")(L.ActivityRegularization(l1=0.01, name="activity")(unit))
+    diff = L.Subtract(name="diff")([left, L.LSTM(4, name="r")(b)])
     model = randomize(keras3.Model([a, b], L.Dense(2)(diff)), rng)
     inputs = [normal(3, 5, 3), normal(3, 5, 3)]
     expected = as_list(model.predict(inputs, verbose=0))
@@ -99,9 +104,12 @@ def test_subtract_goes_between_keras_runtimes_and_is_refused_by_tfjs(keras3, tf_
     assert_close(run(load(tmp_path / "sub.h5"), inputs), expected, "reference")
     again = tf_keras.models.load_model(tmp_path / "sub.h5", compile=False)
     assert_close(as_list(again.predict(inputs, verbose=0)), expected, "tf-keras")
-    with pytest.raises(NotExpressibleError, match="layer 'diff'.*TensorFlow.js 4.22 has no "
-                                                  "Subtract"):
+    with pytest.raises(NotExpressibleError) as refused:
         convert(tmp_path / "sub.keras", tmp_path / "web")
+    for layer, class_name in (("diff", "Subtract"), ("unit", "UnitNormalization"),
+                              ("activity", "ActivityRegularization")):
+        assert f"layer '{layer}', key 'class_name' (tfjs-json): TensorFlow.js 4.22 has no " \
+            f"{class_name} layer" in str(refused.value)
 
 
 def test_masks_reaching_maximum_are_refused(keras3, tmp_path):

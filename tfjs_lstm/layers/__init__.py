@@ -22,12 +22,14 @@ from .core.masking import MASKING
 from .merging.dot import DOT
 from .merging.merge import ADD, AVERAGE, CONCATENATE, MAXIMUM, MINIMUM, MULTIPLY, SUBTRACT
 from .normalization.normalization import BATCH_NORMALIZATION, LAYER_NORMALIZATION
+from .normalization.unit_normalization import UNIT_NORMALIZATION
 from .pooling.pooling import (
     AVERAGE_POOLING_1D,
     GLOBAL_AVERAGE_POOLING_1D,
     GLOBAL_MAX_POOLING_1D,
     MAX_POOLING_1D,
 )
+from .regularization.activity_regularization import ACTIVITY_REGULARIZATION
 from .regularization.dropout import DROPOUT, SPATIAL_DROPOUT_1D
 from .regularization.noise import ALPHA_DROPOUT, GAUSSIAN_DROPOUT, GAUSSIAN_NOISE
 from .reshaping.flatten import FLATTEN
@@ -49,6 +51,6 @@ REGISTRY: dict[str, LayerType] = {layer.class_name: layer for layer in (
     BATCH_NORMALIZATION, RELU, LEAKY_RELU, ELU, SOFTMAX, GAUSSIAN_NOISE, GAUSSIAN_DROPOUT,
     ALPHA_DROPOUT, PERMUTE, ZERO_PADDING_1D, CROPPING_1D, UP_SAMPLING_1D, ATTENTION,
     ADDITIVE_ATTENTION, MULTI_HEAD_ATTENTION, DOT, SUBTRACT, MAXIMUM, MINIMUM,
-    PRELU, THRESHOLDED_RELU)}
+    PRELU, THRESHOLDED_RELU, UNIT_NORMALIZATION, ACTIVITY_REGULARIZATION)}
 
 __all__ = ["FAMILIES", "Field", "LayerConfig", "LayerType", "REGISTRY", "Weight"]

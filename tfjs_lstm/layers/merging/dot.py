@@ -20,6 +20,7 @@ import numpy as np
 from ... import kinds as k
 from ...errors import InputError
 from ..base import Field, LayerConfig, LayerType, common_fields, no_weights
+from ..normalization.unit_normalization import l2_normalized
 
 
 class _DotAxes(k.Axes):
@@ -68,17 +69,11 @@ def _output_shape(config: LayerConfig, input_shapes: list[tuple]) -> tuple:
     return shape if len(shape) > 1 else (*shape, 1)
 
 
-def _normalized(x: np.ndarray, axis: int) -> np.ndarray:
-    inv = 1.0 / np.sqrt(np.square(x).sum(axis=axis, keepdims=True))
-    return x * np.minimum(inv, x.dtype.type(1e7))
-
-
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
     x, y = (np.asarray(v, dtype) for v in inputs)
     a, b = _axes(config, [x.shape, y.shape])
-    if config.normalize:
-        with np.errstate(divide="ignore"):
-            x, y = _normalized(x, a), _normalized(y, b)
+    if config.normalize:  # Keras 3's epsilon, 1e-7
+        x, y = l2_normalized(x, a, 1e-7), l2_normalized(y, b, 1e-7)
     x, y = np.moveaxis(x, a, -1), np.moveaxis(y, b, 1)
     out = np.einsum("bxn,bny->bxy", x.reshape(len(x), -1, x.shape[-1]),
                     y.reshape(len(y), y.shape[1], -1))
