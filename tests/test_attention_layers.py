@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from outputs import as_list, assert_close, randomize
 
+from tfjs_lstm import dialects
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import InputError, NotExpressibleError
 from tfjs_lstm.runtime.engine import run
@@ -132,3 +133,13 @@ def test_masks_reaching_multi_head_attention_are_refused(keras3, tmp_path):
         run(load(tmp_path / "m.keras"), [np.ones((1, 4), np.int32)])
     with pytest.raises(NotExpressibleError, match="mha"):
         convert(tmp_path / "m.keras", tmp_path / "m.h5")
+
+
+def test_tf_keras_legacy_causal_key_is_read_only_when_false():
+    """tf-keras 2.21 still honours `causal` in an Attention config (Keras 3 rejects the key)."""
+    assert dialects.read("keras2", {"causal": False}, class_name="Attention") == \
+        dialects.read("keras2", {}, class_name="Attention")
+    with pytest.raises(InputError, match="causal"):
+        dialects.read("keras2", {"causal": True}, class_name="Attention")
+    with pytest.raises(InputError, match="causal"):
+        dialects.read("keras3", {"causal": False}, class_name="Attention")

@@ -18,6 +18,7 @@ from tfjs_lstm import dialects
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import InputError, NotExpressibleError
 from tfjs_lstm.runtime.engine import run
+from tfjs_lstm.summary import render_keras3, render_tfjs
 
 rng = np.random.default_rng(47)
 
@@ -51,13 +52,22 @@ def keras3_models(keras) -> dict:
     return models
 
 
-def test_keras3_models_run_in_tfjs_and_come_back(keras3, tfjs, tmp_path):
+def test_keras3_models_run_in_tfjs_and_come_back(keras3, tfjs, tmp_path, monkeypatch):
+    """...and `summary` prints what Keras 3 and tfjs print for them."""
+    monkeypatch.setenv("COLUMNS", "80")  # Keras sizes its table from the terminal
     models = keras3_models(keras3)
     in_tfjs = keras3_models_in_tfjs(tfjs, models, tmp_path)
-    for name, (_, inputs) in models.items():
+    for name, (model, inputs) in models.items():
         convert(tmp_path / name, tmp_path / f"{name}_back.keras")
         back = keras3.models.load_model(tmp_path / f"{name}_back.keras")
         assert_close(as_list(back.predict(inputs, verbose=0)), in_tfjs[name], name)
+        lines: list[str] = []
+        model.summary(print_fn=lambda line, _lines=lines, **_: _lines.append(line))
+        assert render_keras3(load(tmp_path / f"{name}.keras")) == \
+            "\n".join(lines).rstrip("\n"), name
+    folders = [tmp_path / name for name in models]
+    for folder, theirs in zip(folders, tfjs.summaries(folders), strict=True):
+        assert render_tfjs(load(folder)) == theirs, folder.name
 
 
 def test_tfjs_born_prelu_and_thresholded_relu_go_to_keras(tfjs, keras3, tf_keras, tmp_path):
