@@ -154,6 +154,12 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
         dims = (st.none() | st.integers(1, 20),) if layer.sequence_input else ()
         shape = st.tuples(st.none() | st.integers(1, 8), *dims, st.integers(1, 16))
         return shape if spec.default_for(family) is REQUIRED else st.none() | shape
+    if spec.name == "axes" and layer.class_name == "Dot":  # tfjs counts no listed negatives
+        return st.sampled_from([-1, 1, 2, (1, 1), (2, 1)] + [(-1, -2)] * (family != "tfjs"))
+    if spec.name == "shared_axes":  # PReLU
+        return st.none() | st.sampled_from([(1,), (2,), (1, 2)])
+    if spec.name == "attention_axes":  # MultiHeadAttention over the steps axis
+        return st.sampled_from([None, (1,)])
     if isinstance(kind, k.Choice):
         return st.sampled_from(kind.values)
     if isinstance(kind, k.NestedLayer):

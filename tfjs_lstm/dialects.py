@@ -171,7 +171,8 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
 
 def _missing_class(layer: LayerType, dialect: str) -> str:
     have = ", ".join(layer.families)
-    return f"{dialect} has no {layer.class_name} layer (only {have} do)"
+    runtime = "TensorFlow.js 4.22" if dialect.startswith("tfjs") else dialect
+    return f"{runtime} has no {layer.class_name} layer (only {have} do)"
 
 
 def _check_dialect(dialect: str) -> None:

@@ -7,6 +7,7 @@ it. A Sequential model is held as the equivalent graph and remembers it was Sequ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -25,10 +26,12 @@ class TensorRef:
 
 @dataclass(frozen=True)
 class LayerCall:
-    """One call of a layer (a Keras 'inbound node') on tensors."""
+    """One call of a layer (a Keras 'inbound node') on tensors; `kwargs` holds the call's
+    settings that differ from their defaults (`LayerType.call_kwargs`), as (key, value) pairs."""
 
     layer: str
     inputs: tuple[TensorRef, ...]
+    kwargs: tuple[tuple[str, Any], ...] = ()
 
 
 STACKED = "StackedRNNCells"
@@ -67,6 +70,31 @@ class Model:
         config = self.layers[name]
         layer = REGISTRY[config.class_name]
         return layer.weights(config, layer.shape_argument(input_shapes))
+
+
+_TENSOR_OR_MASK_KWARGS = ("training", "mask", "initial_state")
+
+
+def call_options(class_name: str, kwargs: dict[str, Any], file: str | None,
+                 pointer: str) -> tuple[tuple[str, Any], ...]:
+    """A call's non-default settings among the arguments its layer honours; any other
+    argument set on a layer that has call arguments (return_attention_scores, an explicit
+    attention_mask) is refused, since it would change what the call computes."""
+    layer = REGISTRY[class_name]
+    options = []
+    for key, value in kwargs.items():
+        if key in layer.call_kwargs:
+            default = layer.call_kwargs[key]
+            if type(value) is not type(default):
+                raise InputError(f"call argument {key} must be {type(default).__name__}, found "
+                                 f"{value!r}", file=file, pointer=f"{pointer}/{key}")
+            if value != default:
+                options.append((key, value))
+        elif layer.call_kwargs and key not in _TENSOR_OR_MASK_KWARGS + layer.input_names \
+                and value not in (None, False):
+            raise InputError(f"{class_name} call argument {key}={value!r} is not supported",
+                             file=file, pointer=f"{pointer}/{key}")
+    return tuple(sorted(options))
 
 
 def checked_graph(model: Model, file: str | None) -> Model:

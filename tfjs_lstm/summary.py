@@ -253,13 +253,19 @@ def _cells(fields: list[str], cells: list[int], align: str, bar: str = "│") ->
 
 
 def _cells_multiline(fields: list[str], cells: list[int], align: str) -> list[str]:
-    """A row whose cells wrap at spaces like rich does when text is wider than the cell."""
-    columns = [[piece for part in text.split("\n")
-                for piece in textwrap.wrap(part, width - 2, break_on_hyphens=False) or [""]]
+    """A row whose cells wrap at spaces like rich does when text is wider than the cell; a
+    word wider than the cell keeps a line of its own, cut with an ellipsis."""
+    columns = [[_ellipsized(piece, width - 2) for part in text.split("\n")
+                for piece in textwrap.wrap(part, width - 2, break_on_hyphens=False,
+                                           break_long_words=False) or [""]]
                for text, width in zip(fields, cells, strict=True)]
     height = max(len(c) for c in columns)
     return [_cells([c[i] if i < len(c) else "" for c in columns], cells, align)
             for i in range(height)]
+
+
+def _ellipsized(line: str, width: int) -> str:
+    return line if len(line) <= width else line[:width - 1] + "…"
 
 
 def render_keras2(model: Model) -> str:

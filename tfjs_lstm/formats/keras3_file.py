@@ -28,6 +28,7 @@ from ..model import (
     LayerCall,
     Model,
     TensorRef,
+    call_options,
     checked_graph,
     inline_nested,
     sequential,
@@ -134,13 +135,17 @@ def config_to_model(config: Any, file: str, pointer: str = "") -> Model:
             expect(node, dict, file, at, "a Keras 3 inbound node {args, kwargs}")
             kwargs = expect(node.get("kwargs") or {}, dict, file, f"{at}/kwargs",
                             "the call's keyword arguments")
-            refs = tuple(_keras_tensors(node.get("args", []), layers, file, at)) + \
-                tuple(_keras_tensors(kwargs.get("initial_state") or [], layers, file, at))
+            refs = tuple(_keras_tensors(node.get("args", []), layers, file, at))
+            named = dialects.REGISTRY[config.class_name].input_names[len(refs):]
+            refs += tuple(_keras_tensors([kwargs.get(n) for n in named if kwargs.get(n)],
+                                         layers, file, f"{at}/kwargs"))
+            refs += tuple(_keras_tensors(kwargs.get("initial_state") or [], layers, file, at))
             if not refs:
                 raise InputError("the call has no input tensor", file=file, pointer=at)
             if kwargs.get("mask") is not None:
                 _check_propagated_mask(refs[0], layers, calls, file, at)
-            calls.append(LayerCall(config.name, refs))
+            calls.append(LayerCall(config.name, refs, call_options(
+                config.class_name, kwargs, file, f"{at}/kwargs")))
     inputs = [_triple(item, layers, file, f"{pointer}/config/input_layers")
               for item in _triples(body.get("input_layers"))]
     outputs = [_triple(item, layers, file, f"{pointer}/config/output_layers")
@@ -352,12 +357,15 @@ def _node(model: Model, call: LayerCall) -> dict[str, Any]:
     tensors = [{"class_name": "__keras_tensor__", "config": {
         "shape": list(shapes[ref]), "dtype": "float32",
         "keras_history": [ref.layer, ref.node, ref.index]}} for ref in call.inputs]
-    config = model.layers[call.layer]
-    if dialects.REGISTRY[config.class_name].cell_name and len(tensors) > 1:
+    layer = dialects.REGISTRY[model.layers[call.layer].class_name]
+    options = dict(call.kwargs)
+    if layer.cell_name and len(tensors) > 1:
         return {"args": [tensors[0]], "kwargs": {"initial_state": tensors[1:]}}
-    if dialects.REGISTRY[config.class_name].multi_input:
-        return {"args": [tensors], "kwargs": {}}  # merge layers take one list of tensors
-    return {"args": tensors[:1], "kwargs": {}}
+    if layer.input_names:
+        return {"args": tensors, "kwargs": options}  # MultiHeadAttention(query, value, key)
+    if layer.multi_input:
+        return {"args": [tensors], "kwargs": options}  # merge layers take one list of tensors
+    return {"args": tensors[:1], "kwargs": options}
 
 
 def write_keras3(model: Model, destination: str | os.PathLike, *,

@@ -10,12 +10,14 @@ import numpy as np
 
 from .. import __version__, dialects
 from ..errors import InputError, NotExpressibleError, Problem
+from ..layers import LayerConfig
 from ..layers.rnn.rnn import LAYER_OF_CELL
 from ..model import (
     STACKED,
     LayerCall,
     Model,
     TensorRef,
+    call_options,
     checked_graph,
     for_family,
     inline_nested,
@@ -106,15 +108,28 @@ def topology_to_model(topology: dict[str, Any], file: str, pointer: str,
                 raise InputError("expected a list of [layer, node, tensor, kwargs] (Keras 3's "
                                  "{args, kwargs} form is not what tfjs reads)", file=file,
                                  pointer=at)
-            calls.append(LayerCall(configs[index].name,
-                                   tuple(_ref(item, layers, file, f"{at}/{k}")
-                                         for k, item in enumerate(node))))
+            calls.append(_call(configs[index], node, layers, file, at))
     inputs = [_ref(item, layers, file, f"{pointer}/config/input_layers")
               for item in _refs(config.get("input_layers"))]
     outputs = [_ref(item, layers, file, f"{pointer}/config/output_layers")
                for item in _refs(config.get("output_layers"))]
     model = checked_graph(inline_nested(Model(name, layers, calls, inputs, outputs), file), file)
     return model if nested_in is not None else _refuse_masked(model, mask_problems, file)
+
+
+def _call(config: LayerConfig, node: list, layers: dict, file: str, at: str) -> LayerCall:
+    """One inbound node: a tensor per entry, then the tensors its first entry's kwargs name
+    (tf-keras's MultiHeadAttention: `[[query..., {"value": [...], "key": [...]}]]`); the
+    call's settings come from the first entry's kwargs too."""
+    refs = [_ref(item, layers, file, f"{at}/{k}") for k, item in enumerate(node)]
+    kwargs = node[0][3] if node and isinstance(node[0], list) and len(node[0]) > 3 else {}
+    kwargs = expect(kwargs if kwargs is not None else {}, dict, file, f"{at}/0/3",
+                    "the call's keyword arguments")
+    for name in dialects.REGISTRY[config.class_name].input_names[len(refs):]:
+        if kwargs.get(name) is not None:
+            refs.append(_ref(kwargs[name], layers, file, f"{at}/0/3/{name}"))
+    return LayerCall(config.name, tuple(refs),
+                     call_options(config.class_name, kwargs, file, f"{at}/0/3"))
 
 
 def _refuse_masked(model: Model, mask_problems: list[Problem], file: str) -> Model:
@@ -409,8 +424,7 @@ def model_to_topology(model: Model, dialect: str = "tfjs-json", companion: bool 
     else:
         layers = []
         for name in model.layers:
-            nodes = [[[ref.layer, ref.node, ref.index, {}] for ref in call.inputs]
-                     for call in model.layer_calls(name)]
+            nodes = [_node(model, call) for call in model.layer_calls(name)]
             layers.append({"name": name, "class_name": results[name].class_name,
                            "config": written[name], "inbound_nodes": nodes})
         topology_config = {
@@ -423,3 +437,16 @@ def model_to_topology(model: Model, dialect: str = "tfjs-json", companion: bool 
     topology = {"class_name": class_name, "config": topology_config,
                 "keras_version": f"tfjs-lstm {__version__}", "backend": backend}
     return topology, weights, transforms, notes
+
+
+def _node(model: Model, call: LayerCall) -> list:
+    """An inbound node as tf-keras writes it: every entry carries the call's settings; a layer
+    called on named tensors has one entry, the query, naming the others in its kwargs."""
+    options = dict(call.kwargs)
+    names = dialects.REGISTRY[model.layers[call.layer].class_name].input_names
+    if names:
+        first = call.inputs[0]
+        named = {name: [ref.layer, ref.node, ref.index]
+                 for name, ref in zip(names[1:], call.inputs[1:], strict=False)}
+        return [[first.layer, first.node, first.index, {**named, **options}]]
+    return [[ref.layer, ref.node, ref.index, options] for ref in call.inputs]

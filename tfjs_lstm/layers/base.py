@@ -131,6 +131,10 @@ class LayerType:
     names those keys for the schemas.
     `companion` names the class of the companion npm package that computes what tfjs's own
     class refuses (GRU's reset_after=true), or None.
+    `call_kwargs` maps each non-tensor call argument the layer honours (Attention's
+    use_causal_mask) to its default; `forward` sees a call's values as config fields.
+    `input_names` names the tensors of a layer called on several positional tensors
+    (MultiHeadAttention(query, value, key)) rather than on one list of them.
     """
 
     class_name: str
@@ -157,6 +161,8 @@ class LayerType:
     finish_write: Callable[[dict[str, Any], str], dict[str, Any]] | None = None
     extra_keys: Callable[[str], tuple[str, ...]] | None = None
     companion: Companion | None = None
+    call_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    input_names: tuple[str, ...] = ()
     doc: str = ""
 
     def field(self, name: str) -> Field:
@@ -183,6 +189,12 @@ class LayerType:
     def shape_argument(self, input_shapes: list[tuple]) -> tuple | list[tuple]:
         """What `weights` and `output_shape` take: all input shapes, or the first one."""
         return list(input_shapes) if self.multi_input else input_shapes[0]
+
+    def as_called(self, config: LayerConfig, kwargs: tuple[tuple[str, Any], ...]
+                  ) -> LayerConfig:
+        """The config `forward` takes for one call: its call arguments as fields."""
+        return config.replace(**{**self.call_kwargs, **dict(kwargs)}) if self.call_kwargs \
+            else config
 
     def param_count(self, config: LayerConfig, input_shape: tuple, *,
                     trainable_only: bool = False) -> int:

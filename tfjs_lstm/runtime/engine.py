@@ -59,8 +59,8 @@ def _execute(model: Model, inputs: Sequence[np.ndarray], dtype: type,
     require_run_memory(model, [array.shape for array in inputs], dtype)
     node_counts: dict[str, int] = {}
     for call in model.calls:
-        config = model.layers[call.layer]
-        layer = REGISTRY[config.class_name]
+        layer = REGISTRY[model.layers[call.layer].class_name]
+        config = layer.as_called(model.layers[call.layer], call.kwargs)
         arrays = [_tensor(tensors, ref, call.layer)[0] for ref in call.inputs]
         masks = [_tensor(tensors, ref, call.layer)[1] for ref in call.inputs]
         stateful = bool(getattr(config, "stateful", False))

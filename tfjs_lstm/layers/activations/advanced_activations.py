@@ -1,4 +1,5 @@
-"""ReLU, LeakyReLU, ELU and Softmax: activation functions as layers, with their parameters.
+"""ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU and Softmax: activation functions as layers,
+with their parameters.
 
 Read in Keras 3.15 `keras/src/layers/activations/`, tf-keras 2.21 `layers/activation/` (which
 writes slopes cast to float32: LeakyReLU's 0.3 as 0.30000001192092896), Keras 2.2.4
@@ -8,15 +9,23 @@ is 1, not -1, and tfjs-core's softmax takes one axis only when it is the last; i
 and ELU stop masks (refused where one arrives). Masks pass through the others, except into
 Softmax: every runtime applies a [batch, steps] mask to the inputs by broadcasting, which a
 [batch, steps, features] input cannot take, so a masked Softmax is refused.
+PReLU (`x`, or `alpha * x` below zero) learns alpha per input entry but the batch, of size 1
+along `shared_axes`; its alpha initializer defaults to zeros everywhere. ThresholdedReLU (`x`
+where above theta, default 1, else 0) is gone from Keras 3; tf-keras writes theta cast to
+float32.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from ... import kinds as k
 from ...casing import UNDEFINED
-from ..base import Field, LayerConfig, LayerType, common_fields, no_weights, same_shape
+from ...errors import InputError
+from ...objects import INITIALIZERS
+from ..base import Field, LayerConfig, LayerType, Weight, common_fields, no_weights, same_shape
 
 KERAS = ("keras3", "keras2", "keras2.2")
 
@@ -164,4 +173,76 @@ SOFTMAX = LayerType(
     refuse_masked={family: _MASKED_SOFTMAX for family in ("keras3", "keras2", "keras2.2",
                                                            "tfjs")},
     doc="Softmax over the given axis.",
+)
+
+
+class _SharedAxes(k.Kind):
+    """PReLU's shared_axes: null, an axis, or a list of them (1 is the first after the batch);
+    canonically null or a tuple."""
+
+    def read(self, family: str, value: Any, ctx: Any, key: str) -> Any:
+        if value is None:
+            return None
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in items):
+            ctx.bad_input(key, f"expected null, a positive axis or a list of them, found "
+                               f"{value!r}")
+        return tuple(items)
+
+    def write(self, family: str, value: Any, ctx: Any, key: str) -> Any:
+        return None if value is None else list(value)
+
+    def to_json(self, value: Any) -> Any:
+        return None if value is None else list(value)
+
+    def schema(self, family: str, snake: bool) -> dict[str, Any]:
+        axis = {"type": "integer", "minimum": 1}
+        return {"anyOf": [{"type": "null"}, axis, {"type": "array", "items": axis}]}
+
+
+def _prelu_weights(config: LayerConfig, input_shape: tuple) -> list[Weight]:
+    shape = list(input_shape[1:])
+    for axis in config.shared_axes or ():
+        if axis > len(shape):
+            raise InputError(f"layer '{config.name}': shared axis {axis} does not fit an "
+                             f"input of rank {len(input_shape)}")
+        shape[axis - 1] = 1
+    if None in shape:
+        raise InputError(f"layer '{config.name}': PReLU needs every size of its input but the "
+                         "batch known, or shared")
+    return [Weight("alpha", tuple(shape))]
+
+
+def _prelu_forward(config: LayerConfig, weights: dict, inputs: list, masks: list,
+                   dtype) -> tuple:
+    x = np.asarray(inputs[0], dtype)
+    alpha = np.asarray(weights["alpha"], dtype)
+    return [np.where(x < 0, alpha * x, x).astype(dtype)], [masks[0]]
+
+
+PRELU = LayerType(
+    class_name="PReLU",
+    fields=(
+        Field("alpha_initializer", k.INITIALIZER, INITIALIZERS.make("Zeros")),
+        Field("alpha_regularizer", k.REGULARIZER, None),
+        Field("alpha_constraint", k.CONSTRAINT, None),
+        Field("shared_axes", _SharedAxes(), None, doc="axes alpha is shared along"),
+        *common_fields("p_re_lu"),
+    ),
+    weights=_prelu_weights,
+    output_shape=same_shape,
+    forward=_prelu_forward,
+    doc="x, or a learned alpha * x below zero.",
+)
+
+THRESHOLDED_RELU = LayerType(
+    class_name="ThresholdedReLU",
+    fields=(Field("theta", k.NON_NEGATIVE, 1.0, doc="the threshold"),
+            *common_fields("thresholded_re_lu")),
+    weights=no_weights,
+    output_shape=same_shape,
+    forward=_elementwise(lambda c, x: np.where(x > x.dtype.type(c.theta), x, x.dtype.type(0))),
+    refuse_masked=_drops_mask_in_tfjs("ThresholdedReLU"),
+    families=("keras2", "keras2.2", "tfjs"),
+    doc="x where above theta, else 0.",
 )

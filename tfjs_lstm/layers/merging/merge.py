@@ -1,15 +1,18 @@
-"""Concatenate, Add, Multiply, Average: layers that combine a list of inputs into one.
+"""Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum: layers that combine a list
+of inputs into one.
 
 Read in Keras 3.15 `keras/src/layers/merging/` (only Concatenate has a key of its own, axis,
-default -1), tf-keras 2.21, Keras 2.2.4 and TensorFlow.js 4.22 `merge.ts`. Inputs of lower rank
-get axes inserted at axis 1, then broadcast, in every runtime.
+default -1), tf-keras 2.21, Keras 2.2.4 and TensorFlow.js 4.22 `merge.ts`, which has no
+Subtract (it takes exactly two inputs in Keras). Inputs of lower rank get axes inserted at
+axis 1, then broadcast, in every runtime.
 
 Masks follow Keras 3, the runtime the tests judge by; the others disagree:
-- Add, Average, Multiply: the OR of the masks, or none unless every input has one (tf-keras
-  ANDs the masks it has; tfjs keeps the first input's mask only, with an extra leading axis,
-  which a recurrent layer after it cannot broadcast: tfjs throws).
+- Add, Subtract, Average, Multiply: the OR of the masks, or none unless every input has
+  one (tf-keras ANDs the masks it has; tfjs keeps the first input's mask only, with an extra
+  leading axis, which a recurrent layer after it cannot broadcast: tfjs throws).
   Keras 3's Multiply also multiplies masked entries as 1 and, when every input is masked,
-  zeroes the entries masked everywhere.
+  zeroes the entries masked everywhere; its Maximum and Minimum take masked entries from the
+  other inputs, tf-keras's do not: masks reaching them are refused.
 - Concatenate: each mask spread over its input's last axis (all-true when absent), joined
   along `axis`, reduced with ANY over the last axis (tf-keras and tfjs reduce with ALL).
 """
@@ -17,6 +20,7 @@ Masks follow Keras 3, the runtime the tests judge by; the others disagree:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -134,7 +138,47 @@ def _elementwise(class_name: str, combine: Callable[[list, list], np.ndarray],
     )
 
 
+def _subtract(inputs: list, masks: list) -> np.ndarray:
+    return inputs[0] - inputs[1]
+
+
+def _maximum(inputs: list, masks: list) -> np.ndarray:
+    return np.maximum.reduce(np.broadcast_arrays(*inputs))
+
+
+def _minimum(inputs: list, masks: list) -> np.ndarray:
+    return np.minimum.reduce(np.broadcast_arrays(*inputs))
+
+
+def _two_inputs_shape(config: LayerConfig, input_shapes: list[tuple]) -> tuple:
+    if len(input_shapes) != 2:
+        raise InputError(f"layer '{config.name}': Subtract takes exactly 2 inputs, got "
+                         f"{len(input_shapes)}")
+    return _elementwise_shape(config, input_shapes)
+
+
 ADD = _elementwise("Add", _add, "Elementwise sum of its inputs.")
+# Keras 3 takes masked entries of Maximum/Minimum from the other inputs, tf-keras does not.
+_MASKED_EXTREMA = dict.fromkeys(("keras3", "keras2", "keras2.2", "tfjs"),
+                                "masks reaching Maximum or Minimum are not supported")
+
+
+def _unmasked(combine: Callable[[list, list], np.ndarray]) -> Callable:
+    def checked(inputs: list, masks: list) -> np.ndarray:
+        if any(mask is not None for mask in masks):
+            raise InputError(_MASKED_EXTREMA["keras3"])
+        return combine(inputs, masks)
+    return checked
+
+
+MAXIMUM = replace(_elementwise("Maximum", _unmasked(_maximum),
+                               "Elementwise maximum of its inputs."),
+                  refuse_masked=_MASKED_EXTREMA)
+MINIMUM = replace(_elementwise("Minimum", _unmasked(_minimum),
+                               "Elementwise minimum of its inputs."),
+                  refuse_masked=_MASKED_EXTREMA)
+SUBTRACT = replace(_elementwise("Subtract", _subtract, "The first input minus the second."),
+                   output_shape=_two_inputs_shape, families=("keras3", "keras2", "keras2.2"))
 MULTIPLY = _elementwise("Multiply", _multiply, "Elementwise product of its inputs.")
 AVERAGE = _elementwise("Average", _average, "Elementwise mean of its inputs.")
 
