@@ -60,20 +60,26 @@ RUNTIMES = (*PYTHON_RUNTIMES, "tfjs")
 BUDGET_S = {"ours": 150.0, "predict": 150.0, "call": 150.0, "onnx": 150.0, "tfjs": 120.0}
 MIN_REPEATS = {"ours": 3, "predict": 3, "call": 3, "onnx": 3, "tfjs": 1}
 MAX_REPEATS = 5
+# Pause before each timed run: onnxruntime's and TensorFlow's idle threads spin for a while
+# after a run and slowed the next runtime's run (ours took 553 ms right after onnxruntime
+# against 319 ms alone; 305 against 284 with this pause).
+SETTLE_S = 1.0
 LONG_RUN_S = 10.0
 TOTAL_BUDGET_S = 25 * 60.0
 
 
-def median_seconds(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+def median_seconds(runs: dict[str, Callable[[], object]], repeats: int,
+                   settle: float = SETTLE_S) -> dict[str, float]:
     """Median wall time of each run over `repeats` rounds.
 
     Rounds interleave the runs, so a burst of load from other processes on a shared machine
-    slows all of them alike rather than one. A run that returns a float has timed itself (in
-    another process): that is its time.
+    slows all of them alike rather than one; each waits `settle` seconds first. A run that
+    returns a float has timed itself (in another process): that is its time.
     """
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
+            time.sleep(settle)
             start = time.perf_counter()
             own = run()
             wall = time.perf_counter() - start
@@ -103,7 +109,7 @@ def matmul_seconds(m: int, k: int, n: int) -> float:
         for _ in range(inner):
             np.matmul(a, b, out=out)
 
-    return median_seconds({"mm": run}, 9)["mm"] / inner
+    return median_seconds({"mm": run}, 9, settle=0.0)["mm"] / inner
 
 
 def step_matmul_gflops(batch: int, units: int, gates: int = 4) -> float:
@@ -217,16 +223,18 @@ def case_arrays(layer: str, batch: int, timesteps: int, units: int) -> dict[str,
 
 
 def our_forward(layer: str, arrays: dict[str, np.ndarray]) -> Callable[[], np.ndarray]:
-    """Our numpy forward of the case, as a call."""
+    """Our numpy forward of the case, as a call; it keeps its weight layouts from call to call,
+    as a `Runner` does."""
     tanh, sigmoid = ACTIVATIONS["tanh"].function, ACTIVATIONS["sigmoid"].function
     args = (arrays["x"], arrays["kernel"], arrays["recurrent"], arrays["bias"])
+    options = {"activation": tanh, "prepared": {}}
     if layer == "lstm":
-        return lambda: lstm_forward(*args, activation=tanh, recurrent_activation=sigmoid)[0]
+        return lambda: lstm_forward(*args, recurrent_activation=sigmoid, **options)[0]
     if layer == "simple_rnn":
-        return lambda: simple_rnn_forward(*args, activation=tanh)[0]
+        return lambda: simple_rnn_forward(*args, **options)[0]
     reset_after = LAYERS[layer][2]["reset_after"]
-    return lambda: gru_forward(*args, activation=tanh, recurrent_activation=sigmoid,
-                               reset_after=reset_after)[0]
+    return lambda: gru_forward(*args, recurrent_activation=sigmoid, reset_after=reset_after,
+                               **options)[0]
 
 
 def run_case(keras, onnx: OnnxWorker | None, layer: str, batch: int, timesteps: int,
