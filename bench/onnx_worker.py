@@ -37,7 +37,9 @@ def export(request: dict) -> dict:
     model = keras.Sequential([keras.Input(x.shape[1:], batch_size=x.shape[0]), layer])
     layer.set_weights([data[name] for name in ("kernel", "recurrent", "bias")])
     function = tf.function(lambda inputs: model(inputs, training=False))
-    signature = [tf.TensorSpec(x.shape, tf.float32, name="x")]
+    # A free batch dimension, as models are exported: with batch 1 fixed, tf2onnx makes the
+    # LSTM a Loop instead of an LSTM op.
+    signature = [tf.TensorSpec((None, *x.shape[1:]), tf.float32, name="x")]
     proto, _ = tf2onnx.convert.from_function(function, input_signature=signature, opset=OPSET,
                                              output_path=request["onnx"])
     return {"ops": sorted({node.op_type for node in proto.graph.node}),
