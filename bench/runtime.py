@@ -149,7 +149,9 @@ def case_seconds(runtime: str, case: tuple[int, int, int]) -> float:
     if runtime == "tfjs" and one_run > LONG_RUN_S:
         return one_run
     setup = ONNX_SETUP_S if runtime == "onnx" else 0.0
-    return setup + one_run * (1 + min_repeats(runtime, one_run))
+    repeats = min_repeats(runtime, one_run)
+    pauses = 0.0 if runtime == "tfjs" else SETTLE_S * repeats
+    return setup + pauses + one_run * (1 + repeats)
 
 
 def min_repeats(runtime: str, one_run: float) -> int:
