@@ -1,13 +1,18 @@
-"""Time the numpy LSTM forward (`tfjs_lstm.runtime.lstm_forward`) against Keras 3 and tfjs.
+"""Time the numpy recurrent forwards (`tfjs_lstm.runtime`) against Keras 3, onnxruntime, tfjs.
 
-Run as `python bench/runtime.py [--quick] [--plan]`. For each (batch, timesteps, units) case,
-with 64 input features, it times our forward, Keras `model.predict` and the eager `model(x)` on
-the same weights and inputs (median of interleaved runs after one warm-up), and TensorFlow.js
-4.22's `predict` (cpu backend, in Node through js/harness.mjs, random weights of the same shapes:
-speed does not depend on their values; its outputs are checked elsewhere). It prints a Markdown
-table with achieved GFLOP/s (one LSTM forward is 2*B*T*(I+H)*4H FLOPs) beside the machine's
-numpy float32 matmul GFLOP/s, both on 1024^3 and on the step's own product [B, H] @ [H, 4H] (the
-real ceiling of a recurrent step), the time ratios and the largest difference from Keras.
+Run as `python bench/runtime.py [--quick] [--plan] [--layer lstm|gru|gru_before|simple_rnn]`.
+For each (batch, timesteps, units) case, with 64 input features, it times our forward, Keras
+`model.predict`, the eager `model(x)` and onnxruntime on the same weights and inputs (median of
+interleaved runs after one warm-up), and TensorFlow.js 4.22's `predict` (LSTM only; cpu backend,
+in Node through js/harness.mjs, random weights of the same shapes: speed does not depend on
+their values; its outputs are checked elsewhere). onnxruntime (CPU, 2 intra-op threads) runs
+the same Keras 3 model exported by tf2onnx at opset 17, in a worker process inside the bench's
+own virtual environment (`bench/.onnx-venv`, created on first use; `bench/onnx_worker.py`),
+which times its own runs between ours; the table names the ONNX graph's recurrent op (LSTM,
+GRU, RNN) or says it has none (a Loop). It prints a Markdown table with achieved GFLOP/s (one
+forward is 2*B*T*(I+H)*G*H FLOPs for G gates) beside the machine's numpy float32 matmul GFLOP/s,
+both on 1024^3 and on the step's own product [B, H] @ [H, G*H] (the real ceiling of a recurrent
+step), the time ratios and the largest differences from Keras and from onnxruntime.
 
 Each runtime of each case runs only if its estimated time (warm-up plus the minimum number of
 timed runs, from a cost model calibrated on this machine's step product) fits that runtime's
@@ -27,6 +32,8 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from functools import cache
@@ -35,34 +42,48 @@ from pathlib import Path
 import numpy as np
 
 from tfjs_lstm.activations import ACTIVATIONS
-from tfjs_lstm.runtime import lstm_forward
+from tfjs_lstm.runtime import gru_forward, lstm_forward, simple_rnn_forward
 
 FEATURES = 64
 FULL = {"batch": (1, 32, 256), "timesteps": (10, 100, 1000), "units": (64, 256, 1024)}
 QUICK = {"batch": (32,), "timesteps": (100,), "units": (64, 256)}
-PYTHON_RUNTIMES = ("ours", "predict", "call")
+HERE = Path(__file__).resolve().parent
+ONNX_VENV = HERE / ".onnx-venv"
+ONNX_PACKAGES = ("tf2onnx==1.17.0", "onnxruntime==1.32.0", "tensorflow==2.21.0")
+# Keras class, gates and options of each --layer.
+LAYERS = {"lstm": ("LSTM", 4, {}), "gru": ("GRU", 3, {"reset_after": True}),
+          "gru_before": ("GRU", 3, {"reset_after": False}), "simple_rnn": ("SimpleRNN", 1, {})}
+PYTHON_RUNTIMES = ("ours", "predict", "call", "onnx")
 RUNTIMES = (*PYTHON_RUNTIMES, "tfjs")
 # Seconds one case may spend in one runtime (warm-up included). The full grid then takes about
-# 20 minutes on a 2-core machine; `--plan` shows the sum.
-BUDGET_S = {"ours": 150.0, "predict": 150.0, "call": 150.0, "tfjs": 120.0}
-MIN_REPEATS = {"ours": 3, "predict": 3, "call": 3, "tfjs": 1}
+# 25 minutes on a 2-core machine; `--plan` shows the sum.
+BUDGET_S = {"ours": 150.0, "predict": 150.0, "call": 150.0, "onnx": 150.0, "tfjs": 120.0}
+MIN_REPEATS = {"ours": 3, "predict": 3, "call": 3, "onnx": 3, "tfjs": 1}
 MAX_REPEATS = 5
+# Pause before each timed run: onnxruntime's and TensorFlow's idle threads spin for a while
+# after a run and slowed the next runtime's run (ours took 553 ms right after onnxruntime
+# against 319 ms alone; 305 against 284 with this pause).
+SETTLE_S = 1.0
 LONG_RUN_S = 10.0
 TOTAL_BUDGET_S = 25 * 60.0
 
 
-def median_seconds(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+def median_seconds(runs: dict[str, Callable[[], object]], repeats: int,
+                   settle: float = SETTLE_S) -> dict[str, float]:
     """Median wall time of each run over `repeats` rounds.
 
     Rounds interleave the runs, so a burst of load from other processes on a shared machine
-    slows all of them alike rather than one.
+    slows all of them alike rather than one; each waits `settle` seconds first. A run that
+    returns a float has timed itself (in another process): that is its time.
     """
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
+            time.sleep(settle)
             start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
+            own = run()
+            wall = time.perf_counter() - start
+            times[name].append(own if isinstance(own, float) else wall)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -88,25 +109,27 @@ def matmul_seconds(m: int, k: int, n: int) -> float:
         for _ in range(inner):
             np.matmul(a, b, out=out)
 
-    return median_seconds({"mm": run}, 9)["mm"] / inner
+    return median_seconds({"mm": run}, 9, settle=0.0)["mm"] / inner
 
 
-def step_matmul_gflops(batch: int, units: int) -> float:
-    """numpy float32 GFLOP/s of one recurrent step's product [batch, units] @ [units, 4*units]."""
-    return 2 * batch * units * 4 * units / matmul_seconds(batch, units, 4 * units) / 1e9
+def step_matmul_gflops(batch: int, units: int, gates: int = 4) -> float:
+    """numpy float32 GFLOP/s of one recurrent step's product [batch, units] @ [units, G*units]."""
+    return 2 * batch * units * gates * units / matmul_seconds(batch, units, gates * units) / 1e9
 
 
-def lstm_flops(batch: int, timesteps: int, units: int) -> float:
-    return 2.0 * batch * timesteps * (FEATURES + units) * 4 * units
+def lstm_flops(batch: int, timesteps: int, units: int, gates: int = 4) -> float:
+    return 2.0 * batch * timesteps * (FEATURES + units) * gates * units
 
 
 # Cost model, only to skip hopeless runs: per call, per timestep, and how many times slower than
 # numpy's step product each runtime does the step's arithmetic. Measured here (2 cores, loaded):
 # Keras predict has ~0.25 s of fixed cost per call, eager model(x) ~3-5 ms per step, tfjs's cpu
 # backend ~0.3 GFLOP/s plus ~0.5 ms per step.
-CALL_S = {"ours": 0.0, "predict": 0.3, "call": 0.0, "tfjs": 0.0}
-STEP_S = {"ours": 25e-6, "predict": 200e-6, "call": 5e-3, "tfjs": 0.5e-3}
-SLOWDOWN = {"ours": 1.5, "predict": 2.0, "call": 2.0}
+# onnxruntime's estimate adds the worker's TensorFlow import and tf2onnx export.
+CALL_S = {"ours": 0.0, "predict": 0.3, "call": 0.0, "onnx": 0.0, "tfjs": 0.0}
+STEP_S = {"ours": 25e-6, "predict": 200e-6, "call": 5e-3, "onnx": 25e-6, "tfjs": 0.5e-3}
+SLOWDOWN = {"ours": 1.5, "predict": 2.0, "call": 2.0, "onnx": 1.0}
+ONNX_SETUP_S = 15.0
 
 
 def run_seconds(runtime: str, batch: int, timesteps: int, units: int) -> float:
@@ -125,7 +148,10 @@ def case_seconds(runtime: str, case: tuple[int, int, int]) -> float:
     one_run = run_seconds(runtime, *case)
     if runtime == "tfjs" and one_run > LONG_RUN_S:
         return one_run
-    return one_run * (1 + min_repeats(runtime, one_run))
+    setup = ONNX_SETUP_S if runtime == "onnx" else 0.0
+    repeats = min_repeats(runtime, one_run)
+    pauses = 0.0 if runtime == "tfjs" else SETTLE_S * repeats
+    return setup + pauses + one_run * (1 + repeats)
 
 
 def min_repeats(runtime: str, one_run: float) -> int:
@@ -138,44 +164,118 @@ def repeats_within(runtime: str, one_run: float) -> int:
     return max(min_repeats(runtime, one_run), min(MAX_REPEATS, fit))
 
 
-def run_case(keras, batch: int, timesteps: int, units: int, runtimes: list[str]) -> dict:
-    """Time the given Python runtimes on one random LSTM; return seconds per runtime and the
-    largest |difference| of ours from the Keras runtimes that ran."""
+class OnnxWorker:
+    """`bench/onnx_worker.py` running in the bench's own virtual environment (created on first
+    use with onnxruntime, tf2onnx and the TensorFlow they export from)."""
+
+    def __init__(self, folder: Path) -> None:
+        python = ONNX_VENV / "bin" / "python"
+        if not python.exists():
+            print(f"creating {ONNX_VENV} ({', '.join(ONNX_PACKAGES)})", file=sys.stderr)
+            subprocess.run([sys.executable, "-m", "venv", str(ONNX_VENV)], check=True)
+            subprocess.run([str(ONNX_VENV / "bin" / "pip"), "install", "--quiet",
+                            *ONNX_PACKAGES], check=True)
+        self.folder = folder
+        self.process = subprocess.Popen([str(python), str(HERE / "onnx_worker.py")],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True)
+
+    def ask(self, **request) -> dict:
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        reply = json.loads(self.process.stdout.readline())
+        if "error" in reply:
+            raise RuntimeError(f"onnx worker: {reply['error']}")
+        return reply
+
+    def prepare(self, layer: str, units: int, arrays: dict[str, np.ndarray]) -> tuple:
+        """Export the case's model and open its session: (output, recurrent op or a note)."""
+        data, model = self.folder / "case.npz", self.folder / "case.onnx"
+        outputs = self.folder / "outputs.npy"
+        np.savez(data, **arrays)
+        class_name, _, options = LAYERS[layer]
+        ops = self.ask(export=str(data), onnx=str(model), layer=class_name, units=units,
+                       **options)["ops"]
+        native = [op for op in ("LSTM", "GRU", "RNN") if op in ops]
+        graph = native[0] if native else "no RNN op (" + ", ".join(
+            op for op in ops if op in ("Loop", "Scan")) + ")"
+        self.ask(session=str(model), inputs=str(data), outputs=str(outputs))
+        return np.load(outputs), graph
+
+    def seconds(self) -> float:
+        return float(self.ask(run=True)["seconds"])
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def case_arrays(layer: str, batch: int, timesteps: int, units: int) -> dict[str, np.ndarray]:
+    """Random weights and input of one case, the same for every runtime."""
+    _, gates, options = LAYERS[layer]
     rng = np.random.default_rng(batch * 1_000_003 + timesteps * 1009 + units)
-    kernel = rng.normal(0, FEATURES**-0.5, (FEATURES, 4 * units)).astype(np.float32)
-    recurrent = rng.normal(0, units**-0.5, (units, 4 * units)).astype(np.float32)
-    bias = rng.normal(0, 0.1, 4 * units).astype(np.float32)
-    x = rng.normal(0, 1, (batch, timesteps, FEATURES)).astype(np.float32)
+    width = gates * units
+    bias_shape = (2, width) if options.get("reset_after") else (width,)
+    return {
+        "kernel": rng.normal(0, FEATURES**-0.5, (FEATURES, width)).astype(np.float32),
+        "recurrent": rng.normal(0, units**-0.5, (units, width)).astype(np.float32),
+        "bias": rng.normal(0, 0.1, bias_shape).astype(np.float32),
+        "x": rng.normal(0, 1, (batch, timesteps, FEATURES)).astype(np.float32),
+    }
+
+
+def our_forward(layer: str, arrays: dict[str, np.ndarray]) -> Callable[[], np.ndarray]:
+    """Our numpy forward of the case, as a call; it keeps its weight layouts from call to call,
+    as a `Runner` does."""
     tanh, sigmoid = ACTIVATIONS["tanh"].function, ACTIVATIONS["sigmoid"].function
+    args = (arrays["x"], arrays["kernel"], arrays["recurrent"], arrays["bias"])
+    options = {"activation": tanh, "prepared": {}}
+    if layer == "lstm":
+        return lambda: lstm_forward(*args, recurrent_activation=sigmoid, **options)[0]
+    if layer == "simple_rnn":
+        return lambda: simple_rnn_forward(*args, **options)[0]
+    reset_after = LAYERS[layer][2]["reset_after"]
+    return lambda: gru_forward(*args, recurrent_activation=sigmoid, reset_after=reset_after,
+                               **options)[0]
 
-    def ours() -> np.ndarray:
-        return lstm_forward(
-            x, kernel, recurrent, bias, activation=tanh, recurrent_activation=sigmoid
-        )[0]
 
-    runs: dict[str, Callable[[], np.ndarray]] = {"ours": ours}
+def run_case(keras, onnx: OnnxWorker | None, layer: str, batch: int, timesteps: int,
+             units: int, runtimes: list[str]) -> dict:
+    """Time the given Python runtimes (and onnxruntime) on one random layer; return seconds
+    per runtime and the largest |difference| of ours from Keras and from onnxruntime."""
+    arrays = case_arrays(layer, batch, timesteps, units)
+    runs: dict[str, Callable[[], object]] = {"ours": our_forward(layer, arrays)}
     if {"predict", "call"} & set(runtimes):
+        class_name, _, options = LAYERS[layer]
         # Zero initializers: the real weights are set next; orthogonal init of big kernels is slow.
-        layer = keras.layers.LSTM(
-            units, kernel_initializer="zeros", recurrent_initializer="zeros"
+        keras_layer = getattr(keras.layers, class_name)(
+            units, kernel_initializer="zeros", recurrent_initializer="zeros", **options
         )
-        model = keras.Sequential([keras.Input((timesteps, FEATURES), batch_size=batch), layer])
-        layer.set_weights([kernel, recurrent, bias])
+        model = keras.Sequential([keras.Input((timesteps, FEATURES), batch_size=batch),
+                                  keras_layer])
+        keras_layer.set_weights([arrays["kernel"], arrays["recurrent"], arrays["bias"]])
+        x = arrays["x"]
         runs["predict"] = lambda: model.predict(x, batch_size=batch, verbose=0)
         runs["call"] = lambda: np.asarray(model(x, training=False))
     runs = {name: run for name, run in runs.items() if name in runtimes}
     # One untimed round: the warm-up, the outputs compared, and the repeats that fit the budgets.
-    results, warm = {}, {}
+    results, warm, timings = {}, {}, {}
     for name, run in runs.items():
         start = time.perf_counter()
         results[name] = run()
         warm[name] = time.perf_counter() - start
+    if onnx is not None and "onnx" in runtimes:
+        results["onnx"], timings["graph"] = onnx.prepare(layer, units, arrays)
+        runs["onnx"] = onnx.seconds
+        warm["onnx"] = onnx.seconds()
     repeats = min(repeats_within(name, warm[name]) for name in runs)
-    timings: dict = median_seconds(runs, repeats)
+    timings.update(median_seconds(runs, repeats))
     timings["repeats"] = repeats
     keras_outputs = [results[name] for name in ("predict", "call") if name in results]
     if "ours" in results and keras_outputs:
         timings["diff"] = max(float(np.abs(results["ours"] - y).max()) for y in keras_outputs)
+    if "ours" in results and "onnx" in results:
+        timings["onnx diff"] = float(np.abs(results["ours"] - results["onnx"]).max())
     return timings
 
 
@@ -239,15 +339,22 @@ def main() -> None:
     parser.add_argument("--plan", action="store_true", help="print the estimates, run nothing")
     parser.add_argument("--case", action="append", metavar="BxTxU",
                         help="run only this batch x timesteps x units case (repeatable)")
+    parser.add_argument("--layer", action="append", choices=sorted(LAYERS),
+                        help="the layer to time (repeatable; default lstm)")
+    parser.add_argument("--no-onnx", action="store_true", help="leave onnxruntime out")
     args = parser.parse_args()
     grid = QUICK if args.quick else FULL
     cases = list(itertools.product(grid["batch"], grid["timesteps"], grid["units"]))
     if args.case:
         cases = [tuple(int(v) for v in case.split("x")) for case in args.case]
+    layers = args.layer or ["lstm"]
     started = time.perf_counter()
     load = os.getloadavg()[0]
     peak = matmul_gflops()
     runnable, skipped = plan(cases)
+    if args.no_onnx:
+        runnable = {case: [r for r in runtimes if r != "onnx"]
+                    for case, runtimes in runnable.items()}
     if args.plan:
         print_plan(runnable, skipped)
         return
@@ -256,26 +363,51 @@ def main() -> None:
     import keras
     import tensorflow as tf
 
-    print(f"# LSTM forward: numpy runtime vs Keras {keras.__version__} (TF {tf.__version__}) "
-          "and tfjs 4.22\n")
+    with tempfile.TemporaryDirectory() as folder:
+        onnx = None if args.no_onnx else OnnxWorker(Path(folder))
+        try:
+            print_header(keras.__version__, tf.__version__, load, peak)
+            rows(keras, onnx, layers, cases, runnable, skipped, started)
+        finally:
+            if onnx is not None:
+                onnx.close()
+    if skipped:
+        print("\nNot run:\n")
+        for (case, runtime), reason in skipped.items():
+            print(f"- {'x'.join(map(str, case))} {runtime}: not run: {reason}")
+    print(f"\nload average {os.getloadavg()[0]:.2f} at end; "
+          f"{(time.perf_counter() - started) / 60:.1f} min in all")
+
+
+def print_header(keras_version: str, tf_version: str, load: float, peak: float) -> None:
+    print(f"# Recurrent forward: numpy runtime vs Keras {keras_version} (TF {tf_version}), "
+          "onnxruntime and tfjs 4.22\n")
     print(f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average {load:.2f} at start")
     print(f"- numpy {np.__version__} float32 matmul 1024^3: {peak:.1f} GFLOP/s "
           f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}); "
-          "'step mm' is its GFLOP/s on the step's own [B, H] @ [H, 4H], the ceiling of the "
+          "'step mm' is its GFLOP/s on the step's own [B, H] @ [H, G*H], the ceiling of the "
           "recurrent part (ours GFLOP/s also counts the input projection, which runs as larger "
           "products, so it may pass it)")
+    print(f"- onnxruntime: {', '.join(ONNX_PACKAGES)}, opset 17, CPU, 2 intra-op threads; "
+          "'ONNX op' is the recurrent op of the exported graph")
     print(f"- input features {FEATURES}; return_sequences=False; tanh/sigmoid; medians of "
           f"{min(MIN_REPEATS.values())}-{MAX_REPEATS} interleaved runs after a warm-up (tfjs: "
-          "own process, before the others); ratios are times, ours/Keras < 1: ours faster\n",
+          "own process, before the others); ratios are times, ours/X < 1: ours faster\n",
           flush=True)
-    tfjs_cases = [case for case in cases if "tfjs" in runnable[case]]
+
+
+def rows(keras, onnx: OnnxWorker | None, layers: list[str], cases: list, runnable: dict,
+         skipped: dict, started: float) -> None:
+    """Run and print one table row per layer and case."""
+    tfjs_cases = [case for case in cases if "tfjs" in runnable[case]] if "lstm" in layers else []
     tfjs = tfjs_times(tfjs_cases) if tfjs_cases else {}
-    print("| batch | steps | units | GFLOP | ours ms | predict ms | call ms | tfjs ms "
-          "| ours GFLOP/s | step mm GFLOP/s | ours/step mm | predict GFLOP/s | tfjs GFLOP/s "
-          "| ours/predict | ours/call | tfjs/ours | max abs diff | runs |")
-    print("|" + "---:|" * 18)
-    for case in cases:
+    print("| layer | batch | steps | units | GFLOP | ours ms | onnxruntime ms | predict ms "
+          "| call ms | tfjs ms | ours GFLOP/s | step mm GFLOP/s | ours/step mm "
+          "| ours/onnxruntime | ours/predict | ours/call | tfjs/ours | ONNX op "
+          "| max diff Keras | max diff onnxruntime | runs |")
+    print("|---|" + "---:|" * 16 + "---|---:|---:|---:|")
+    for layer, case in itertools.product(layers, cases):
         python = [r for r in PYTHON_RUNTIMES if r in runnable[case]]
         needed = sum(case_seconds(r, case) for r in python)
         if python and time.perf_counter() - started + needed > TOTAL_BUDGET_S:
@@ -283,37 +415,33 @@ def main() -> None:
                 skipped[case, runtime] = (f"estimated {needed:.0f} s would pass the "
                                           f"{TOTAL_BUDGET_S / 60:.0f} min total")
             python = []
-        if not python and case not in tfjs:
+        in_tfjs = layer == "lstm" and case in tfjs
+        if not python and not in_tfjs:
             continue
         batch, timesteps, units = case
-        gflop = lstm_flops(*case) / 1e9
-        t = run_case(keras, *case, python) if python else {}
+        gates = LAYERS[layer][1]
+        gflop = lstm_flops(*case, gates) / 1e9
+        t = run_case(keras, onnx, layer, *case, python) if python else {}
         ms = {r: t[r] * 1e3 if r in t else None for r in PYTHON_RUNTIMES}
-        ms["tfjs"] = tfjs[case]["medianMs"] if case in tfjs else None
+        ms["tfjs"] = tfjs[case]["medianMs"] if in_tfjs else None
         rate = {r: gflop / v * 1e3 if v else None for r, v in ms.items()}
-        step = step_matmul_gflops(batch, units)
+        step = step_matmul_gflops(batch, units, gates)
         ratio = {r: ms["ours"] / ms[r] if ms["ours"] and ms[r] else None
-                 for r in ("predict", "call")}
+                 for r in ("predict", "call", "onnx")}
         tfjs_ratio = ms["tfjs"] / ms["ours"] if ms["ours"] and ms["tfjs"] else None
         runs = f"{t['repeats']}" if t else "-"
-        if case in tfjs:
+        if in_tfjs:
             runs += f", tfjs {tfjs[case]['runs']}"
         print(
-            f"| {batch} | {timesteps} | {units} | {fmt(gflop)} | {fmt(ms['ours'])} "
-            f"| {fmt(ms['predict'])} | {fmt(ms['call'])} | {fmt(ms['tfjs'])} "
-            f"| {fmt(rate['ours'])} | {fmt(step)} "
+            f"| {layer} | {batch} | {timesteps} | {units} | {fmt(gflop)} | {fmt(ms['ours'])} "
+            f"| {fmt(ms['onnx'])} | {fmt(ms['predict'])} | {fmt(ms['call'])} "
+            f"| {fmt(ms['tfjs'])} | {fmt(rate['ours'])} | {fmt(step)} "
             f"| {fmt(rate['ours'] / step if rate['ours'] else None, '.0%')} "
-            f"| {fmt(rate['predict'])} | {fmt(rate['tfjs'])} "
-            f"| {fmt(ratio['predict'])} | {fmt(ratio['call'])} "
-            f"| {fmt(tfjs_ratio)} | {fmt(t.get('diff'), '.1e')} | {runs} |",
+            f"| {fmt(ratio['onnx'])} | {fmt(ratio['predict'])} | {fmt(ratio['call'])} "
+            f"| {fmt(tfjs_ratio)} | {t.get('graph', '-')} | {fmt(t.get('diff'), '.1e')} "
+            f"| {fmt(t.get('onnx diff'), '.1e')} | {runs} |",
             flush=True,
         )
-    if skipped:
-        print("\nNot run:\n")
-        for (case, runtime), reason in skipped.items():
-            print(f"- {'x'.join(map(str, case))} {runtime}: not run: {reason}")
-    print(f"\nload average {os.getloadavg()[0]:.2f} at end; "
-          f"{(time.perf_counter() - started) / 60:.1f} min in all")
 
 
 if __name__ == "__main__":

@@ -100,3 +100,37 @@ def test_time_major_unroll_and_implementation_1_run_as_tf_keras_runs_them(tf_ker
     got = run(load(tmp_path / "time_major.h5"), [x])[0]
     assert got.shape == expected.shape == (4, 2)
     assert np.abs(got - expected).max() < 1e-5
+
+
+def test_runner_prepares_weights_and_checks_memory_once_per_layout(keras3, tmp_path,
+                                                                    monkeypatch):
+    """A Runner's later calls reuse the kernels' weight layouts (one per batch layout: 1 or
+    more) and the memory check of input shapes it has seen, and still match Keras."""
+    from tfjs_lstm.runtime import engine, recurrent
+
+    L = keras3.layers
+    model = keras3.Sequential([keras3.Input((6, 3)),
+                               L.Bidirectional(L.LSTM(4, return_sequences=True)),
+                               L.GRU(3, reset_after=False, return_sequences=True),
+                               L.SimpleRNN(2)])
+    randomize(model, rng)
+    model.save(tmp_path / "stack.keras")
+    counts = {"layouts": 0, "memory": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            counts[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(recurrent, "_gate_weights", counted("layouts", recurrent._gate_weights))
+    monkeypatch.setattr(engine, "require_run_memory", counted("memory", engine.require_run_memory))
+    runner = Runner(load(tmp_path / "stack.keras"))
+    seen = []
+    for batch in (3, 3, 1, 3, 1):
+        x = rng.normal(0, 1, (batch, 6, 3)).astype(np.float32)
+        assert np.abs(runner.predict([x])[0] - model.predict(x, verbose=0)).max() < 1e-5
+        seen.append(dict(counts))
+    assert seen[0]["layouts"] > 0 and seen[2]["layouts"] > seen[0]["layouts"]
+    assert seen[1] == seen[0] and seen[3] == seen[2] and seen[4] == seen[2]
+    assert [s["memory"] for s in seen] == [1, 1, 2, 2, 2]

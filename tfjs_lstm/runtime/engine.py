@@ -22,14 +22,27 @@ def run(model: Model, inputs: Sequence[np.ndarray], *, precision: str = "float32
     return Runner(model, precision=precision).predict(inputs, initial_states=initial_states)
 
 
+class LayerWeights(dict):
+    """A layer's weights as a Runner hands them to the layer's forward, with `prepared`: what
+    the forward made from them (reordered, transposed copies) for the Runner's next calls."""
+
+    def __init__(self, weights: dict[str, np.ndarray], prepared: dict | None = None) -> None:
+        super().__init__(weights)
+        self.prepared: dict = {} if prepared is None else prepared
+
+
 class Runner:
     """Runs a model call after call; stateful layers carry their states between calls, as
-    Keras and tfjs do, until `reset_states()`."""
+    Keras and tfjs do, until `reset_states()`. Made once, it keeps what repeats from call to
+    call: the weights in the layouts the kernels run on, and the memory check of each set of
+    input shapes."""
 
     def __init__(self, model: Model, *, precision: str = "float32"):
         self.model = model
         self.dtype = PRECISIONS[precision]
         self.states: dict[str, list[np.ndarray]] = {}
+        self.weights = {name: LayerWeights(model.weights.get(name, {})) for name in model.layers}
+        self.memory_checked: set[tuple] = set()
 
     def reset_states(self) -> None:
         self.states.clear()
@@ -38,12 +51,12 @@ class Runner:
                 initial_states: dict[str, Sequence[np.ndarray]] | None = None
                 ) -> list[np.ndarray]:
         """The model's outputs for `inputs` (one array per model input, in order)."""
-        return _execute(self.model, inputs, self.dtype, initial_states or {}, self.states)
+        return _execute(self, inputs, initial_states or {})
 
 
-def _execute(model: Model, inputs: Sequence[np.ndarray], dtype: type,
-             initial_states: dict[str, Sequence[np.ndarray]],
-             carried: dict[str, list[np.ndarray]]) -> list[np.ndarray]:
+def _execute(runner: Runner, inputs: Sequence[np.ndarray],
+             initial_states: dict[str, Sequence[np.ndarray]]) -> list[np.ndarray]:
+    model, dtype, carried = runner.model, runner.dtype, runner.states
     if len(inputs) != len(model.inputs):
         raise InputError(f"model '{model.name}' takes {len(model.inputs)} input(s), "
                          f"got {len(inputs)}")
@@ -56,7 +69,10 @@ def _execute(model: Model, inputs: Sequence[np.ndarray], dtype: type,
             raise InputError(f"input '{ref.layer}' has dtype {array.dtype}; a model takes "
                              "numbers")
         tensors[ref] = (array.astype(dtype) if array.dtype.kind == "f" else array, None)
-    require_run_memory(model, [array.shape for array in inputs], dtype)
+    shapes = tuple(np.shape(array) for array in inputs)
+    if shapes not in runner.memory_checked:
+        require_run_memory(model, shapes, dtype)
+        runner.memory_checked.add(shapes)
     node_counts: dict[str, int] = {}
     for call in model.calls:
         layer = REGISTRY[model.layers[call.layer].class_name]
@@ -71,14 +87,14 @@ def _execute(model: Model, inputs: Sequence[np.ndarray], dtype: type,
         if stateful:
             _check_stateful_batch(config, arrays[0], call.layer)
             as_called = config.replace(return_state=True)
-            outputs, out_masks = layer.forward(as_called, model.weights.get(call.layer, {}),
-                                               arrays, masks, dtype)
+            outputs, out_masks = layer.forward(as_called, runner.weights[call.layer], arrays,
+                                               masks, dtype)
             carried[call.layer] = outputs[1:]  # the output comes first, then the states
             if not config.return_state:
                 outputs, out_masks = outputs[:1], out_masks[:1]
         else:
-            outputs, out_masks = layer.forward(config, model.weights.get(call.layer, {}),
-                                               arrays, masks, dtype)
+            outputs, out_masks = layer.forward(config, runner.weights[call.layer], arrays,
+                                               masks, dtype)
         node = node_counts.get(call.layer, 0)
         node_counts[call.layer] = node + 1
         for index, (output, mask) in enumerate(zip(outputs, out_masks, strict=True)):

@@ -13,6 +13,7 @@ preallocated buffers: numpy is several times slower on column slices. Each step 
 few products over chunks of timesteps, small enough to stay in cache until their steps read
 them. tanh and sigmoid (see `activations.tanh_form`) get their inner scale folded into the
 weights (exact), so an LSTM step with both runs one in-place tanh over all four gates.
+Weights in these layouts are made once per `prepared` dict (a `Runner` keeps one per layer).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ Activation = Callable[[np.ndarray], np.ndarray]
 _Step = Callable[[np.ndarray, list[np.ndarray], list[np.ndarray]], None]
 # product(h, out): out[gates*units, batch] = U.T @ h for h [units, batch].
 _Product = Callable[[np.ndarray, np.ndarray], object]
+# What a kernel made from its weights (reordered, scaled, transposed copies), by name.
+Prepared = dict[str, object]
 
 
 def lstm_forward(
@@ -46,24 +49,29 @@ def lstm_forward(
     return_sequences: bool = False,
     zero_output_for_mask: bool = False,
     dtype: DTypeLike = np.float32,
+    prepared: Prepared | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keras 3 `LSTM` forward: returns (output, h_last, c_last).
 
     x is [batch, time, features]; kernel [features, 4u], recurrent_kernel [u, 4u], bias [4u] or
     None, gates in Keras order i, f, c, o. mask is bool [batch, time]; initial_state is (h0, c0).
+    `prepared` keeps the weights' layouts for the next call with the same weights.
     """
     x, kernel, recurrent_kernel = _cast(dtype, x, kernel, recurrent_kernel)
     u = _check_weights(x, kernel, recurrent_kernel, 4, "LSTM")
     batch = x.shape[0]
     gate, cell = _InPlace(recurrent_activation), _InPlace(activation)
+    made = _Maker(prepared, x.dtype, batch)
     # Gates reordered to i, f, o, c so the recurrent activation runs once over one block.
     order = np.r_[0 : 2 * u, 3 * u : 4 * u, 2 * u : 3 * u]
     scale = _gate_scale(x.dtype, (gate, 3 * u), (cell, u))
-    kernel = _gate_weights(kernel, order, scale)
-    product = _recurrent_product(_gate_weights(recurrent_kernel, order, scale, batch > 1), batch)
+    product = made("product", lambda: _recurrent_product(
+        _gate_weights(recurrent_kernel, order, scale, batch > 1), batch))
     if bias is not None:
         bias = _check_shape(_cast(dtype, bias)[0], (4 * u,), "LSTM bias")
-        bias = _gate_weights(bias, order, scale)
+    projection = made("projection", lambda: _projection_weights(
+        _gate_weights(kernel, order, scale),
+        None if bias is None else _gate_weights(bias, order, scale), batch))
     states = _initial_states(initial_state, 2, batch, u, dtype, "LSTM")
     z = np.empty((4 * u, batch), dtype=x.dtype)
     activated_c = np.empty((u, batch), dtype=x.dtype)
@@ -86,7 +94,7 @@ def lstm_forward(
         np.multiply(gates[2 * u :], cell(new[1], activated_c, scaled=False), out=new[0])
 
     output, (h_last, c_last) = _scan(
-        step, x, kernel, bias, states, mask, go_backwards, return_sequences, zero_output_for_mask
+        step, x, projection, states, mask, go_backwards, return_sequences, zero_output_for_mask
     )
     return output, h_last, c_last
 
@@ -106,31 +114,34 @@ def gru_forward(
     return_sequences: bool = False,
     zero_output_for_mask: bool = False,
     dtype: DTypeLike = np.float32,
+    prepared: Prepared | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keras 3 `GRU` forward: returns (output, h_last).
 
     Gates in Keras order z, r, h; h_new = z*h + (1-z)*hh. With reset_after, bias is [2, 3u]
     (input bias, recurrent bias) and hh = act(x_h + r*(h@U_h + b_rec_h)); without, bias is [3u]
-    and hh = act(x_h + (r*h)@U_h). initial_state is h0 [batch, u].
+    and hh = act(x_h + (r*h)@U_h). initial_state is h0 [batch, u]. `prepared` keeps the
+    weights' layouts for the next call with the same weights.
     """
     x, kernel, recurrent_kernel = _cast(dtype, x, kernel, recurrent_kernel)
     u = _check_weights(x, kernel, recurrent_kernel, 3, "GRU")
     batch = x.shape[0]
     gate, cell = _InPlace(recurrent_activation), _InPlace(activation)
+    made = _Maker(prepared, x.dtype, batch)
     # Scaling the h columns of both the input and the recurrent side scales
     # x_h + r*(h@U_h + b_rec_h) and x_h + (r*h)@U_h alike.
     order = np.arange(3 * u)
     scale = _gate_scale(x.dtype, (gate, 2 * u), (cell, u))
-    kernel = _gate_weights(kernel, order, scale)
-    recurrent_kernel = _gate_weights(recurrent_kernel, order, scale, batch > 1)
     input_bias = recurrent_bias = None
     if bias is not None:
-        bias = _cast(dtype, bias)[0]
-        if reset_after:
-            bias = _gate_weights(_check_shape(bias, (2, 3 * u), "GRU bias"), order, scale)
-            input_bias, recurrent_bias = bias[0], bias[1][:, None]
-        else:
-            input_bias = _gate_weights(_check_shape(bias, (3 * u,), "GRU bias"), order, scale)
+        bias = _check_shape(_cast(dtype, bias)[0], (2, 3 * u) if reset_after else (3 * u,),
+                            "GRU bias")
+        bias = made("bias", lambda: _gate_weights(bias, order, scale))
+        input_bias, recurrent_bias = (bias[0], bias[1][:, None]) if reset_after else (bias, None)
+    projection = made("projection", lambda: _projection_weights(
+        _gate_weights(kernel, order, scale), input_bias, batch))
+    recurrent_kernel = made("recurrent", lambda: _gate_weights(
+        recurrent_kernel, order, scale, batch > 1))
     states = _initial_states(
         None if initial_state is None else [initial_state], 1, batch, u, dtype, "GRU"
     )
@@ -146,7 +157,7 @@ def gru_forward(
         out += keep
 
     if reset_after:
-        product = _recurrent_product(recurrent_kernel, batch)
+        product = made("product", lambda: _recurrent_product(recurrent_kernel, batch))
         inner = np.empty((3 * u, batch), dtype=x.dtype)
 
         def step(xw_t: np.ndarray, old: list[np.ndarray], new: list[np.ndarray]) -> None:
@@ -161,8 +172,10 @@ def gru_forward(
             blend(zr[:u], cell(hh), h, new[0])
 
     else:
-        product_zr = _recurrent_product(recurrent_kernel, batch, slice(0, 2 * u))
-        product_h = _recurrent_product(recurrent_kernel, batch, slice(2 * u, 3 * u))
+        product_zr = made("product zr", lambda: _recurrent_product(
+            recurrent_kernel, batch, slice(0, 2 * u)))
+        product_h = made("product h", lambda: _recurrent_product(
+            recurrent_kernel, batch, slice(2 * u, 3 * u)))
         reset_h = np.empty((u, batch), dtype=x.dtype)
 
         def step(xw_t: np.ndarray, old: list[np.ndarray], new: list[np.ndarray]) -> None:
@@ -176,8 +189,7 @@ def gru_forward(
             blend(zr[:u], cell(hh), h, new[0])
 
     output, (h_last,) = _scan(
-        step, x, kernel, input_bias, states, mask, go_backwards, return_sequences,
-        zero_output_for_mask,
+        step, x, projection, states, mask, go_backwards, return_sequences, zero_output_for_mask
     )
     return output, h_last
 
@@ -195,19 +207,24 @@ def simple_rnn_forward(
     return_sequences: bool = False,
     zero_output_for_mask: bool = False,
     dtype: DTypeLike = np.float32,
+    prepared: Prepared | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Keras 3 `SimpleRNN` forward, h = act(x@W + b + h@U): returns (output, h_last)."""
+    """Keras 3 `SimpleRNN` forward, h = act(x@W + b + h@U): returns (output, h_last).
+    `prepared` keeps the weights' layouts for the next call with the same weights."""
     x, kernel, recurrent_kernel = _cast(dtype, x, kernel, recurrent_kernel)
     u = _check_weights(x, kernel, recurrent_kernel, 1, "SimpleRNN")
     batch = x.shape[0]
     cell = _InPlace(activation)
+    made = _Maker(prepared, x.dtype, batch)
     order = np.arange(u)
     scale = _gate_scale(x.dtype, (cell, u))
-    kernel = _gate_weights(kernel, order, scale)
-    product = _recurrent_product(_gate_weights(recurrent_kernel, order, scale, batch > 1), batch)
+    product = made("product", lambda: _recurrent_product(
+        _gate_weights(recurrent_kernel, order, scale, batch > 1), batch))
     if bias is not None:
         bias = _check_shape(_cast(dtype, bias)[0], (u,), "SimpleRNN bias")
-        bias = _gate_weights(bias, order, scale)
+    projection = made("projection", lambda: _projection_weights(
+        _gate_weights(kernel, order, scale),
+        None if bias is None else _gate_weights(bias, order, scale), batch))
     states = _initial_states(
         None if initial_state is None else [initial_state], 1, batch, u, dtype, "SimpleRNN"
     )
@@ -221,10 +238,26 @@ def simple_rnn_forward(
             np.copyto(new[0], result)
 
     output, (h_last,) = _scan(
-        step, x, kernel, bias, states, mask, go_backwards, return_sequences,
-        zero_output_for_mask,
+        step, x, projection, states, mask, go_backwards, return_sequences, zero_output_for_mask
     )
     return output, h_last
+
+
+class _Maker:
+    """Makes a kernel's weight layouts, or takes them from `prepared` where an earlier call
+    with the same weights, dtype and batch layout (1 or more) left them."""
+
+    def __init__(self, prepared: Prepared | None, dtype: np.dtype, batch: int) -> None:
+        self.prepared = prepared
+        self.suffix = f" {np.dtype(dtype).str} {'row' if batch == 1 else 'columns'}"
+
+    def __call__(self, name: str, make: Callable[[], object]) -> object:
+        if self.prepared is None:
+            return make()
+        key = name + self.suffix
+        if key not in self.prepared:
+            self.prepared[key] = make()
+        return self.prepared[key]
 
 
 class _InPlace:
@@ -339,28 +372,30 @@ def _initial_states(
 _PROJECTION_CHUNK_BYTES = 1 << 18
 
 
-def _projections(
-    x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, go_backwards: bool
-) -> Iterator[np.ndarray]:
-    """kernel.T @ x_t.T + bias for each timestep in processed order, as contiguous [G, batch].
+def _projection_weights(kernel: np.ndarray, bias: np.ndarray | None, batch: int) -> np.ndarray:
+    """The input projection's weights: the kernel with the bias as a last row (it rides in the
+    product as an input feature fixed at 1, which saves a pass over the result), as [G, rows]
+    for batch > 1."""
+    weights = kernel if bias is None else np.concatenate([kernel, bias[None]])
+    return weights if batch == 1 else np.ascontiguousarray(weights.T)
+
+
+def _projections(x: np.ndarray, weights: np.ndarray, go_backwards: bool) -> Iterator[np.ndarray]:
+    """weights' product with each timestep in processed order, as contiguous [G, batch].
 
     Each chunk of timesteps is projected into one reused buffer (each yielded array is valid
-    until the next is requested): for batch 1 as one [steps, features] @ [features, G] product,
-    whose rows are already the [G, 1] columns; otherwise as one stacked product. The bias rides
-    in the product as a last input feature fixed at 1, which saves a pass over the buffer.
+    until the next is requested): for batch 1 as one [steps, rows] @ [rows, G] product, whose
+    rows are already the [G, 1] columns; otherwise as one stacked product. Rows past the
+    features (the bias row) meet inputs fixed at 1.
     """
     batch, time, features = x.shape
-    width = kernel.shape[1]
+    rows, width = weights.shape if batch == 1 else weights.shape[::-1]
     steps = x.transpose(1, 0, 2)
     if go_backwards:
         steps = steps[::-1]
     chunk = max(1, min(time, _PROJECTION_CHUNK_BYTES // (batch * width * x.itemsize)))
     buffer = np.empty((chunk, width, batch), dtype=x.dtype)
-    rows = features if bias is None else features + 1
     inputs = np.ones((chunk, rows, batch), dtype=x.dtype)
-    weights = kernel if bias is None else np.concatenate([kernel, bias[None]])
-    if batch > 1:
-        weights = np.ascontiguousarray(weights.T)
     for start in range(0, time, chunk):
         count = min(chunk, time - start)
         block = buffer[:count]
@@ -375,8 +410,7 @@ def _projections(
 def _scan(
     step: _Step,
     x: np.ndarray,
-    kernel: np.ndarray,
-    bias: np.ndarray | None,
+    projection: np.ndarray,
     states: list[np.ndarray],
     mask: ArrayLike | None,
     go_backwards: bool,
@@ -391,7 +425,7 @@ def _scan(
     or final transpose is needed.
     """
     batch, time = x.shape[:2]
-    xw = _projections(x, kernel, bias, go_backwards)
+    xw = _projections(x, projection, go_backwards)
     units = states[0].shape[0]
     seq = np.empty((batch, time, units), x.dtype) if return_sequences else None
 

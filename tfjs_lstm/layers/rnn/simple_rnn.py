@@ -49,7 +49,8 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
             activation=ACTIVATIONS[config.activation].function, mask=mask,
             initial_state=initial_state[0] if initial_state else None,
             go_backwards=config.go_backwards, return_sequences=config.return_sequences,
-            zero_output_for_mask=config.zero_output_for_mask, dtype=dtype)
+            zero_output_for_mask=config.zero_output_for_mask, dtype=dtype,
+            prepared=getattr(weights, "prepared", None))
 
     return rnn.forward(config, inputs, masks, kernel)
 

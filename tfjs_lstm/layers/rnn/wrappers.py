@@ -181,12 +181,16 @@ def _bidi_output_shape(config: LayerConfig, input_shape: tuple):
 
 def _bidi_forward(config: LayerConfig, weights: dict, inputs: list, masks: list,
                   dtype) -> tuple:
+    from ...runtime.engine import LayerWeights
+
     half = (len(inputs) - 1) // 2
     states = {_FORWARD: inputs[1:1 + half], _BACKWARD: inputs[1 + half:]}
+    prepared = getattr(weights, "prepared", {})  # each side keeps its own, for a Runner
     (ys, y_masks), (rev, _) = (
         _inner_type(layer).forward(
-            layer, {w.removeprefix(prefix): a for w, a in weights.items()
-                    if w.startswith(prefix)}, [inputs[0], *states[prefix]], masks, dtype)
+            layer, LayerWeights({w.removeprefix(prefix): a for w, a in weights.items()
+                                 if w.startswith(prefix)}, prepared.setdefault(prefix, {})),
+            [inputs[0], *states[prefix]], masks, dtype)
         for prefix, layer in _sides(config))
     y, y_rev = ys[0], rev[0]
     if config.layer.return_sequences:
