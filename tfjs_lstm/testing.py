@@ -29,7 +29,8 @@ def assert_same_outputs(a: Any, b: Any, inputs: Any = None, atol: float = 1e-5) 
 
     `inputs`: an array or a list of arrays, one per model input; by default seeded random
     inputs of the models' declared input shapes (unknown sizes: batch 2, 7 steps).
-    Returns the compared row (max abs and relative error, worst timestep).
+    Positions an output's mask marks padding are not compared (the row says how many).
+    Returns the compared row (max abs and relative error, worst timestep, skipped positions).
     """
     arrays = _inputs(a, b, inputs)
     label_a, outputs_a = _outputs(a, arrays)
@@ -37,7 +38,7 @@ def assert_same_outputs(a: Any, b: Any, inputs: Any = None, atol: float = 1e-5) 
     first = np.asarray(arrays[0])
     steps = int(first.shape[1]) if first.ndim >= 3 else 1
     row = compare(f"{_name(a)} / {_name(b)}", f"{label_a} vs {label_b}", outputs_a, outputs_b,
-                  atol, steps)
+                  atol, steps, _masks(a, b, arrays))
     if row.status != "pass":
         raise AssertionError(f"outputs differ beyond atol={atol:g}:\n{format_table([row])}")
     return row
@@ -69,6 +70,20 @@ def _inputs(a: Any, b: Any, inputs: Any) -> list[np.ndarray]:
     return [rng.normal(0, 1, [2 if i == 0 and d is None else (7 if d is None else d)
                               for i, d in enumerate(shape)]).astype(np.float32)
             for shape in shapes]
+
+
+def _masks(a: Any, b: Any, inputs: list[np.ndarray]) -> list[np.ndarray | None]:
+    """The output masks: from the first side the reference runtime reads, else from Keras's
+    own call of the first side (`_keras_mask` on each output)."""
+    from .golden import kept_masks
+
+    for side in (a, b):
+        if isinstance(side, Model) or _is_path(side):
+            return kept_masks(side, inputs)
+    outputs = a(inputs[0] if len(inputs) == 1 else inputs, training=False)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    masks = [getattr(output, "_keras_mask", None) for output in outputs]
+    return [None if mask is None else np.asarray(mask, bool) for mask in masks]
 
 
 def _outputs(side: Any, inputs: list[np.ndarray]) -> tuple[str, list[np.ndarray]]:

@@ -17,7 +17,7 @@ and table), `check` (checking cases and pairs), `specs` and `cases` (the case ma
 """
 
 from .cases import ACTIVATION_PAIRS, CASES, MERGE_MODES, select
-from .check import check_cases, check_pair
+from .check import check_cases, check_pair, kept_masks
 from .files import (
     CASE_FILE,
     DEFAULT_TOLERANCE,
@@ -69,6 +69,7 @@ __all__ = [
     "MODEL_DIR", "NotRun", "Outputs", "PRODUCERS", "RUNTIMES", "RUNTIME_TABLE", "ReferenceRuntime",
     "Row", "Runtime", "SOURCES", "Spec", "TFJS_BACKENDS", "TfjsRuntime", "Unavailable",
     "check_cases", "check_pair", "compare", "discover", "exit_status", "format_table",
-    "generator_versions", "load_case", "make", "model_for", "parse_runtimes", "read_npz",
-    "run_all", "select", "steps_of", "summary_line", "table_cells", "tfjs_runtime", "write_npz",
+    "generator_versions", "kept_masks", "load_case", "make", "model_for", "parse_runtimes",
+    "read_npz", "run_all", "select", "steps_of", "summary_line", "table_cells", "tfjs_runtime",
+    "write_npz",
 ]

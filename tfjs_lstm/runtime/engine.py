@@ -38,12 +38,23 @@ class Runner:
                 initial_states: dict[str, Sequence[np.ndarray]] | None = None
                 ) -> list[np.ndarray]:
         """The model's outputs for `inputs` (one array per model input, in order)."""
-        return _execute(self.model, inputs, self.dtype, initial_states or {}, self.states)
+        return _execute(self.model, inputs, self.dtype, initial_states or {}, self.states)[0]
+
+
+def output_masks(model: Model, inputs: Sequence[np.ndarray]) -> list[np.ndarray | None]:
+    """The mask each model output carries for `inputs` ([batch, steps] booleans: False where
+    Keras's losses and metrics skip a step), or None; a model no mask enters is not run."""
+    if not any(config.class_name == "Masking" or getattr(config, "mask_zero", False)
+               for config in model.layers.values()):
+        return [None] * len(model.outputs)
+    return _execute(model, inputs, np.float32, {}, {})[1]
 
 
 def _execute(model: Model, inputs: Sequence[np.ndarray], dtype: type,
              initial_states: dict[str, Sequence[np.ndarray]],
-             carried: dict[str, list[np.ndarray]]) -> list[np.ndarray]:
+             carried: dict[str, list[np.ndarray]]
+             ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """The model's outputs and the masks they carry."""
     if len(inputs) != len(model.inputs):
         raise InputError(f"model '{model.name}' takes {len(model.inputs)} input(s), "
                          f"got {len(inputs)}")
@@ -83,7 +94,9 @@ def _execute(model: Model, inputs: Sequence[np.ndarray], dtype: type,
         node_counts[call.layer] = node + 1
         for index, (output, mask) in enumerate(zip(outputs, out_masks, strict=True)):
             tensors[TensorRef(call.layer, node, index)] = (output, mask)
-    return [np.asarray(_tensor(tensors, ref, "the model's outputs")[0]) for ref in model.outputs]
+    found = [_tensor(tensors, ref, "the model's outputs") for ref in model.outputs]
+    return [np.asarray(array) for array, _ in found], \
+        [None if mask is None else np.asarray(mask, bool) for _, mask in found]
 
 
 def _tensor(tensors: dict[TensorRef, Any], ref: TensorRef, user: str) -> Any:

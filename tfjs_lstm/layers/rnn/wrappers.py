@@ -227,6 +227,7 @@ BIDIRECTIONAL = LayerType(
     before_write=_bidi_before_write,
     mask_out=_sequence_mask,
     without_mask=_bidi_without_mask,
+    skips_masked_steps=True,
     tfjs_weight_names=_bidi_tfjs_names,
     keras3_weight_paths=_bidi_keras3_paths,
     sequence_input=True,
