@@ -172,12 +172,14 @@ def mask_escapes(model: Model) -> dict[str, str]:
     return escapes
 
 
-def for_family(model: Model, family: str) -> dict[str, LayerConfig]:
+def for_family(model: Model, family: str, companion: bool = False
+               ) -> dict[str, LayerConfig]:
     """Layer configs to write for `family`: where no mask arrives, or where values at masked
     steps stay masked to the model's outputs (`mask_escapes`), mask-only settings take the
     value the family can express (they cannot change an output Keras's losses and metrics
     see); layers that need their input shapes spelled out for the family get them
-    (`LayerType.for_input_shapes`)."""
+    (`LayerType.for_input_shapes`). With `companion`, a layer a mask reaches keeps its mask-only
+    settings where the companion package computes them (exact on every position)."""
     from .runtime.engine import output_shapes
 
     reached = masked_layers(model)
@@ -186,7 +188,9 @@ def for_family(model: Model, family: str) -> dict[str, LayerConfig]:
     configs = {}
     for name, config in model.layers.items():
         layer = REGISTRY[config.class_name]
-        if (name not in reached or name not in escapes) and layer.without_mask:
+        exact = companion and family == "tfjs" and layer.companion is not None and \
+            layer.companion.needed(config)
+        if layer.without_mask and (name not in reached or (name not in escapes and not exact)):
             config = layer.without_mask(config, family)
         if layer.for_input_shapes:
             shapes = shapes or output_shapes(model)

@@ -276,7 +276,7 @@ def write_layer_configs(model: Model, dialect: str, companion: bool = False
     weights = {name: dict(arrays) for name, arrays in model.weights.items()}
     family = dialects.FAMILY_OF[dialect]
     escapes = mask_escapes(model) if masked_layers(model) else {}
-    for name, config in for_family(model, family).items():
+    for name, config in for_family(model, family, companion).items():
         try:
             result = dialects.write(dialect, config, companion=companion)
         except NotExpressibleError as error:
@@ -307,7 +307,7 @@ def _masked_steps_why(problems: list[Problem], config: dialects.LayerConfig, dia
     except NotExpressibleError as error:
         remaining = {(p.layer, p.key) for p in error.problems}
     return [p if (p.layer, p.key) in remaining else
-            replace(p, reason=f"{p.reason}; that changes values at masked steps, and {escape}")
+            replace(p, reason=f"{p.reason}; values at masked steps differ, and {escape}")
             for p in problems]
 
 
