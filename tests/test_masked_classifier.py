@@ -49,7 +49,26 @@ def classifiers(keras):
     return keras.Model(ids, outputs, name="classifiers")
 
 
+def wrapper_options(keras):
+    """The zeroing wrapper with what the built-in one handles: merge_mode None (two sequences,
+    the backward one run with go_backwards), return_state and a stateful copy (batch fixed).
+    Keras 3.15 cannot reload a Bidirectional whose wrapped layer has go_backwards=True (both
+    copies come back going backwards). Initial states are not here: with a mask, Keras 3's
+    Bidirectional computes something else than the reference runtime and tfjs (which agree),
+    even at kept steps."""
+    L = keras.layers
+    ids = keras.Input(batch_shape=IDS.shape, dtype="int32", name="ids")
+    embedded = L.Embedding(9, 4, mask_zero=True, name="embed")(ids)
+    states = L.Bidirectional(L.LSTM(2, return_sequences=True, return_state=True),
+                             merge_mode=None, name="bidi_states")(embedded)
+    stateful = L.Bidirectional(L.LSTM(2, return_sequences=True, stateful=True),
+                               name="bidi_stateful")(embedded)
+    return keras.Model(ids, [*states, stateful], name="options")
+
+
 NAMES = [f"{head}_{mode}" for mode in MERGE_MODES for head in ("dense", "lstm")]
+OPTIONS = ["forward", "backward", "h_forward", "c_forward", "h_backward", "c_backward",
+           "stateful"]
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +84,17 @@ def runs(keras3, tfjs, tmp_path_factory):
     out = model(IDS, training=False)
     expected = [np.asarray(o) for o in out]
     masks = [np.asarray(o._keras_mask) for o in out]
+    options = randomize(wrapper_options(keras3), rng)
+    options.save(tmp / "options.keras")
+    convert(tmp / "options.keras", tmp / "options", companion=True)
+    twice = [np.asarray(o) for _ in range(2) for o in options(IDS, training=False)]
     # One process: the package only registers classes of its own, the vanilla folder uses none.
-    ours, theirs = tfjs.predict_folders([(plain, [IDS]), (zeroing, [IDS])], companion=True)
+    ours, theirs, both = tfjs.predict_folders(
+        [(plain, [IDS]), (zeroing, [IDS]), (tmp / "options", [IDS])], calls=[1, 1, 2],
+        companion=True)
     return {"expected": expected, "masks": masks, "plain": ours, "companion": theirs,
-            "folders": (plain, zeroing), "source": tmp / "classifiers.keras"}
+            "folders": (plain, zeroing), "source": tmp / "classifiers.keras",
+            "options": (twice, both)}
 
 
 @pytest.mark.parametrize("index", range(len(NAMES)), ids=NAMES)
@@ -88,6 +114,15 @@ def test_with_the_companion_tfjs_agrees_with_keras_on_every_position(runs, index
     zeroing = runs["companion"]
     assert not isinstance(zeroing, str), zeroing
     assert np.abs(zeroing[index] - runs["expected"][index]).max() < TOLERANCE
+
+
+@pytest.mark.parametrize("index", range(2 * len(OPTIONS)),
+                         ids=[f"{name}_call{call}" for call in (1, 2) for name in OPTIONS])
+def test_the_zeroing_wrapper_handles_states_and_stateful_calls_like_keras(runs,
+                                                                                     index):
+    expected, theirs = runs["options"]
+    assert not isinstance(theirs, str), theirs
+    assert np.abs(theirs[index] - expected[index]).max() < TOLERANCE
 
 
 def test_without_the_package_tfjs_cannot_load_the_companion_folder(runs, tfjs):
