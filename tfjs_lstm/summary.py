@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .companion import tfjs_class_name
 from .layers import REGISTRY
-from .model import Model, TensorRef
+from .model import Model, TensorRef, for_family
 from .runtime.engine import output_shapes
 
 STYLES = ("keras3", "keras2", "tfjs")
@@ -110,10 +110,11 @@ def render_tfjs(model: Model) -> str:
     stops = [int(width * p) for p in positions]
     lines = ["_" * width, _fixed_row(header, stops), "=" * width]
     table = rows(model, include_input_layers=not model.sequential)
+    configs = for_family(model, "tfjs", companion=True)  # as `convert --companion` writes
     for i, row in enumerate(table):
         # A loaded model's nodes hold a list of input shapes, which tfjs prints as such.
         inputs = json.dumps([list(s) for s in row.input_shapes], separators=(",", ":"))
-        fields = [f"{row.name} ({tfjs_class_name(model.layers[row.name])})", inputs,
+        fields = [f"{row.name} ({tfjs_class_name(configs[row.name])})", inputs,
                   _tfjs_shape(row.output_shapes), str(row.params)]
         if chain:
             lines.append(_fixed_row(fields, stops))
