@@ -164,6 +164,22 @@ def test_check_and_assert_same_outputs_skip_the_masked_positions_and_say_so(runs
     assert unmasked.status == "FAIL" and unmasked.skipped == 0
 
 
+def test_assert_same_outputs_takes_the_mask_from_a_keras_model(keras3):
+    """Two Keras models that differ only in the padding token's embedding: their outputs
+    differ only where the mask drops, so they are the same model."""
+    L = keras3.layers
+    models = [randomize(keras3.Sequential([
+        keras3.Input((IDS.shape[1],), dtype="int32"), L.Embedding(9, 3, mask_zero=True),
+        L.Dense(2)]), np.random.default_rng(5)) for _ in range(2)]
+    table, bias = models[1].layers[0].get_weights()[0], models[1].layers[1].get_weights()
+    models[1].layers[0].set_weights([np.concatenate([table[:1] + 1.0, table[1:]])])
+    models[1].layers[1].set_weights(bias)
+    row = assert_same_outputs(models[0], models[1], [IDS])
+    assert row.skipped == int((~KEPT).sum()) and row.max_abs < TOLERANCE
+    padded = [np.asarray(model(IDS, training=False))[~KEPT] for model in models]
+    assert np.abs(padded[0] - padded[1]).max() > 0.1
+
+
 def test_compare_fails_on_a_kept_position_and_ignores_masked_ones():
     a = rng.normal(0, 1, (2, 3, 2)).astype(np.float32)
     b = a.copy()

@@ -74,12 +74,18 @@ def _inputs(a: Any, b: Any, inputs: Any) -> list[np.ndarray]:
 
 def _masks(a: Any, b: Any, inputs: list[np.ndarray]) -> list[np.ndarray | None]:
     """The output masks: from the first side the reference runtime reads, else from Keras's
-    own call of the first side (`_keras_mask` on each output)."""
+    own call of the first side (`_keras_mask` on each output), made only when a mask enters
+    and no layer is stateful (a call would move its states)."""
     from .golden import kept_masks
 
     for side in (a, b):
         if isinstance(side, Model) or _is_path(side):
             return kept_masks(side, inputs)
+    layers = getattr(a, "layers", [])
+    if not any(getattr(layer, "mask_zero", False) or type(layer).__name__ == "Masking"
+               for layer in layers) or any(getattr(layer, "stateful", False)
+                                           for layer in layers):
+        return []
     outputs = a(inputs[0] if len(inputs) == 1 else inputs, training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     masks = [getattr(output, "_keras_mask", None) for output in outputs]
