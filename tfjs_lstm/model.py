@@ -115,6 +115,13 @@ def masked_layers(model: Model) -> set[str]:
     return reached
 
 
+def makes_mask(config: LayerConfig) -> bool:
+    """Whether the layer's output carries a mask of its own making (Masking, Embedding with
+    mask_zero): one it computes from its input, whatever mask arrives."""
+    layer = REGISTRY[config.class_name]
+    return bool(layer.mask_out and layer.mask_out(config, False))
+
+
 def _masked_outputs(config: LayerConfig, node: int) -> list[TensorRef]:
     """The outputs of a call that carry its mask: the first (both with merge_mode None)."""
     count = 2 if config.class_name == "Bidirectional" and config.merge_mode is None else 1
@@ -150,7 +157,7 @@ def mask_escapes(model: Model) -> dict[str, str]:
                 continue
             if layer.skips_masked_steps:
                 return f"{what} takes them as an initial state"
-            if config.class_name == "Masking":
+            if makes_mask(config):
                 return f"{what} computes a new mask from them"
             if layer.mixes_steps and layer.mixes_steps(config, len(shapes[ref])):
                 return f"{what} mixes them into the other steps"

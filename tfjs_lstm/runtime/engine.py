@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..layers import REGISTRY
-from ..model import Model, TensorRef
+from ..model import Model, TensorRef, makes_mask
 from .memory import require_memory
 
 PRECISIONS = {"float32": np.float32, "float64": np.float64}
@@ -44,8 +44,7 @@ class Runner:
 def output_masks(model: Model, inputs: Sequence[np.ndarray]) -> list[np.ndarray | None]:
     """The mask each model output carries for `inputs` ([batch, steps] booleans: False where
     Keras's losses and metrics skip a step), or None; a model no mask enters is not run."""
-    if not any(config.class_name == "Masking" or getattr(config, "mask_zero", False)
-               for config in model.layers.values()):
+    if not any(makes_mask(config) for config in model.layers.values()):
         return [None] * len(model.outputs)
     return _execute(model, inputs, np.float32, {}, {})[1]
 
