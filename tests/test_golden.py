@@ -93,7 +93,7 @@ def test_the_fixtures_cover_the_matrix_and_stay_small():
     assert {d for info in infos for d in info["inputs"]["dtypes"]} == {"float32", "int32"}
     assert max(len(info["inputs"]["shapes"]) for info in infos) == 3  # x, h0, c0
     reasons = " ".join(r for info in infos for r in info["not_computable"].values())
-    assert all(key in reasons for key in ("reset_after", "zero_output_for_mask", "backward_layer"))
+    assert all(key in reasons for key in ("reset_after", "backward_layer"))
     modes = {name.rpartition("_")[2] for name in (f.name for f in folders)
              if name.startswith("k3_bidirectional_")}
     assert modes == {"concat", "sum", "mul", "ave", "none"}

@@ -72,17 +72,21 @@ def test_tf_keras_bidirectional_h5_converts_to_tfjs(tf_keras, tfjs, tmp_path):
     assert np.abs(got[0] - model.predict(inputs, verbose=0)).max() < TOLERANCE
 
 
-def test_masked_bidirectional_sequences_are_refused_for_tfjs(keras3, tmp_path):
+def test_masked_bidirectional_sequences_reaching_an_unmasked_output_are_refused_for_tfjs(
+        keras3, tmp_path):
     """Keras forces zero_output_for_mask inside Bidirectional; tfjs repeats the last output at
-    padded steps instead. With a mask arriving, the padded steps would differ: refused."""
+    padded steps instead. Flatten drops the mask, so the padded steps would differ: refused
+    (test_masked_classifier.py converts the models where they stay masked)."""
     model = keras3.Sequential([keras3.Input((5, 2)), keras3.layers.Masking(),
                                keras3.layers.Bidirectional(keras3.layers.LSTM(
-                                   3, return_sequences=True, name="enc"), name="bidi")])
+                                   3, return_sequences=True, name="enc"), name="bidi"),
+                               keras3.layers.Flatten(name="flat")])
     model.save(tmp_path / "masked.keras")
     with pytest.raises(NotExpressibleError) as caught:
         convert(tmp_path / "masked.keras", tmp_path / "out")
     assert [(p.layer, p.key) for p in caught.value.problems] == [
         ("bidi/enc", "zero_output_for_mask")]
+    assert "layer 'flat' (Flatten) drops the mask" in caught.value.problems[0].reason
 
 
 def test_tfjs_born_bidirectional_converts_to_keras3(keras3, tfjs, tmp_path):

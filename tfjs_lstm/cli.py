@@ -75,7 +75,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .convert import check, convert
+    from .convert import compared, convert
     from .progress import Progress
 
     options = {"float16": args.quantize_float16, "uint8": args.quantize_uint8,
@@ -96,10 +96,14 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if args.check and quantized:
         return _check_quantized(args, inputs)
     if args.check:
-        difference = check(args.source, args.destination, inputs, to=args.to)
+        row = compared(args.source, args.destination, inputs, to=args.to,
+                       tolerance=args.tolerance)
+        difference = row.max_abs or 0.0
         verdict = "ok" if difference <= args.tolerance else "DIFFERENT"
         print(f"check: max abs difference {difference:.3g} on random inputs "
               f"(tolerance {args.tolerance:g}): {verdict}")
+        if row.skipped:
+            print(f"check: {row.note}")
         return 0 if difference <= args.tolerance else 1
     return 0
 

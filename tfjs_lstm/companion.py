@@ -6,8 +6,8 @@ says what the package is called and when a layer needs it. The package's version
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 PACKAGE = "tfjs-lstm-companion"
@@ -18,13 +18,21 @@ FLAG = "--companion"
 class Companion:
     """A class of the companion package that computes a layer where tfjs's own class cannot:
     `fields` maps each field tfjs ignores and the companion class honours to the companion
-    class's default (GRU's reset_after: true)."""
+    class's default (GRU's reset_after: true).
+    A companion whose difference lies in a nested layer (Bidirectional's zeros at masked steps)
+    says instead `when` it is needed, `to_tfjs` gives the config as the companion class is
+    written (what tfjs's own class takes), and `from_tfjs` restores the canonical values read."""
 
     class_name: str
-    fields: Mapping[str, Any]
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    when: Callable[[Any], bool] | None = None
+    to_tfjs: Callable[[Any], Any] | None = None
+    from_tfjs: Callable[[dict], None] | None = None
 
     def needed(self, config: Any) -> bool:
         """Whether this config differs from what tfjs's own class computes."""
+        if self.when is not None:
+            return self.when(config)
         return any(getattr(config, name) == value for name, value in self.fields.items())
 
     def cell(self) -> Companion:

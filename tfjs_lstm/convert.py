@@ -11,13 +11,16 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import InputError, reading
 from .model import Model
 from .runtime.memory import require_memory
+
+if TYPE_CHECKING:
+    from .golden.rows import Row
 
 TARGETS = ("tfjs", "keras3", "keras2")
 
@@ -178,11 +181,22 @@ def quantization_errors(source: str | os.PathLike, destination: str | os.PathLik
 
 def check(source: str | os.PathLike, destination: str | os.PathLike,
           inputs: list[np.ndarray] | None = None, to: str | None = None) -> float:
-    """Max abs difference between the two models' outputs in the reference runtime; `to` is
-    the destination's format when its path does not say it (as for `convert --to`)."""
+    """Max abs difference between the two models' outputs in the reference runtime, on the
+    positions the output masks keep; `to` is the destination's format when its path does not
+    say it (as for `convert --to`)."""
+    return compared(source, destination, inputs, to).max_abs or 0.0
+
+
+def compared(source: str | os.PathLike, destination: str | os.PathLike,
+             inputs: list[np.ndarray] | None = None, to: str | None = None,
+             tolerance: float = 1e-5) -> Row:
+    """The golden table row of the two models in the reference runtime: max abs error where
+    the source's output masks keep, and how many masked positions were skipped."""
+    from .golden import compare, kept_masks, steps_of
     from .runtime.engine import run
 
     a, b = load(source), load(destination, to)
     inputs = inputs if inputs is not None else random_inputs(a)
-    return max(float(np.abs(x - y).max(initial=0.0))
-               for x, y in zip(run(a, inputs), run(b, inputs), strict=True))
+    return compare(f"{Path(source).name}->{Path(destination).name}", "reference",
+                   run(a, inputs), run(b, inputs), tolerance, steps_of(inputs),
+                   kept_masks(a, inputs))

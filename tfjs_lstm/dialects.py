@@ -11,7 +11,7 @@ Dialects:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import activations as act
@@ -156,6 +156,8 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
     _check_ignored(layer, family, values, ignored, ctx)
     if layer.after_read:
         layer.after_read(values, family, given)
+    if companion is not None and companion.from_tfjs:
+        companion.from_tfjs(values)
     if layer.adjust:
         layer.adjust(values, family)
     if mask_problems is None:
@@ -286,6 +288,8 @@ def write(dialect: str, config: LayerConfig, *, nested: bool = False,
     uses = layer.companion if family == "tfjs" and layer.companion and \
         layer.companion.needed(config) else None
     honoured = set(uses.fields) if uses and companion else set()
+    if uses and companion and uses.to_tfjs:
+        config = uses.to_tfjs(config)
     values = config.as_dict()
     for key, why in (layer.adjust(values, family) if layer.adjust else {}).items():
         ctx.note(key, why)
@@ -318,6 +322,9 @@ def write(dialect: str, config: LayerConfig, *, nested: bool = False,
             out[key] = _rescaled_activation(layer, config, spec.name, family, ctx)
             continue
         out[key] = spec.kind.write(family, value, ctx, key)
+    if ctx.problems and uses and not companion and not uses.fields:
+        ctx.problems = [replace(p, reason=p.reason + companions.hint(uses))
+                        for p in ctx.problems]
     if ctx.problems:
         raise NotExpressibleError(ctx.problems)
     if layer.finish_write:
@@ -327,7 +334,7 @@ def write(dialect: str, config: LayerConfig, *, nested: bool = False,
     elif family == "tfjs" and not nested:
         out = strip_undefined(out)
     return MapResult(out, list(ctx.transforms), list(ctx.notes),
-                     uses.class_name if honoured else config.class_name)
+                     uses.class_name if uses and companion else config.class_name)
 
 
 def _activation_kind() -> Any:

@@ -158,18 +158,89 @@ def masked_layers(model: Model) -> set[str]:
     return reached
 
 
-def for_family(model: Model, family: str) -> dict[str, LayerConfig]:
-    """Layer configs to write for `family`: where no mask arrives, mask-only settings take the
-    value the family can express (they cannot change an output there); layers that need their
-    input shapes spelled out for the family get them (`LayerType.for_input_shapes`)."""
+def makes_mask(config: LayerConfig) -> bool:
+    """Whether the layer's output carries a mask of its own making (Masking, Embedding with
+    mask_zero): one it computes from its input, whatever mask arrives."""
+    layer = REGISTRY[config.class_name]
+    return bool(layer.mask_out and layer.mask_out(config, False))
+
+
+def _masked_outputs(config: LayerConfig, node: int) -> list[TensorRef]:
+    """The outputs of a call that carry its mask: the first (both with merge_mode None)."""
+    count = 2 if config.class_name == "Bidirectional" and config.merge_mode is None else 1
+    return [TensorRef(config.name, node, index) for index in range(count)]
+
+
+def mask_escapes(model: Model) -> dict[str, str]:
+    """Layers a mask reaches, with mask-only settings (`LayerType.without_mask`), whose values
+    at masked steps reach a model output the mask does not cover: layer -> why (the first layer
+    on the way that lets them out). Such values stay harmless while each layer computes a step
+    from that step alone and passes the mask on, or skips masked steps (recurrent layers);
+    Keras's losses and metrics skip what stays masked to a model output."""
     from .runtime.engine import output_shapes
 
     reached = masked_layers(model)
+    shapes = output_shapes(model)
+    users: dict[TensorRef, list[tuple[LayerCall, int]]] = {}
+    nodes: dict[str, int] = {}
+    called = []
+    for call in model.calls:
+        node = nodes.get(call.layer, 0)
+        nodes[call.layer] = node + 1
+        called.append((call, node))
+        for ref in call.inputs:
+            users.setdefault(ref, []).append((call, node))
+
+    def escape(ref: TensorRef) -> str | None:
+        for call, node in users.get(ref, []):
+            config = model.layers[call.layer]
+            layer = REGISTRY[config.class_name]
+            what = f"layer '{call.layer}' ({config.class_name})"
+            if layer.skips_masked_steps and ref == call.inputs[0]:
+                continue
+            if layer.skips_masked_steps:
+                return f"{what} takes them as an initial state"
+            if makes_mask(config):
+                return f"{what} computes a new mask from them"
+            if layer.mixes_steps and layer.mixes_steps(config, len(shapes[ref])):
+                return f"{what} mixes them into the other steps"
+            if not (layer.mask_out(config, True) if layer.mask_out else True):
+                return f"{what} drops the mask, so they reach its output"
+            why = next(filter(None, map(escape, _masked_outputs(config, node))), None)
+            if why:
+                return why
+        return None
+
+    escapes = {}
+    for call, node in called:
+        config = model.layers[call.layer]
+        layer = REGISTRY[config.class_name]
+        if call.layer in reached and layer.without_mask and layer.mask_out(config, True):
+            why = next(filter(None, map(escape, _masked_outputs(config, node))), None)
+            if why:
+                escapes[call.layer] = why
+    return escapes
+
+
+def for_family(model: Model, family: str, companion: bool = False
+               ) -> dict[str, LayerConfig]:
+    """Layer configs to write for `family`: where no mask arrives, or where values at masked
+    steps stay masked to the model's outputs (`mask_escapes`), mask-only settings take the
+    value the family can express (they cannot change an output Keras's losses and metrics
+    see); layers that need their input shapes spelled out for the family get them
+    (`LayerType.for_input_shapes`). With `companion`, a layer a mask reaches keeps its mask-only
+    settings where the companion package computes them (exact on every position)."""
+    from .runtime.engine import output_shapes
+
+    reached = masked_layers(model)
+    escapes = mask_escapes(model) if reached else {}
     shapes = None
     configs = {}
     for name, config in model.layers.items():
         layer = REGISTRY[config.class_name]
-        if name not in reached and layer.without_mask:
+        exact = companion and family == "tfjs" and layer.companion is not None and \
+            layer.companion.needed(config)
+        if layer.without_mask and (name not in reached or (name not in escapes and not exact)):
             config = layer.without_mask(config, family)
         if layer.for_input_shapes:
             shapes = shapes or output_shapes(model)

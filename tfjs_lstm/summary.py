@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from .companion import tfjs_class_name
 from .layers import REGISTRY
-from .model import STACKED, Model, TensorRef
+from .model import STACKED, Model, TensorRef, for_family
 from .runtime.engine import output_shapes
 
 STYLES = ("keras3", "keras2", "tfjs")
@@ -135,6 +135,7 @@ def render_tfjs(model: Model) -> str:
     stops = [int(width * p) for p in positions]
     lines = ["_" * width, _fixed_row(header, stops), "=" * width]
     table = rows(model, include_input_layers=not model.sequential)
+    configs = for_family(model, "tfjs", companion=True)  # as `convert --companion` writes
     for i, row in enumerate(table):
         # A loaded model's nodes hold a list of input shapes, which tfjs prints as such.
         inputs = json.dumps([list(s) for s in row.input_shapes], separators=(",", ":"))
@@ -142,7 +143,7 @@ def render_tfjs(model: Model) -> str:
             # tfjs prints every inbound node: a nested model's first is the one that built it
             # on its own inputs, which take the shapes it is called on.
             inputs = f"{inputs},{inputs}"
-        shown = tfjs_class_name(model.layers[row.name]) if row.name in model.layers \
+        shown = tfjs_class_name(configs[row.name]) if row.name in model.layers \
             else row.class_name
         fields = [f"{row.name} ({shown})", inputs,
                   _tfjs_shape(row.output_shapes), str(row.params)]

@@ -40,6 +40,7 @@ def assert_same_outputs(a: Any, b: Any, inputs: Any = None, atol: float | None =
 
     `inputs`: an array or a list of arrays, one per model input; by default seeded random
     inputs of the models' declared input shapes (unknown sizes: batch 2, 7 steps).
+    Positions an output's mask marks padding are not compared (the row says how many).
     `tfjs_backends`: a tfjs folder runs on each (cpu, wasm, webgl, webgl-f16), each compared;
     `atol` defaults to 1e-5, or the backend's measured tolerance when larger (webgl-f16: 2e-2).
     Returns the compared row with the largest error relative to its atol.
@@ -48,6 +49,7 @@ def assert_same_outputs(a: Any, b: Any, inputs: Any = None, atol: float | None =
     arrays = _inputs(a, b, inputs)
     first = np.asarray(arrays[0])
     steps = int(first.shape[1]) if first.ndim >= 3 else 1
+    masks = _masks(a, b, arrays)
     rows, done = [], {}
     for backend in tfjs_backends:
         for key, side in (("a", a), ("b", b)):  # a side not in TensorFlow.js runs once
@@ -57,7 +59,7 @@ def assert_same_outputs(a: Any, b: Any, inputs: Any = None, atol: float | None =
         tolerance = atol if atol is not None else max(
             DEFAULT_TOLERANCE, *(RUNTIME_TABLE[label].tolerance for label in (label_a, label_b)))
         rows.append(compare(f"{_name(a)} / {_name(b)}", f"{label_a} vs {label_b}", outputs_a,
-                            outputs_b, tolerance, steps))
+                            outputs_b, tolerance, steps, masks))
         if not any(_runs_on_tfjs(side) for side in (a, b)):
             break  # no side runs in TensorFlow.js: one comparison says it all
     failed = [row for row in rows if row.status != "pass"]
@@ -93,6 +95,26 @@ def _inputs(a: Any, b: Any, inputs: Any) -> list[np.ndarray]:
     return [rng.normal(0, 1, [2 if i == 0 and d is None else (7 if d is None else d)
                               for i, d in enumerate(shape)]).astype(np.float32)
             for shape in shapes]
+
+
+def _masks(a: Any, b: Any, inputs: list[np.ndarray]) -> list[np.ndarray | None]:
+    """The output masks: from the first side the reference runtime reads, else from Keras's
+    own call of the first side (`_keras_mask` on each output), made only when a mask enters
+    and no layer is stateful (a call would move its states)."""
+    from .golden import kept_masks
+
+    for side in (a, b):
+        if isinstance(side, Model) or _is_path(side):
+            return kept_masks(side, inputs)
+    layers = getattr(a, "layers", [])
+    if not any(getattr(layer, "mask_zero", False) or type(layer).__name__ == "Masking"
+               for layer in layers) or any(getattr(layer, "stateful", False)
+                                           for layer in layers):
+        return []
+    outputs = a(inputs[0] if len(inputs) == 1 else inputs, training=False)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    masks = [getattr(output, "_keras_mask", None) for output in outputs]
+    return [None if mask is None else np.asarray(mask, bool) for mask in masks]
 
 
 def _runs_on_tfjs(side: Any) -> bool:

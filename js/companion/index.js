@@ -8,12 +8,18 @@
 // z, r, h in that order, as in Keras and tfjs. Every other argument and default is tfjs's own
 // GRU's (the layer runs through tfjs's RNN: masks, returnSequences, returnState, goBackwards,
 // stateful and initial states behave as in the built-in layers).
+//
+// TfjsLstmBidirectional: Keras's Bidirectional, which forces zero_output_for_mask on the
+// layers it wraps (keras/src/layers/rnn/bidirectional.py): at a masked step of a returned
+// sequence both directions output zeros, where tfjs's Bidirectional repeats each direction's
+// previous output. Everything else is tfjs's own Bidirectional; the states are not touched.
 import * as tf from '@tensorflow/tfjs';
 
 export const VERSION = '0.1.0';
 
 const registered = tf.serialization.SerializationMap.getMap().classNameMap;
 const GRUCell = registered.GRUCell[0];
+const Bidirectional = registered.Bidirectional[0];
 
 function dropoutMask(ones, rate, training) {
   // tfjs's generateDropoutMask (recurrent.ts): one mask per call of the layer, kept across steps.
@@ -132,4 +138,33 @@ export function gru(args) {
 /** A TfjsLstmGRUCell, for `tf.layers.rnn({cell})`, as `tf.layers.gruCell` makes a GRUCell. */
 export function gruCell(args) {
   return new TfjsLstmGRUCell(args);
+}
+
+export class TfjsLstmBidirectional extends Bidirectional {
+  call(inputs, kwargs) {
+    return tf.tidy(() => {
+      let mask = kwargs == null ? null : kwargs['mask'];
+      const outputs = super.call(inputs, kwargs);
+      mask = Array.isArray(mask) ? mask[0] : mask;
+      if (mask == null || !this.returnSequences) {
+        return outputs;
+      }
+      // Keras: where(mask, output, 0) on both directions, so the merged output is 0 there in
+      // every merge mode; the sequences come first (two of them with mergeMode null).
+      const keep = tf.expandDims(tf.cast(mask, 'bool'), -1);
+      const zeroed = (y) => tf.where(tf.broadcastTo(keep, y.shape), y, tf.zerosLike(y));
+      if (!Array.isArray(outputs)) {
+        return zeroed(outputs);
+      }
+      const sequences = this.mergeMode == null ? 2 : 1;
+      return outputs.map((y, index) => (index < sequences ? zeroed(y) : y));
+    });
+  }
+}
+TfjsLstmBidirectional.className = 'TfjsLstmBidirectional';
+tf.serialization.registerClass(TfjsLstmBidirectional);
+
+/** A TfjsLstmBidirectional layer, as `tf.layers.bidirectional` makes a Bidirectional. */
+export function bidirectional(args) {
+  return new TfjsLstmBidirectional(args);
 }

@@ -4,6 +4,7 @@ canonical `Model`, with layer configs in a given dialect (`keras2` or `tfjs-json
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from ..model import (
     for_family,
     inline_nested,
     input_layer,
+    mask_escapes,
     masked_layers,
     sequential,
 )
@@ -379,11 +381,13 @@ def write_layer_configs(model: Model, dialect: str, companion: bool = False
     problems = mask_problems(model, dialect)
     weights = {name: dict(arrays) for name, arrays in model.weights.items()}
     family = dialects.FAMILY_OF[dialect]
-    for name, config in for_family(model, family).items():
+    escapes = mask_escapes(model) if masked_layers(model) else {}
+    for name, config in for_family(model, family, companion).items():
         try:
             result = dialects.write(dialect, config, companion=companion)
         except NotExpressibleError as error:
-            problems.extend(error.problems)
+            problems.extend(_masked_steps_why(error.problems, config, dialect, companion,
+                                              escapes.get(name)))
             continue
         results[name] = result
         notes.extend(result.notes)
@@ -393,6 +397,24 @@ def write_layer_configs(model: Model, dialect: str, companion: bool = False
     if problems:
         raise NotExpressibleError(problems)
     return results, weights, transforms, notes
+
+
+def _masked_steps_why(problems: list[Problem], config: dialects.LayerConfig, dialect: str,
+                      companion: bool, escape: str | None) -> list[Problem]:
+    """A mask-only setting the target cannot express is refused only because values at masked
+    steps escape the mask: those problems (the ones its mask-free config has not) say where."""
+    if escape is None:
+        return problems
+    relaxed = dialects.REGISTRY[config.class_name].without_mask(
+        config, dialects.FAMILY_OF[dialect])
+    try:
+        dialects.write(dialect, relaxed, companion=companion)
+        remaining: set = set()
+    except NotExpressibleError as error:
+        remaining = {(p.layer, p.key) for p in error.problems}
+    return [p if (p.layer, p.key) in remaining else
+            replace(p, reason=f"{p.reason}; values at masked steps differ, and {escape}")
+            for p in problems]
 
 
 def model_to_topology(model: Model, dialect: str = "tfjs-json", companion: bool = False

@@ -17,7 +17,7 @@ and table), `check` (checking cases and pairs, timing a pair), `specs`, `cases` 
 """
 
 from .cases import ACTIVATION_PAIRS, CASES, MERGE_MODES, select
-from .check import Timing, check_cases, check_pair, format_times, time_pair
+from .check import Timing, check_cases, check_pair, format_times, kept_masks, time_pair
 from .files import (
     CASE_FILE,
     DEFAULT_TOLERANCE,
@@ -69,8 +69,8 @@ __all__ = [
     "MODEL_DIR", "NotRun", "Outputs", "PRODUCERS", "RUNTIMES", "RUNTIME_TABLE", "ReferenceRuntime",
     "Row", "Runtime", "SOURCES", "Spec", "TFJS_BACKENDS", "TfjsRuntime", "Timing", "Unavailable",
     "check_cases", "check_pair", "compare", "discover", "exit_status", "format_table",
-    "format_times",
-    "generator_versions", "load_case", "make", "model_for", "parse_runtimes", "read_npz",
-    "run_all", "select", "steps_of", "summary_line", "table_cells", "tfjs_runtime", "time_pair",
+    "format_times", "generator_versions", "kept_masks", "load_case", "make", "model_for",
+    "parse_runtimes", "read_npz", "run_all", "select", "steps_of", "summary_line", "table_cells",
+    "tfjs_runtime", "time_pair",
     "write_npz",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, TfjsLstmError
 from .files import DEFAULT_TOLERANCE, Outputs, discover, load_case
 from .rows import Row, compare, steps_of
 from .runtimes import RUNTIME_TABLE, RUNTIMES, NotRun, Unavailable, run_all
@@ -28,6 +28,7 @@ def check_cases(paths: Sequence[str | os.PathLike],
     rows = []
     for index, case in enumerate(cases):
         steps = steps_of(case.inputs)
+        masks = kept_masks(case.model_for("reference"), case.inputs, case.calls)
         for name in runtimes:
             result = results[name]
             tolerance = max(case.tolerance, RUNTIME_TABLE[name].tolerance)
@@ -41,7 +42,7 @@ def check_cases(paths: Sequence[str | os.PathLike],
                 continue
             for stored, expected in case.expected.items():
                 rows.append(compare(case.name, f"{name} vs {stored}.npz", outputs, expected,
-                                    tolerance, steps))
+                                    tolerance, steps, masks))
     return rows
 
 
@@ -55,6 +56,7 @@ def check_pair(source: str | os.PathLike, target: str | os.PathLike,
     results = run_all({name: [(files[role], inputs) for n, role in wanted if n == name]
                        for name in dict.fromkeys(name for name, _ in wanted)})
     case = f"{files['source'].name}->{files['target'].name}"
+    masks = kept_masks(files["source"], inputs)
     done: list[tuple[str, float, Outputs]] = []
     rows = []
     seen: dict[str, int] = {}
@@ -73,11 +75,23 @@ def check_pair(source: str | os.PathLike, target: str | os.PathLike,
             continue
         for other, other_own, other_outputs in done:
             rows.append(compare(case, f"{other} vs {label}", other_outputs, outputs,
-                                max(own, other_own), steps_of(inputs)))
+                                max(own, other_own), steps_of(inputs), masks))
         done.append((label, own, outputs))
     return rows
 
 
+def kept_masks(model: Any, inputs: Sequence[np.ndarray], calls: int = 1
+               ) -> list[np.ndarray | None]:
+    """The output masks (a model or its path) for `inputs`, repeated for each predict call:
+    comparisons skip what they mask. Empty when the reference runtime cannot run it."""
+    from ..convert import load
+    from ..runtime.engine import output_masks
+
+    try:
+        return output_masks(model if not isinstance(model, (str, os.PathLike)) else load(model),
+                            inputs) * calls
+    except TfjsLstmError:
+        return []
 @dataclass(frozen=True)
 class Timing:
     """One runtime's predict time for one side of a pair: the median of the timed runs, or

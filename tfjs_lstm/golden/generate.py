@@ -19,6 +19,7 @@ import numpy as np
 from .. import __version__
 from ..errors import NotExpressibleError
 from .cases import select
+from .check import kept_masks
 from .files import (
     CASE_FILE,
     INPUTS_FILE,
@@ -31,6 +32,7 @@ from .files import (
     read_npz,
     write_npz,
 )
+from .rows import compare
 from .runtimes import RUNTIME_TABLE, GoldenError, NotRun
 from .specs import Spec
 
@@ -150,18 +152,18 @@ def _tfjs_birth(spec: Spec, folder: Path, rng: np.random.Generator) -> None:
     (folder / shard).write_bytes(data)
 
 
-def _tolerance_note(spec: Spec, stored: dict[str, Outputs]) -> str:
+def _tolerance_note(spec: Spec, stored: dict[str, Outputs], masks: list) -> str:
     """What the tolerance bounds, with the largest difference measured between the runtimes
-    that computed the case: the real noise (float32 rounding in another order) shows the
-    margin the tolerance leaves."""
+    that computed the case where the output masks keep: the real noise (float32 rounding in
+    another order) shows the margin the tolerance leaves."""
     text = "max abs difference allowed between two runtimes' outputs; "
     if len(stored) < 2:
         return text + "one runtime computes this case: the others are checked against it"
     names = sorted(stored)
-    spread = max(float(np.max(np.abs(x.astype(np.float64) - y), initial=0.0))
-                 for i, a in enumerate(names) for b in names[i + 1:]
-                 for x, y in zip(stored[a], stored[b], strict=True))
-    return text + f"{', '.join(names)} differ by at most {spread:.3g} here"
+    spread = max(compare(spec.name, "", stored[a], stored[b], spec.tolerance, 1, masks).max_abs
+                 or 0.0 for i, a in enumerate(names) for b in names[i + 1:])
+    return text + f"{', '.join(names)} differ by at most {spread:.3g} here" + (
+        " where the output mask keeps" if any(m is not None for m in masks) else "")
 
 
 def _normalized_keras_zip(raw: Path, destination: Path) -> None:
@@ -220,8 +222,10 @@ def _finish(spec: Spec, folder: Path, results: dict[str, Outputs | NotRun],
         "weights": weights,
         "seed": spec.seed,
         "tolerance": spec.tolerance,
-        "tolerance_note": _tolerance_note(spec, {name: outputs for name, outputs in
-                                                 results.items() if name in expected}),
+        "tolerance_note": _tolerance_note(
+            spec, {name: outputs for name, outputs in results.items() if name in expected},
+            kept_masks(model_for(folder, "reference"), read_npz(folder / INPUTS_FILE),
+                       spec.calls)),
         "expected": expected,
         "not_computable": not_computable,
         "generator": versions,

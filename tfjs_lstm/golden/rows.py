@@ -28,6 +28,7 @@ class Row:
     final_only: bool = False
     note: str = ""
     per_step: tuple[float, ...] = ()
+    skipped: int = 0
 
     @property
     def compared(self) -> bool:
@@ -49,19 +50,23 @@ class Row:
 
 
 def compare(case: str, pair: str, a: Outputs, b: Outputs, tolerance: float,
-            steps: int) -> Row:
+            steps: int, masks: Sequence[np.ndarray | None] = ()) -> Row:
     """Max abs and relative error, the worst timestep and the error per timestep of a vs b.
 
     Outputs with a time axis (`[batch, steps, ...]`) are measured per step; an output without one
     (the last step's output, or a state) counts at the last step; `per_step` is NaN at steps no
     output shows. Relative error is
     |a - b| / max(|a|, |b|, tolerance). NaN on one side only counts as an infinite error.
+    `masks` (one per output, None for none) are the output masks: a model's output means nothing
+    where its mask is False (Keras's losses and metrics skip those positions), so they are not
+    compared; the row counts them in `skipped` and says so in its note.
     """
     if len(a) != len(b):
         return Row(case, pair, "FAIL", tolerance, note=f"{len(a)} outputs against {len(b)}")
     per_step = np.full(max(steps, 1), np.nan)
     worst = (-1.0, 0, 0, False)
     max_rel = 0.0
+    skipped = total = 0
     for index, (x, y) in enumerate(zip(a, b, strict=True)):
         if x.shape != y.shape:
             return Row(case, pair, "FAIL", tolerance, outputs=len(a),
@@ -69,6 +74,11 @@ def compare(case: str, pair: str, a: Outputs, b: Outputs, tolerance: float,
         x, y = x.astype(np.float64), y.astype(np.float64)
         error = np.where(np.isnan(x) & np.isnan(y), 0.0, np.abs(x - y))
         error = np.where(np.isnan(error), np.inf, error)
+        keep = kept_positions(masks[index] if index < len(masks) else None, error.shape)
+        if keep is not None:
+            error = np.where(keep, error, 0.0)
+            skipped += int(keep.size - np.count_nonzero(keep))
+            total += int(keep.size)
         scale = np.maximum(np.maximum(np.abs(np.nan_to_num(x)), np.abs(np.nan_to_num(y))),
                            tolerance)
         max_rel = max(max_rel, float((error / scale).max(initial=0.0)))
@@ -86,8 +96,21 @@ def compare(case: str, pair: str, a: Outputs, b: Outputs, tolerance: float,
     max_abs, step, output, final_only = worst
     status = "pass" if max_abs <= tolerance else "FAIL"
     where = (step, output) if max_abs > 0 else (None, None)
+    note = (f"{skipped} of {total} positions skipped: the output mask marks them padding, "
+            "which Keras's losses and metrics skip too") if skipped else ""
     return Row(case, pair, status, tolerance, max_abs, max_rel, *where, len(a), final_only,
-               per_step=tuple(float(e) for e in per_step))
+               note=note, per_step=tuple(float(e) for e in per_step), skipped=skipped)
+
+
+def kept_positions(mask: np.ndarray | None, shape: tuple) -> np.ndarray | None:
+    """The `[batch, steps, 1...]` booleans of an output's mask, broadcastable to the output's
+    `shape`; None when there is no mask or it does not fit the output's leading axes."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask, bool)
+    if mask.ndim >= len(shape) or tuple(mask.shape) != tuple(shape[:mask.ndim]):
+        return None
+    return mask.reshape(mask.shape + (1,) * (len(shape) - mask.ndim))
 
 
 def steps_of(inputs: Sequence[np.ndarray]) -> int:

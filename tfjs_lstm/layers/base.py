@@ -131,6 +131,10 @@ class LayerType:
     names those keys for the schemas.
     `companion` names the class of the companion npm package that computes what tfjs's own
     class refuses (GRU's reset_after=true), or None.
+    `skips_masked_steps` layers (recurrent ones) ignore their input at masked steps; a layer
+    that passes a mask on otherwise computes each step from that step alone, unless
+    `mixes_steps(config, rank)` says it mixes steps of an input of that rank (LayerNormalization
+    over the steps axis). `model.mask_escapes` follows values at masked steps with them.
     `call_kwargs` maps each non-tensor call argument the layer honours (Attention's
     use_causal_mask) to its default; `forward` sees a call's values as config fields.
     `input_names` names the tensors of a layer called on several positional tensors
@@ -161,6 +165,8 @@ class LayerType:
     finish_write: Callable[[dict[str, Any], str], dict[str, Any]] | None = None
     extra_keys: Callable[[str], tuple[str, ...]] | None = None
     companion: Companion | None = None
+    skips_masked_steps: bool = False
+    mixes_steps: Callable[[LayerConfig, int], bool] | None = None
     call_kwargs: Mapping[str, Any] = field(default_factory=dict)
     input_names: tuple[str, ...] = ()
     doc: str = ""

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..layers import REGISTRY
-from ..model import Model, TensorRef
+from ..model import Model, TensorRef, makes_mask
 from .memory import require_memory
 
 PRECISIONS = {"float32": np.float32, "float64": np.float64}
@@ -51,11 +51,21 @@ class Runner:
                 initial_states: dict[str, Sequence[np.ndarray]] | None = None
                 ) -> list[np.ndarray]:
         """The model's outputs for `inputs` (one array per model input, in order)."""
-        return _execute(self, inputs, initial_states or {})
+        return _execute(self, inputs, initial_states or {})[0]
+
+
+def output_masks(model: Model, inputs: Sequence[np.ndarray]) -> list[np.ndarray | None]:
+    """The mask each model output carries for `inputs` ([batch, steps] booleans: False where
+    Keras's losses and metrics skip a step), or None; a model no mask enters is not run."""
+    if not any(makes_mask(config) for config in model.layers.values()):
+        return [None] * len(model.outputs)
+    return _execute(Runner(model), inputs, {})[1]
 
 
 def _execute(runner: Runner, inputs: Sequence[np.ndarray],
-             initial_states: dict[str, Sequence[np.ndarray]]) -> list[np.ndarray]:
+             initial_states: dict[str, Sequence[np.ndarray]]
+             ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """The model's outputs and the masks they carry."""
     model, dtype, carried = runner.model, runner.dtype, runner.states
     if len(inputs) != len(model.inputs):
         raise InputError(f"model '{model.name}' takes {len(model.inputs)} input(s), "
@@ -99,7 +109,9 @@ def _execute(runner: Runner, inputs: Sequence[np.ndarray],
         node_counts[call.layer] = node + 1
         for index, (output, mask) in enumerate(zip(outputs, out_masks, strict=True)):
             tensors[TensorRef(call.layer, node, index)] = (output, mask)
-    return [np.asarray(_tensor(tensors, ref, "the model's outputs")[0]) for ref in model.outputs]
+    found = [_tensor(tensors, ref, "the model's outputs") for ref in model.outputs]
+    return [np.asarray(array) for array, _ in found], \
+        [None if mask is None else np.asarray(mask, bool) for _, mask in found]
 
 
 def _tensor(tensors: dict[TensorRef, Any], ref: TensorRef, user: str) -> Any:

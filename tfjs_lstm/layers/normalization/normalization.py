@@ -127,6 +127,12 @@ def _layer_norm_built(config: LayerConfig, family: str, input_shapes: list[tuple
     return config.replace(axis=tuple(a + rank if a < 0 else a for a in given))
 
 
+def _normalizes_steps(config: LayerConfig, rank: int) -> bool:
+    """Statistics over the steps axis (1) mix steps: a masked step's value moves the others."""
+    given = config.axis if isinstance(config.axis, tuple) else (config.axis,)
+    return any(a % rank == 1 for a in given)
+
+
 LAYER_NORMALIZATION = LayerType(
     class_name="LayerNormalization",
     fields=LAYER_NORMALIZATION_FIELDS,
@@ -135,6 +141,7 @@ LAYER_NORMALIZATION = LayerType(
     forward=_layer_norm_forward,
     before_write=_layer_norm_before_write,
     for_input_shapes=_layer_norm_built,
+    mixes_steps=_normalizes_steps,
     families=("keras3", "keras2", "tfjs"),
     doc="Normalizes each sample over `axis` with its own mean and variance.",
 )

@@ -158,6 +158,7 @@ def scale_gates(config: LayerConfig, gates: tuple[int, ...], gate_count: int,
 
 
 def recurrent_layer(**description) -> LayerType:
-    """A recurrent LayerType: sequence input, masks passed on with sequences."""
+    """A recurrent LayerType: sequence input, masks passed on with sequences, masked steps
+    skipped."""
     return LayerType(sequence_input=True, mask_out=mask_out, without_mask=without_mask,
-                     **description)
+                     skips_masked_steps=True, **description)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kinds as k
+from ...companion import Companion
 from ...errors import InputError
 from ..base import Field, LayerConfig, LayerType, Weight, common_fields
 
@@ -131,6 +132,22 @@ def _bidi_without_mask(config: LayerConfig, family: str) -> LayerConfig:
                           backward_layer=custom and custom.replace(zero_output_for_mask=forced))
 
 
+def _zeroes_masked_steps(config: LayerConfig) -> bool:
+    """Keras's forced zero_output_for_mask, which tfjs's Bidirectional does not compute."""
+    return bool(getattr(config.layer, "zero_output_for_mask", False)) and \
+        config.layer.return_sequences
+
+
+def _keras_zeros(values: dict) -> None:
+    """TfjsLstmBidirectional read back: the wrapped layers zero masked steps, as in Keras."""
+    values["layer"] = _forced_zero_output(values["layer"], "keras3")
+
+
+ZEROING = Companion("TfjsLstmBidirectional", when=_zeroes_masked_steps,
+                    to_tfjs=lambda config: _bidi_without_mask(config, "tfjs"),
+                    from_tfjs=_keras_zeros)
+
+
 def _derived_backward(config: LayerConfig, name: str) -> str | None:
     """Leaving backward_layer out is harmless when it is `layer` run backwards (Keras 3 always
     writes that copy; tfjs ignores the key and derives it)."""
@@ -231,6 +248,8 @@ BIDIRECTIONAL = LayerType(
     before_write=_bidi_before_write,
     mask_out=_sequence_mask,
     without_mask=_bidi_without_mask,
+    skips_masked_steps=True,
+    companion=ZEROING,
     tfjs_weight_names=_bidi_tfjs_names,
     keras3_weight_paths=_bidi_keras3_paths,
     sequence_input=True,
