@@ -192,3 +192,22 @@ def test_a_layer_named_like_one_in_a_nested_model_is_refused(keras3, tmp_path):
     model.save(tmp_path / "clash.keras")
     with pytest.raises(InputError, match="nested model '.*' has a layer named 'dense'"):
         load(tmp_path / "clash.keras")
+
+
+def test_a_nested_models_call_settings_survive_inlining(keras3, tmp_path):
+    """A causal Attention inside a nested model keeps its use_causal_mask call argument when
+    the nested model's layers are inlined: Keras 3 judges the .keras file and its .h5."""
+    K = keras3
+    steps = K.Input((5, 3))
+    causal = K.layers.Attention(name="att")([steps, steps], use_causal_mask=True)
+    inner = K.Model(steps, causal, name="inner")
+    x = K.Input((5, 3))
+    outer = K.Model(x, K.layers.Dense(2, name="out")(inner(x)), name="outer")
+    source = tmp_path / "nested-causal.keras"
+    outer.save(source)
+    inputs = np.random.default_rng(3).normal(size=(2, 5, 3)).astype(np.float32)
+    expected = outer.predict(inputs, verbose=0)
+    assert_close(run(load(source), [inputs]), [expected], "reference runtime")
+    convert(source, tmp_path / "flat.keras")
+    flat = K.saving.load_model(tmp_path / "flat.keras")
+    assert_close([flat.predict(inputs, verbose=0)], [expected], "Keras 3 on the flat .keras")

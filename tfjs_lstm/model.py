@@ -79,8 +79,11 @@ def call_options(class_name: str, kwargs: dict[str, Any], file: str | None,
                  pointer: str) -> tuple[tuple[str, Any], ...]:
     """A call's non-default settings among the arguments its layer honours; any other
     argument set on a layer that has call arguments (return_attention_scores, an explicit
-    attention_mask) is refused, since it would change what the call computes."""
-    layer = REGISTRY[class_name]
+    attention_mask) is refused, since it would change what the call computes. A nested model
+    (not a registered layer) has none."""
+    layer = REGISTRY.get(class_name)
+    if layer is None:
+        return ()
     options = []
     for key, value in kwargs.items():
         if key in layer.call_kwargs:
@@ -95,6 +98,13 @@ def call_options(class_name: str, kwargs: dict[str, Any], file: str | None,
             raise InputError(f"{class_name} call argument {key}={value!r} is not supported",
                              file=file, pointer=f"{pointer}/{key}")
     return tuple(sorted(options))
+
+
+def input_names(class_name: str) -> tuple[str, ...]:
+    """The tensors a layer's call names beyond its first positional ones (MultiHeadAttention's
+    value and key); none for a nested model."""
+    layer = REGISTRY.get(class_name)
+    return layer.input_names if layer is not None else ()
 
 
 def checked_graph(model: Model, file: str | None) -> Model:
@@ -313,8 +323,8 @@ def inline_nested(model: Model, file: str | None) -> Model:
                                  "another layer of the model is", file=file)
             layers[inner] = config
             scopes[inner] = ((name, item.class_name), *item.scopes.get(inner, ()))
-        inner_calls[name] = [LayerCall(call.layer, tuple(bound.get(r, r) for r in call.inputs))
-                             for call in item.calls]
+        inner_calls[name] = [LayerCall(call.layer, tuple(bound.get(r, r) for r in call.inputs),
+                                       call.kwargs) for call in item.calls]
         replaced.update({TensorRef(name, node, index): bound.get(ref, ref) for node in (0, 1)
                          for index, ref in enumerate(item.outputs)})
 
@@ -326,7 +336,7 @@ def inline_nested(model: Model, file: str | None) -> Model:
         raise InputError("nested models are called on each other's outputs in a cycle",
                          file=file)
 
-    calls = [LayerCall(call.layer, tuple(resolve(r) for r in call.inputs))
+    calls = [LayerCall(call.layer, tuple(resolve(r) for r in call.inputs), call.kwargs)
              for outer in model.calls
              for call in inner_calls.get(outer.layer, [outer])]
     return Model(model.name, layers, calls, [resolve(r) for r in model.inputs],

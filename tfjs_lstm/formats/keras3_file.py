@@ -31,6 +31,7 @@ from ..model import (
     call_options,
     checked_graph,
     inline_nested,
+    input_names,
     sequential,
 )
 from ..runtime.engine import output_shapes
@@ -136,7 +137,7 @@ def config_to_model(config: Any, file: str, pointer: str = "") -> Model:
             kwargs = expect(node.get("kwargs") or {}, dict, file, f"{at}/kwargs",
                             "the call's keyword arguments")
             refs = tuple(_keras_tensors(node.get("args", []), layers, file, at))
-            named = dialects.REGISTRY[config.class_name].input_names[len(refs):]
+            named = input_names(config.class_name)[len(refs):]
             refs += tuple(_keras_tensors([kwargs.get(n) for n in named if kwargs.get(n)],
                                          layers, file, f"{at}/kwargs"))
             refs += tuple(_keras_tensors(kwargs.get("initial_state") or [], layers, file, at))

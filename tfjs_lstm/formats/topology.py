@@ -23,6 +23,7 @@ from ..model import (
     for_family,
     inline_nested,
     input_layer,
+    input_names,
     mask_escapes,
     masked_layers,
     sequential,
@@ -127,7 +128,7 @@ def _call(config: LayerConfig, node: list, layers: dict, file: str, at: str) -> 
     kwargs = node[0][3] if node and isinstance(node[0], list) and len(node[0]) > 3 else {}
     kwargs = expect(kwargs if kwargs is not None else {}, dict, file, f"{at}/0/3",
                     "the call's keyword arguments")
-    for name in dialects.REGISTRY[config.class_name].input_names[len(refs):]:
+    for name in input_names(config.class_name)[len(refs):]:
         if kwargs.get(name) is not None:
             refs.append(_ref(kwargs[name], layers, file, f"{at}/0/3/{name}"))
     return LayerCall(config.name, tuple(refs),
