@@ -7,9 +7,11 @@ to a tfjs folder is refused naming each one before anything is written.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from outputs import as_list, assert_close, assert_tfjs_lacks, randomize
 
 from tfjs_lstm.convert import convert, load
+from tfjs_lstm.errors import NotExpressibleError
 from tfjs_lstm.runtime.engine import run
 
 rng = np.random.default_rng(53)
@@ -62,3 +64,17 @@ def test_tf_keras_separable_and_depthwise_conv1d_go_to_keras3(keras3, tf_keras, 
     convert(tmp_path / "k2.keras", tmp_path / "back.h5")
     back = tf_keras.models.load_model(tmp_path / "back.h5", compile=False)
     assert_close(as_list(back.predict(x, verbose=0)), expected, "tf-keras, round trip")
+
+
+def test_tf_keras_causal_separable_conv1d_runs_here_and_is_refused_by_keras3(tf_keras, tmp_path):
+    L = tf_keras.layers
+    model = randomize(tf_keras.Sequential([
+        L.SeparableConv1D(2, 3, padding="causal", dilation_rate=2, input_shape=(7, 2),
+                          name="causal")]), rng)
+    x = steps(2, 7, 2)
+    model.save(tmp_path / "causal.h5")
+    assert_close(run(load(tmp_path / "causal.h5"), [x]), as_list(model.predict(x, verbose=0)),
+                 "reference on .h5")
+    with pytest.raises(NotExpressibleError, match="layer 'causal', key 'padding' \\(keras3\\)"):
+        convert(tmp_path / "causal.h5", tmp_path / "causal.keras")
+    assert not (tmp_path / "causal.keras").exists()

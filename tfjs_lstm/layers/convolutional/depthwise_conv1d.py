@@ -3,9 +3,10 @@
 Read in Keras 3.15 `keras/src/layers/convolutional/{base_depthwise_conv,depthwise_conv1d}.py`
 (depth_multiplier 1, padding 'valid' or 'same', weights `kernel` [k, channels, multiplier] and
 bias [channels * multiplier]) and tf-keras 2.21 `layers/convolutional/depthwise_conv1d.py` (the
-same keys plus `groups`, always 1; its weight is named `depthwise_kernel`). Output channel
-c * multiplier + m is channel c's m-th kernel, as tf.nn.depthwise_conv2d orders it. Keras 2.2.4
-and TensorFlow.js 4.22 have no such layer. Masks stop here, as at every convolution.
+same keys plus `groups`, always 1; 'causal' refused too; its weight is `depthwise_kernel`).
+Output channel c * multiplier + m is channel c's m-th kernel, as tf.nn.depthwise_conv2d orders
+it. Keras 2.2.4 and TensorFlow.js 4.22 have no such layer. Masks stop here, as at every
+convolution.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from .base_conv import conv_output_shape
 KERAS = ("keras3", "keras2")
 
 
-def depthwise_fields(default_name: str) -> tuple[Field, ...]:
+def depthwise_fields(default_name: str, padding: k.Kind) -> tuple[Field, ...]:
     """The fields a depthwise and a separable convolution share (Keras 3 and tf-keras)."""
     return (
         Field("kernel_size", k.SIZES, REQUIRED, doc="window length, an integer or a list of one"),
         Field("strides", k.SIZES, (1,)),
-        Field("padding", k.CONV2D_PADDING, "valid"),
+        Field("padding", padding, "valid"),
         Field("data_format", k.DATA_FORMAT, "channels_last"),
         Field("dilation_rate", k.SIZES, (1,)),
         Field("groups", k.Choice((1,)), 1, families=("keras2",),
@@ -105,7 +106,7 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
 
 DEPTHWISE_CONV1D = LayerType(
     class_name="DepthwiseConv1D",
-    fields=depthwise_fields("depthwise_conv1d"),
+    fields=depthwise_fields("depthwise_conv1d", k.CONV2D_PADDING),
     weights=_weights,
     output_shape=_output_shape,
     forward=_forward,

@@ -3,8 +3,9 @@
 Read in Keras 3.15 `keras/src/layers/convolutional/{base_separable_conv,separable_conv1d}.py`
 (weights depthwise_kernel [k, channels, multiplier], pointwise_kernel [1, channels * multiplier,
 filters], bias [filters]; padding 'valid' or 'same') and tf-keras 2.21
-`layers/convolutional/separable_conv1d.py`, whose config also carries the base Conv's
-`groups` (always 1) and `kernel_*` keys, which it never uses. Keras 2.2.4 and TensorFlow.js
+`layers/convolutional/separable_conv1d.py` (also 'causal': it pads dilation * (size - 1) steps
+in front), whose config also carries the base Conv's `groups` (always 1) and `kernel_*` keys,
+which it never uses. Keras 2.2.4 and TensorFlow.js
 4.22 ("1D separable convolution is not implemented yet") are refused. Masks stop here.
 """
 
@@ -34,7 +35,7 @@ def _unused(config: LayerConfig, name: str) -> str:
 
 FIELDS = (
     Field("filters", k.UNITS, REQUIRED, doc="positive integer, number of output channels"),
-    *depthwise_fields("separable_conv1d"),
+    *depthwise_fields("separable_conv1d", k.CONV_PADDING),
     Field("pointwise_initializer", k.INITIALIZER, INITIALIZERS.make("GlorotUniform")),
     Field("pointwise_regularizer", k.REGULARIZER, None),
     Field("pointwise_constraint", k.CONSTRAINT, None),
@@ -63,6 +64,12 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
     return [finish(config, y, weights.get("bias"), dtype)], [None]
 
 
+def _before_write(values: dict, family: str) -> dict[str, str]:
+    if family == "keras3" and values["padding"] == "causal":
+        return {"padding": "Keras 3's SeparableConv1D has no causal padding (tf-keras's has)"}
+    return {}
+
+
 SEPARABLE_CONV1D = LayerType(
     class_name="SeparableConv1D",
     fields=FIELDS,
@@ -71,6 +78,7 @@ SEPARABLE_CONV1D = LayerType(
     forward=_forward,
     gate_rescale=affine_rescale(("pointwise_kernel", "bias")),
     after_read=refuse_strided_dilation,
+    before_write=_before_write,
     mask_out=lambda config, input_masked: False,
     families=KERAS,
     doc="Depthwise then pointwise 1D convolution over the steps axis; masks stop here.",
