@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from outputs import as_list, assert_close, assert_tfjs_lacks, randomize
+from outputs import as_list, assert_close, assert_tfjs_lacks, randomize, summary_text
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import NotExpressibleError
 from tfjs_lstm.runtime.engine import run
+from tfjs_lstm.summary import render_keras3
 
 rng = np.random.default_rng(53)
 
@@ -22,7 +23,8 @@ def steps(batch: int, length: int, channels: int) -> np.ndarray:
 
 
 def test_keras3_separable_and_depthwise_conv1d_go_to_tf_keras_and_are_refused_by_tfjs(
-        keras3, tf_keras, tmp_path):
+        keras3, tf_keras, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")  # Keras sizes its summary table from the terminal
     L = keras3.layers
     model = randomize(keras3.Sequential([
         keras3.Input((9, 3)),
@@ -39,6 +41,7 @@ def test_keras3_separable_and_depthwise_conv1d_go_to_tf_keras_and_are_refused_by
     assert_close(run(load(tmp_path / "k3.h5"), [x]), expected, "reference on .h5")
     again = tf_keras.models.load_model(tmp_path / "k3.h5", compile=False)
     assert_close(as_list(again.predict(x, verbose=0)), expected, "tf-keras")
+    assert render_keras3(load(tmp_path / "k3.keras")) == summary_text(model).rstrip("\n")
     assert_tfjs_lacks(tmp_path / "k3.keras", [("separable", "SeparableConv1D"),
                                               ("depthwise", "DepthwiseConv1D"),
                                               ("dilated", "SeparableConv1D")])

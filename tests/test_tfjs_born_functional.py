@@ -24,14 +24,29 @@ def layer(name: str, class_name: str, inbound: list[str], **args) -> dict:
     return {"name": name, "className": class_name, "args": args, "inbound": inbound}
 
 
-def two_lstm_branches(merge: str, args: dict, **lstm) -> dict:
-    """Two [5, 3] sequences, an LSTM on each, merged, then a Dense head."""
+def lstm_branches_merged() -> dict:
+    """Two [5, 3] sequences, an LSTM on each, merged by every merge layer (each merge an
+    output); a Dot over the steps of two sequence-returning LSTMs; a Dense on the Add."""
+    names = {name: f"{name.lower()}ed" for name in MERGES}
+    layers = [layer("left", "LSTM", ["a"], units=4), layer("right", "LSTM", ["b"], units=4),
+              *[layer(names[name], name, ["left", "right"], **args)
+                for name, args in MERGES.items()],
+              layer("head", "Dense", ["added"], units=2),
+              layer("left_steps", "LSTM", ["a"], units=4, returnSequences=True),
+              layer("right_steps", "LSTM", ["b"], units=4, returnSequences=True),
+              layer("step_dot", "Dot", ["left_steps", "right_steps"], axes=2)]
     return {"inputs": [{"name": "a", "shape": [5, 3]}, {"name": "b", "shape": [5, 3]}],
-            "layers": [layer("left", "LSTM", ["a"], units=4, **lstm),
-                       layer("right", "LSTM", ["b"], units=4, **lstm),
-                       layer("merged", merge, ["left", "right"], **args),
-                       layer("head", "Dense", ["merged"], units=2)],
-            "outputs": ["head"],
+            "layers": layers, "outputs": [*names.values(), "head", "step_dot"],
+            "data": [rng.normal(0, 1, (3, 5, 3)), rng.normal(0, 1, (3, 5, 3))]}
+
+
+def dot_without_axes() -> dict:
+    """A Dot of two LSTMs given no axes, which tfjs builds and saves."""
+    return {"inputs": [{"name": "a", "shape": [5, 3]}, {"name": "b", "shape": [5, 3]}],
+            "layers": [layer("left", "LSTM", ["a"], units=4),
+                       layer("right", "LSTM", ["b"], units=4),
+                       layer("merged", "Dot", ["left", "right"])],
+            "outputs": ["merged"],
             "data": [rng.normal(0, 1, (3, 5, 3)), rng.normal(0, 1, (3, 5, 3))]}
 
 
@@ -63,11 +78,8 @@ def saved(tfjs, tmp_path_factory) -> tuple:
     """Every model built and saved by tfjs in one Node process: (folder, description,
     tfjs's outputs or error) by name."""
     tmp_path = tmp_path_factory.mktemp("tfjs_born")
-    models = {f"merge_{name.lower()}": two_lstm_branches(name, args)
-              for name, args in MERGES.items()}
-    models |= {"dot_sequences": two_lstm_branches("Dot", {"axes": 2}, returnSequences=True),
-               "dot_without_axes": two_lstm_branches("Dot", {}),
-               "two_input_text": text_model(), "gru_dense": gru_dense()}
+    models = {"merges": lstm_branches_merged(), "dot_without_axes": dot_without_axes(),
+              "two_input_text": text_model(), "gru_dense": gru_dense()}
     for seed, (name, model) in enumerate(models.items()):
         model |= {"folder": str(tmp_path / name), "seed": 100 * seed}
     results = tfjs.save_functional(list(models.values()))
