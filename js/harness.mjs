@@ -14,6 +14,13 @@
 //     -> [{"outputs": [{"shape", "data"}]} | {"error": "..."}, ...]
 //   {"command": "save", "folder": "/path", "layers": [{className, args}]}
 //     -> {"files": [...]}: model.save() of a Sequential model, as model.json plus one shard
+//   {"command": "saveFunctional", "models": [{"folder": "/path", "seed": n,
+//        "inputs": [{"name", "shape", "dtype"?}],
+//        "layers": [{"name", "className", "args", "inbound": [name, ...]}],
+//        "outputs": [name, ...], "data": [{shape, data, dtype?}]}]}
+//     -> [{"files": [...], "outputs": [{"shape", "data"}]} | {"error": "..."}]: each a
+//        functional model built with tf.input / layer.apply / tf.model, weights drawn from
+//        uniform(-0.5, 0.5) seeded by "seed", saved like "save", predicted on "data"
 //   {"command": "load", "folders": ["/path", ...]}
 //     -> [{"layers": [className, ...]} | {"error": "..."}]: tf.loadLayersModel from disk
 //   {"command": "summary", "folders": ["/path", ...]}
@@ -121,10 +128,9 @@ async function predict(request) {
   return replies;
 }
 
-async function save(request) {
-  const model = tf.sequential();
-  for (const spec of request.layers) model.add(makeLayer(spec));
-  fs.mkdirSync(request.folder, {recursive: true});
+async function saveTo(model, folder) {
+  // model.save() through a handler that writes model.json plus one shard, as tfjs-node does.
+  fs.mkdirSync(folder, {recursive: true});
   const shard = 'group1-shard1of1.bin';
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
     const modelJson = {
@@ -134,11 +140,48 @@ async function save(request) {
       convertedBy: artifacts.convertedBy,
       weightsManifest: [{paths: [shard], weights: artifacts.weightSpecs}],
     };
-    fs.writeFileSync(path.join(request.folder, 'model.json'), JSON.stringify(modelJson));
-    fs.writeFileSync(path.join(request.folder, shard), Buffer.from(artifacts.weightData));
+    fs.writeFileSync(path.join(folder, 'model.json'), JSON.stringify(modelJson));
+    fs.writeFileSync(path.join(folder, shard), Buffer.from(artifacts.weightData));
     return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
   }));
   return {files: ['model.json', shard]};
+}
+
+async function save(request) {
+  const model = tf.sequential();
+  for (const spec of request.layers) model.add(makeLayer(spec));
+  return saveTo(model, request.folder);
+}
+
+async function saveFunctional(request) {
+  const replies = [];
+  for (const m of request.models) {
+    try {
+      const tensors = {};
+      const inputs = m.inputs.map((i) => tf.input({shape: i.shape, dtype: i.dtype, name: i.name}));
+      m.inputs.forEach((spec, i) => { tensors[spec.name] = inputs[i]; });
+      for (const spec of m.layers) {
+        const inbound = spec.inbound.map((name) => tensors[name]);
+        const layer = makeLayer({className: spec.className, args: {...spec.args, name: spec.name}});
+        tensors[spec.name] = layer.apply(inbound.length === 1 ? inbound[0] : inbound);
+      }
+      const model = tf.model({inputs, outputs: m.outputs.map((name) => tensors[name])});
+      model.setWeights(model.getWeights().map(
+          (w, i) => tf.randomUniform(w.shape, -0.5, 0.5, 'float32', m.seed + i)));
+      const reply = await saveTo(model, m.folder);
+      const data = m.data.map((t) => toTensor(t, t.dtype || 'float32'));
+      let out = model.predict(data.length === 1 ? data[0] : data);
+      if (!Array.isArray(out)) out = [out];
+      reply.outputs = [];
+      for (const t of out) reply.outputs.push({shape: t.shape, data: Array.from(await t.data())});
+      replies.push(reply);
+      tf.dispose([out, data]);
+      model.dispose();
+    } catch (e) {
+      replies.push({error: String(e && e.message ? e.message : e)});
+    }
+  }
+  return replies;
 }
 
 function diskHandler(folder) {
@@ -293,6 +336,7 @@ let reply;
 if (request.command === 'configs') reply = layerConfigs(request);
 else if (request.command === 'predict') reply = await predict(request);
 else if (request.command === 'save') reply = await save(request);
+else if (request.command === 'saveFunctional') reply = await saveFunctional(request);
 else if (request.command === 'load') reply = await load(request);
 else if (request.command === 'summary') reply = await summaries(request);
 else if (request.command === 'benchLstm') reply = await benchLstm(request);

@@ -122,3 +122,19 @@ def assert_h5_runs_as_keras_runs_it(model, x: np.ndarray, tmp_path: Path) -> Non
     model.save(tmp_path / f"{model.name}.h5")
     assert_close(run(load(tmp_path / f"{model.name}.h5"), [x]),
                  as_list(model.predict(x, verbose=0)), model.name)
+
+
+def assert_tfjs_lacks(source: Path, layers: list[tuple[str, str]]) -> None:
+    """Converting `source` to a tfjs folder is refused before anything is written, naming each
+    (layer, class name) TensorFlow.js has no class for."""
+    import pytest
+
+    from tfjs_lstm.convert import convert
+    from tfjs_lstm.errors import NotExpressibleError
+
+    with pytest.raises(NotExpressibleError) as refused:
+        convert(source, source.parent / "web")
+    for layer, class_name in layers:
+        assert f"layer '{layer}', key 'class_name' (tfjs-json): TensorFlow.js 4.22 has no " \
+            f"{class_name} layer" in str(refused.value)
+    assert not (source.parent / "web").exists()

@@ -168,8 +168,9 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
 
 
 # Layers that take [batch, steps, channels].
-STEPS_INPUT = {"Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D",
-               "GlobalAveragePooling1D", "LayerNormalization", "BatchNormalization", "Softmax",
+STEPS_INPUT = {"Conv1D", "SeparableConv1D", "DepthwiseConv1D", "MaxPooling1D",
+               "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D",
+               "LayerNormalization", "BatchNormalization", "Softmax",
                "Permute", "ZeroPadding1D", "Cropping1D", "UpSampling1D"}
 
 # Layers that take [batch, rows, columns, channels].
@@ -214,14 +215,15 @@ def layer_configs(draw, layer, family: str) -> LayerConfig:
     if values.get("input_length") is not None and values.get("batch_input_shape"):
         # Keras 2 and tfjs refuse an input_length that contradicts the input shape.
         values["input_length"] = values["batch_input_shape"][1]
-    if layer.class_name in ("Conv1D", "Conv2D"):
-        # Every runtime refuses strided dilation and filters that groups cannot split;
-        # tfjs cannot call a causal Conv1D.
+    if layer.class_name in ("Conv1D", "Conv2D", "SeparableConv1D", "DepthwiseConv1D"):
+        # Every runtime refuses strided dilation and filters that groups cannot split.
         if max(values["strides"]) > 1:
             values["dilation_rate"] = (1,) * len(values["strides"])
-        values["filters"] += -values["filters"] % values["groups"]
-        if family == "tfjs" and values["padding"] == "causal":
-            values["padding"] = "same"
+        if "filters" in values:
+            values["filters"] += -values["filters"] % values["groups"]
+        if values["padding"] == "causal" and (
+                family == "tfjs" or (family, layer.class_name) == ("keras3", "SeparableConv1D")):
+            values["padding"] = "same"  # tfjs's Conv1D and Keras 3's SeparableConv1D lack it
     if layer.class_name == "ELU" and family == "tfjs":
         values["alpha"] = 1.0  # tfjs's ELU throws on any other alpha
     if layer.class_name == "Softmax" and family == "tfjs" and \

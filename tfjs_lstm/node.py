@@ -97,6 +97,14 @@ class NodeHarness:
             raise NodeError(reply["error"])
         return reply
 
+    def save_functional(self, models: list[dict[str, Any]]) -> list[list[np.ndarray] | str]:
+        """Build functional models with tfjs's own API (inputs, layers with inbound names,
+        outputs; weights uniform(-0.5, 0.5) from each model's seed), model.save() each into its
+        folder and predict it on its "data" arrays: the outputs, or the error string. One
+        process for all."""
+        return outputs_or_errors(self.call({"command": "saveFunctional", "models": [
+            {**m, "data": input_tensors(m["data"])} for m in models]}))
+
     def predict_folders(self, cases: list[tuple[Path, list[np.ndarray]]],
                         calls: list[int] | None = None, backend: str = "cpu", *,
                         companion: bool = False) -> list[list[np.ndarray] | str]:

@@ -16,6 +16,8 @@ from .attention.multi_head_attention import MULTI_HEAD_ATTENTION
 from .base import FAMILIES, Field, LayerConfig, LayerType, Weight
 from .convolutional.conv1d import CONV1D
 from .convolutional.conv2d import CONV2D
+from .convolutional.depthwise_conv1d import DEPTHWISE_CONV1D
+from .convolutional.separable_conv1d import SEPARABLE_CONV1D
 from .core.dense import DENSE
 from .core.embedding import EMBEDDING
 from .core.input_layer import INPUT_LAYER
@@ -57,6 +59,7 @@ REGISTRY: dict[str, LayerType] = {layer.class_name: layer for layer in (
     ALPHA_DROPOUT, PERMUTE, ZERO_PADDING_1D, CROPPING_1D, UP_SAMPLING_1D,
     CONV2D, MAX_POOLING_2D, AVERAGE_POOLING_2D, GLOBAL_MAX_POOLING_2D, GLOBAL_AVERAGE_POOLING_2D,
     ATTENTION, ADDITIVE_ATTENTION, MULTI_HEAD_ATTENTION, DOT, SUBTRACT, MAXIMUM, MINIMUM,
-    PRELU, THRESHOLDED_RELU, UNIT_NORMALIZATION, ACTIVITY_REGULARIZATION)}
+    PRELU, THRESHOLDED_RELU, UNIT_NORMALIZATION, ACTIVITY_REGULARIZATION, SEPARABLE_CONV1D,
+    DEPTHWISE_CONV1D)}
 
 __all__ = ["FAMILIES", "Field", "LayerConfig", "LayerType", "REGISTRY", "Weight"]

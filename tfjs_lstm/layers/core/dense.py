@@ -6,6 +6,8 @@ Defaults read in Keras 3.15 `keras/src/layers/core/dense.py`, tf-keras 2.21 and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ... import kinds as k
@@ -63,11 +65,17 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
     return [ACTIVATIONS[config.activation].function(y)], [masks[0]]
 
 
-def _gate_rescale(config: LayerConfig, field_name: str, factor: float) -> ScaleGateColumns:
-    """hard_sigmoid right after the affine map: scaling kernel and bias changes its slope."""
-    return ScaleGateColumns(layer=config.name, weights=("kernel", "bias"), gates=(0,),
-                            gate_count=1, factor=factor,
-                            reason="hard_sigmoid has another slope in the target runtime")
+def affine_rescale(weights: tuple[str, ...]) -> Callable[[LayerConfig, str, float],
+                                                         ScaleGateColumns]:
+    """A gate_rescale for a hard_sigmoid right after a linear map: scaling the `weights`
+    (kernel and bias) that feed it changes its slope."""
+
+    def rescale(config: LayerConfig, field_name: str, factor: float) -> ScaleGateColumns:
+        return ScaleGateColumns(layer=config.name, weights=weights, gates=(0,), gate_count=1,
+                                factor=factor,
+                                reason="hard_sigmoid has another slope in the target runtime")
+
+    return rescale
 
 
 DENSE = LayerType(
@@ -76,7 +84,7 @@ DENSE = LayerType(
     weights=_weights,
     output_shape=_output_shape,
     forward=_forward,
-    gate_rescale=_gate_rescale,
+    gate_rescale=affine_rescale(("kernel", "bias")),
     input_dim_families=("keras3", "keras2", "keras2.2", "tfjs"),
     doc="Fully connected layer on the last axis.",
 )
