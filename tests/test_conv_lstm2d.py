@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import outputs
+import pytest
 from outputs import as_list, assert_close, randomize
 
 from tfjs_lstm.convert import convert, load
+from tfjs_lstm.errors import NotExpressibleError
 from tfjs_lstm.runtime.engine import run
 
 rng = np.random.default_rng(43)
@@ -55,12 +57,10 @@ def test_keras3_and_tf_keras_conv_lstm2d_convert_to_tfjs_and_predict_the_same_in
 
 
 TFJS_MODELS = {
-    "tfjs_defaults": [{"className": "ConvLSTM2D", "args": {
-        "filters": 3, "kernelSize": 3, "inputShape": [3, 5, 5, 2]}}],
-    "tfjs_states": [{"className": "ConvLSTM2D", "args": {
+    "tfjs_conv_lstm": [{"className": "ConvLSTM2D", "args": {
         "filters": 2, "kernelSize": [2, 3], "padding": "same", "returnSequences": True,
-        "inputShape": [3, 5, 4, 2]}}, {"className": "ConvLSTM2D", "args": {
-            "filters": 2, "kernelSize": 2, "goBackwards": True, "unitForgetBias": True}}],
+        "unitForgetBias": True, "inputShape": [3, 5, 4, 2]}},
+        {"className": "ConvLSTM2D", "args": {"filters": 3, "kernelSize": 2, "goBackwards": True}}],
     "tfjs_channels_first": [{"className": "ConvLSTM2D", "args": {
         "filters": 2, "kernelSize": 2, "dataFormat": "channelsFirst", "returnSequences": True,
         "inputShape": [3, 2, 5, 4]}}],
@@ -77,6 +77,18 @@ def test_tfjs_born_conv_lstm2d_converts_to_keras3_and_tf_keras(keras3, tf_keras,
          for name, layers in TFJS_MODELS.items()], skip_keras=("tfjs_channels_first",))
     loaded = tf_keras.models.load_model(tmp_path / "tfjs_channels_first.h5")
     assert loaded.layers[0].data_format == "channels_first"
+
+
+def test_a_mask_reaching_conv_lstm2d_is_refused_as_every_runtime_fails_on_it(tfjs, tmp_path):
+    """Masking gives one mask per pixel; Keras 3, tf-keras and tfjs all fail calling with it."""
+    tfjs.save(tmp_path / "masked", [
+        {"className": "Masking", "args": {"inputShape": [3, 5, 5, 2]}},
+        {"className": "ConvLSTM2D", "args": {"filters": 2, "kernelSize": 3, "name": "video"}}])
+    [failed] = tfjs.predict_folders([(tmp_path / "masked", [frames(1, 3, 5, 5, 2)])])
+    assert isinstance(failed, str)
+    with pytest.raises(NotExpressibleError) as caught:
+        load(tmp_path / "masked")
+    assert {(p.layer, p.key) for p in caught.value.problems} == {("video", "mask")}
 
 
 def test_conv_lstm2d_summaries_match_each_runtimes_own(keras3, tf_keras, tfjs, tmp_path,

@@ -87,6 +87,10 @@ def _output_shape(config: LayerConfig, input_shape: tuple):
     return [output, (batch, *image), (batch, *image)] if config.return_state else output
 
 
+_MASKED = ("Keras 3, tf-keras and TensorFlow.js 4.22 all fail calling ConvLSTM2D with a mask "
+           "(Masking gives one per pixel, not one per step)")
+
+
 def _conv(x: np.ndarray, kernel: np.ndarray, padding: str, strides: tuple,
           dilation: tuple) -> np.ndarray:
     """[n, rows, cols, channels] correlated with [kh, kw, channels, out]."""
@@ -95,7 +99,7 @@ def _conv(x: np.ndarray, kernel: np.ndarray, padding: str, strides: tuple,
 
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
-    """Inputs are x, then optionally the initial h and c; a mask is [batch, steps]."""
+    """Inputs are x, then optionally the initial h and c (no mask reaches it: see _MASKED)."""
     from ...activations import ACTIVATIONS
 
     gate = ACTIVATIONS[config.recurrent_activation].function
@@ -110,7 +114,7 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
         if first:
             x = np.moveaxis(x, 2, -1)
         if config.go_backwards:
-            x, mask = x[:, ::-1], None if mask is None else np.asarray(mask, bool)[:, ::-1]
+            x = x[:, ::-1]
         batch, steps = x.shape[:2]
         projected = _conv(x.reshape(batch * steps, *x.shape[2:]), kernel, config.padding,
                           config.strides, config.dilation_rate) + bias
@@ -121,20 +125,14 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
                     np.asarray(s, dtype) for s in initial_state)
         else:
             h = c = np.zeros((batch, *shape), dtype)
-        output, outputs = np.zeros_like(h), []
+        outputs = []
         for t in range(steps):
             z = projected[:, t] + _conv(h, recurrent, "same", (1, 1), (1, 1))
             i, f, g, o = np.split(z, 4, axis=-1)
-            new_c = (gate(f) * c + gate(i) * act(g)).astype(dtype)
-            new_h = (gate(o) * act(new_c)).astype(dtype)
-            if mask is None:
-                h, c, output = new_h, new_c, new_h
-            else:
-                keep = np.asarray(mask)[:, t].reshape(batch, 1, 1, 1)
-                h, c = np.where(keep, new_h, h), np.where(keep, new_c, c)
-                output = np.where(keep, new_h, 0 if config.zero_output_for_mask else output)
-            outputs.append(output)
-        result = np.stack(outputs, 1) if config.return_sequences else output
+            c = (gate(f) * c + gate(i) * act(g)).astype(dtype)
+            h = (gate(o) * act(c)).astype(dtype)
+            outputs.append(h)
+        result = np.stack(outputs, 1) if config.return_sequences else h
         if first:
             h, c = np.moveaxis(h, -1, 1), np.moveaxis(c, -1, 1)
             result = np.moveaxis(result, -1, 2 if config.return_sequences else 1)
@@ -181,12 +179,12 @@ CONV_LSTM2D = LayerType(
     input_dim_families=(),
     cell_name=lambda config: "",  # Keras 3 keeps a cell; tf-keras names no cell scope
     after_read=_after_read,
-    mask_out=rnn.mask_out,
+    mask_out=lambda config, input_masked: False,
     without_mask=rnn.without_mask,
+    refuse_masked=dict.fromkeys(FAMILIES, _MASKED),
     start_read=_start_read,
     finish_write=_finish_write,
     extra_keys=lambda family: ("implementation",) if family == "tfjs" else (),
     families=FAMILIES,
-    skips_masked_steps=True,
     doc="LSTM over a sequence of images with convolutions for its products; gates i, f, c, o.",
 )
