@@ -39,7 +39,7 @@ def build(keras, name: str, shape: tuple, layers: list):
     return randomize(keras.Sequential([keras.Input(shape), *layers], name=name), rng, 0.5)
 
 
-def test_keras3_and_tf_keras_conv_lstm2d_convert_to_tfjs_and_predict_the_same_in_node(
+def test_keras3_and_tf_keras_conv_lstm2d_with_states_predict_the_same_in_tfjs_in_node(
         keras3, tf_keras, tfjs, tmp_path):
     cases, expected = [], {}
     for runtime, keras, suffix in (("keras3", keras3, "keras"), ("tf_keras", tf_keras, "h5")):
@@ -51,6 +51,15 @@ def test_keras3_and_tf_keras_conv_lstm2d_convert_to_tfjs_and_predict_the_same_in
             assert_close(run(load(source), [x]), expected[folder], f"reference, {source.name}")
             convert(source, folder)
             cases.append((folder, [x]))
+    states = keras3.Input((3, 3, 2)), keras3.Input((3, 3, 2))
+    frames_in = keras3.Input((3, 5, 5, 2))
+    model = randomize(keras3.Model([frames_in, *states], keras3.layers.ConvLSTM2D(
+        2, 3, return_state=True)(frames_in, initial_state=list(states))), rng, 0.5)
+    inputs = [frames(2, 3, 5, 5, 2), frames(2, 3, 3, 2), frames(2, 3, 3, 2)]
+    model.save(tmp_path / "initial_state.keras")
+    expected[tmp_path / "initial_state"] = as_list(list(model.predict(inputs, verbose=0)))
+    convert(tmp_path / "initial_state.keras", tmp_path / "initial_state")
+    cases.append((tmp_path / "initial_state", inputs))
     for (folder, _), got in zip(cases, tfjs.predict_folders(cases), strict=True):
         assert not isinstance(got, str), f"{folder.name}: tfjs failed: {got}"
         assert_close(got, expected[folder], f"tfjs, {folder.name}")
