@@ -39,6 +39,13 @@ def build(keras, name: str, shape: tuple, layers: list):
     return randomize(keras.Sequential([keras.Input(shape), *layers], name=name), rng, 0.5)
 
 
+def test_tf_keras_ignores_time_major_in_conv_lstm2d_and_so_does_the_reference_runtime(
+        tf_keras, tmp_path):
+    model = build(tf_keras, "time_major", (2, 5, 5, 2), [tf_keras.layers.ConvLSTM2D(
+        2, 3, time_major=True, return_sequences=True)])
+    outputs.assert_h5_runs_as_keras_runs_it(model, frames(3, 2, 5, 5, 2), tmp_path)
+
+
 def test_keras3_and_tf_keras_conv_lstm2d_with_states_predict_the_same_in_tfjs_in_node(
         keras3, tf_keras, tfjs, tmp_path):
     cases, expected = [], {}

@@ -7,7 +7,7 @@ convolutional_recurrent.ts`: kernel [kh, kw, channels, 4*filters], recurrent_ker
 layer's strides, padding and dilation; the recurrent one is always 'same' with stride 1.
 Keras 3 saves the weights under a cell, tf-keras and tfjs directly under the layer. No
 runtime has `implementation` here; tfjs's getConfig carries it and `unitForgetBias` as
-undefined. tfjs refuses `unroll`.
+undefined. tfjs refuses `unroll`; tf-keras writes `time_major` and ignores it (measured).
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ FIELDS = (
     *rnn.cell_weight_fields(activity_ignored_by=("tfjs",)),
     Field("unit_forget_bias", k.BOOLEAN, {"keras3": True, "keras2": True, "tfjs": False}),
     *rnn.DROPOUTS,
-    *rnn.sequence_fields(),
+    *(Field("time_major", k.BOOLEAN, False, families=("keras2",), ignored_by=("keras2", "tfjs"),
+            omit_reason=lambda c, n: "tf-keras's ConvLSTM2D ignores it: steps are on axis 1")
+      if spec.name == "time_major" else spec for spec in rnn.sequence_fields()),
     *common_fields("conv_lstm2d"),
 )
 
