@@ -109,7 +109,7 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
     first = config.data_format == "channels_first"
     kernel = np.asarray(weights["kernel"], dtype)
     recurrent = np.asarray(weights["recurrent_kernel"], dtype)
-    bias = np.asarray(weights["bias"], dtype) if config.use_bias else dtype(0)
+    bias = np.asarray(weights["bias"] if config.use_bias else 0, dtype)
 
     def kernel_run(x, mask, initial_state):
         x = np.asarray(x, dtype)
