@@ -145,6 +145,10 @@ def _value(spec, layer, family: str) -> st.SearchStrategy:
         shape = st.tuples(st.none() | st.integers(1, 8), st.integers(8, 10), st.integers(8, 10),
                           st.integers(1, 4).map(lambda n: 2 * n))
         return st.none() | shape
+    if kind is k.SHAPE and layer.class_name == "ConvLSTM2D":
+        # [batch, steps, rows, columns, channels] (or channels first), every window fitting.
+        return st.none() | st.tuples(st.none() | st.integers(1, 4), st.none() | st.integers(1, 4),
+                                     st.integers(7, 8), st.integers(7, 8), st.integers(7, 8))
     if kind is k.SHAPE and layer.class_name in STEPS_INPUT:
         # [batch, steps, channels], every window fitting, channels split into two groups.
         shape = st.tuples(st.none() | st.integers(1, 8), st.integers(16, 20),
@@ -224,6 +228,8 @@ def layer_configs(draw, layer, family: str) -> LayerConfig:
         if values["padding"] == "causal" and (
                 family == "tfjs" or (family, layer.class_name) == ("keras3", "SeparableConv1D")):
             values["padding"] = "same"  # tfjs's Conv1D and Keras 3's SeparableConv1D lack it
+    if layer.class_name == "ConvLSTM2D" and max(values["strides"]) > 1:
+        values["dilation_rate"] = (1, 1)  # every runtime refuses strided dilation
     if layer.class_name == "ELU" and family == "tfjs":
         values["alpha"] = 1.0  # tfjs's ELU throws on any other alpha
     if layer.class_name == "Softmax" and family == "tfjs" and \

@@ -125,6 +125,7 @@ def test_keras_normal_initializers_are_written_as_tfjs_normal_with_a_note(tfjs):
 REQUIRED_ARGS = {"AlphaDropout": {"rate": 0.1}, "Dropout": {"rate": 0.1},
                  "SpatialDropout1D": {"rate": 0.1}, "Conv1D": {"filters": 2, "kernelSize": 2},
                  "Conv2D": {"filters": 2, "kernelSize": 2},
+                 "ConvLSTM2D": {"filters": 2, "kernelSize": 3},
                  "GaussianDropout": {"rate": 0.1},
                  "Embedding": {"inputDim": 5, "outputDim": 2}, "GaussianNoise": {"stddev": 0.1},
                  "Permute": {"dims": [2, 1]}, "RepeatVector": {"n": 2},
@@ -144,7 +145,7 @@ def test_tfjs_json_writer_writes_what_model_save_writes_for_every_default(tfjs):
         if "tfjs" not in layer.families or name in NEEDS_MORE | MERGES or name.endswith("Cell"):
             continue
         shape = [None, 4] if name in TWO_D_INPUT else [None, 4, 4, 3] if name in IMAGE_INPUT \
-            else [None, 4, 3]
+            else [None, 2, 4, 4, 3] if name == "ConvLSTM2D" else [None, 4, 3]
         args = {"name": "x", "batchInputShape": shape,
                 **REQUIRED_ARGS.get(name, {})}
         if any(spec.name == "units" for spec in layer.fields):

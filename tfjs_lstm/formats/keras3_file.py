@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -21,7 +22,6 @@ import h5py
 import numpy as np
 
 from .. import __version__, dialects
-from ..casing import to_snake_case
 from ..errors import InputError
 from ..model import (
     STACKED,
@@ -241,6 +241,13 @@ def _keras_tensors(value: Any, layers: dict, file: str, at: str):
             yield from _keras_tensors(item, layers, file, at)
 
 
+def _snake_key(class_name: str) -> str:
+    """Keras 3's snake case of a class name (`naming.to_snake_case`), which unlike tf-keras's
+    splits no digits off a capital: ConvLSTM2D -> conv_lstm2d, not conv_lst_m2d."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", class_name))
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
 def _h5_keys(model: Model, nested: bool = True) -> list[tuple[str, str]]:
     """(h5 group path, layer name) in Keras's saving order: class names made unique within
     each model, a nested model's layers under `<its key>/layers/`, the cells of an RNN over
@@ -259,11 +266,11 @@ def _h5_keys(model: Model, nested: bool = True) -> list[tuple[str, str]]:
                 if scope[depth][0] not in members:
                     members[scope[depth][0]] = []
                     entries.append(("rnn" if scope[depth][1] == STACKED
-                                    else to_snake_case(scope[depth][1]), scope[depth][0]))
+                                    else _snake_key(scope[depth][1]), scope[depth][0]))
                 members[scope[depth][0]].append(name)
             elif not (skip_inputs and model.layers[name].class_name == "InputLayer"):
                 config = model.layers[name]
-                entries.append((to_snake_case(config.cell.class_name if cells
+                entries.append((_snake_key(config.cell.class_name if cells
                                               else config.class_name), name))
         for key, name in entries:
             if key in used:

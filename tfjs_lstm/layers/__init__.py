@@ -44,6 +44,7 @@ from .reshaping.permute import PERMUTE
 from .reshaping.repeat_vector import REPEAT_VECTOR
 from .reshaping.reshape import RESHAPE
 from .reshaping.steps_reshaping import CROPPING_1D, UP_SAMPLING_1D, ZERO_PADDING_1D
+from .rnn.conv_lstm2d import CONV_LSTM2D
 from .rnn.gru import GRU
 from .rnn.lstm import LSTM
 from .rnn.rnn import GRU_CELL, LSTM_CELL, RNN, SIMPLE_RNN_CELL
@@ -60,6 +61,6 @@ REGISTRY: dict[str, LayerType] = {layer.class_name: layer for layer in (
     CONV2D, MAX_POOLING_2D, AVERAGE_POOLING_2D, GLOBAL_MAX_POOLING_2D, GLOBAL_AVERAGE_POOLING_2D,
     ATTENTION, ADDITIVE_ATTENTION, MULTI_HEAD_ATTENTION, DOT, SUBTRACT, MAXIMUM, MINIMUM,
     PRELU, THRESHOLDED_RELU, UNIT_NORMALIZATION, ACTIVITY_REGULARIZATION, SEPARABLE_CONV1D,
-    DEPTHWISE_CONV1D)}
+    DEPTHWISE_CONV1D, CONV_LSTM2D)}
 
 __all__ = ["FAMILIES", "Field", "LayerConfig", "LayerType", "REGISTRY", "Weight"]
