@@ -67,6 +67,7 @@ def read_keras3(path: str | os.PathLike) -> Model:
         model = config_to_model(strip_shared_ids(config), f"{where}!config.json")
         version = metadata.get("keras_version", "?") if isinstance(metadata, dict) else "?"
         model.source = f"keras v{version}"
+        model.family = "keras3"
         weights_file = f"{where}!model.weights.h5"
         with member_file(archive, infos["model.weights.h5"], _weights_bound(model),
                          where) as data, open_hdf5(data, weights_file) as h5:
@@ -359,7 +360,7 @@ def _node(model: Model, call: LayerCall) -> dict[str, Any]:
         "keras_history": [ref.layer, ref.node, ref.index]}} for ref in call.inputs]
     layer = dialects.REGISTRY[model.layers[call.layer].class_name]
     options = dict(call.kwargs)
-    if layer.cell_name and len(tensors) > 1:
+    if layer.skips_masked_steps and len(tensors) > 1:  # a recurrent layer or Bidirectional
         return {"args": [tensors[0]], "kwargs": {"initial_state": tensors[1:]}}
     if layer.input_names:
         return {"args": tensors, "kwargs": options}  # MultiHeadAttention(query, value, key)
