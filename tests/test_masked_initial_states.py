@@ -10,12 +10,15 @@ All tfjs runs share one Node process.
 
 from __future__ import annotations
 
+import json
+import zipfile
+
 import numpy as np
 import pytest
 from outputs import as_list, randomize
 
 from tfjs_lstm.convert import convert, load
-from tfjs_lstm.errors import NotExpressibleError
+from tfjs_lstm.errors import InputError, NotExpressibleError
 from tfjs_lstm.runtime.engine import output_masks, run
 
 TOLERANCE = 1e-5
@@ -166,3 +169,19 @@ def test_a_keras3_file_converts_to_keras3_and_keras3_computes_the_same(runs, ker
                                   strict=True):
         assert np.abs(mine - theirs).max() < TOLERANCE, name
 
+
+
+def test_an_explicit_mask_beside_initial_states_in_a_keras3_file_is_refused(runs, tmp_path):
+    """Keras 3 applies a mask passed as mask=, which the file's other stated calls lack."""
+    with zipfile.ZipFile(runs["keras3"][0]) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    [lstm] = [layer for layer in config["config"]["layers"] if layer["name"] == "lstm"]
+    node = lstm["inbound_nodes"][0]
+    node["kwargs"]["mask"] = node["args"][0]
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(tmp_path / "explicit.keras", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(InputError, match="layer 'lstm' gets an explicit mask= and initial"):
+        load(tmp_path / "explicit.keras")

@@ -145,6 +145,11 @@ def config_to_model(config: Any, file: str, pointer: str = "") -> Model:
                 raise InputError("the call has no input tensor", file=file, pointer=at)
             if kwargs.get("mask") is not None:
                 _check_propagated_mask(refs[0], layers, calls, file, at)
+                if len(refs) > 1 and dialects.REGISTRY[config.class_name].skips_masked_steps:
+                    raise InputError(f"layer '{config.name}' gets an explicit mask= and initial "
+                                     "states: Keras 3 then skips padded steps, which a Keras 3 "
+                                     "file's layers called with initial states are run without; "
+                                     "not supported", file=file, pointer=f"{at}/kwargs/mask")
             calls.append(LayerCall(config.name, refs, call_options(
                 config.class_name, kwargs, file, f"{at}/kwargs")))
     inputs = [_triple(item, layers, file, f"{pointer}/config/input_layers")
