@@ -76,15 +76,14 @@ def runs(keras3, tf_keras, tfjs, tmp_path_factory):
     for family, model, suffix in (("keras3", new, ".keras"), ("tf_keras", old, ".h5")):
         model.save(tmp / f"{family}{suffix}")
         found[family] = (tmp / f"{family}{suffix}", inputs, *keras_outputs(model, inputs))
-    plain = stated(keras3, mask_zero=False)
-    for layer in new.layers:
-        plain.get_layer(layer.name).set_weights(layer.get_weights())
+    plain = stated(keras3, mask_zero=False, after=False)
+    for layer in plain.layers:
+        layer.set_weights(new.get_layer(layer.name).get_weights())
     plain.save(tmp / "unmasked.keras")
     found["unmasked"] = (tmp / "unmasked.keras", inputs, as_list(plain(inputs)), None)
     last = stated(tf_keras, after=False, kinds=("bidi_lstm",))  # tfjs runs only this case
-    for layer in new.layers:
-        if layer.name in {lay.name for lay in last.layers}:
-            last.get_layer(layer.name).set_weights(layer.get_weights())
+    for layer in last.layers:
+        layer.set_weights(new.get_layer(layer.name).get_weights())
     last.save(tmp / "last.h5")
     first = 1 + 2 + 1 + 1  # ids, then the states of lstm, gru and simple
     alone = [IDS, *inputs[first:first + 4]]
