@@ -53,9 +53,8 @@ def wrapper_options(keras):
     """The zeroing wrapper with what the built-in one handles: merge_mode None (two sequences,
     the backward one run with go_backwards), return_state and a stateful copy (batch fixed).
     Keras 3.15 cannot reload a Bidirectional whose wrapped layer has go_backwards=True (both
-    copies come back going backwards). Initial states are not here: with a mask, Keras 3's
-    Bidirectional computes something else than the reference runtime and tfjs (which agree),
-    even at kept steps."""
+    copies come back going backwards). Initial states are in test_masked_initial_states.py
+    (with a mask, Keras 3 runs the layer over padded steps)."""
     L = keras.layers
     ids = keras.Input(batch_shape=IDS.shape, dtype="int32", name="ids")
     embedded = L.Embedding(9, 4, mask_zero=True, name="embed")(ids)

@@ -54,6 +54,9 @@ class Model:
     outermost first; weight readers need it, since every format stores them by nesting."""
     stacked: bool = False
     """This is the chain of single-cell RNN layers an RNN over StackedRNNCells computes."""
+    family: str = ""
+    """'keras3' when read from a Keras 3 file, whose runtime computes some calls otherwise
+    (`ignores_mask`); '' for tf-keras and tfjs files, which agree there."""
 
     @property
     def class_name(self) -> str:
@@ -168,6 +171,36 @@ def masked_layers(model: Model) -> set[str]:
     return reached
 
 
+KERAS3_STATES = ("Keras 3 fills a layer's mask argument only for a call on one tensor, so a "
+                 "recurrent layer called with initial states runs over padded steps too (its "
+                 "output still carries the mask)")
+
+
+def ignores_mask(model: Model, call: LayerCall) -> bool:
+    """Whether `model`'s runtime runs this call of a recurrent layer without its input's mask:
+    Keras 3 does when the call has initial states (`KERAS3_STATES`); tf-keras and tfjs never."""
+    layer = REGISTRY[model.layers[call.layer].class_name]
+    return model.family == "keras3" and layer.skips_masked_steps and len(call.inputs) > 1
+
+
+def masked_with_states(model: Model) -> list[str]:
+    """Recurrent layers a mask reaches that are called with initial states: Keras 3 computes
+    them otherwise than tf-keras and tfjs (`KERAS3_STATES`)."""
+    reached = masked_layers(model)
+    return sorted({call.layer for call in model.calls if call.layer in reached and
+                   REGISTRY[model.layers[call.layer].class_name].skips_masked_steps
+                   and len(call.inputs) > 1})
+
+
+def passes_mask_to(config: LayerConfig) -> int:
+    """How many of a masked call's outputs carry its mask: the first (both with merge_mode
+    None), none if the layer drops it."""
+    layer = REGISTRY[config.class_name]
+    if layer.mask_out and not layer.mask_out(config, True):
+        return 0
+    return 2 if config.class_name == "Bidirectional" and config.merge_mode is None else 1
+
+
 def makes_mask(config: LayerConfig) -> bool:
     """Whether the layer's output carries a mask of its own making (Masking, Embedding with
     mask_zero): one it computes from its input, whatever mask arrives."""
@@ -176,9 +209,8 @@ def makes_mask(config: LayerConfig) -> bool:
 
 
 def _masked_outputs(config: LayerConfig, node: int) -> list[TensorRef]:
-    """The outputs of a call that carry its mask: the first (both with merge_mode None)."""
-    count = 2 if config.class_name == "Bidirectional" and config.merge_mode is None else 1
-    return [TensorRef(config.name, node, index) for index in range(count)]
+    """The outputs of a call that carry its mask (`passes_mask_to`)."""
+    return [TensorRef(config.name, node, index) for index in range(passes_mask_to(config))]
 
 
 def mask_escapes(model: Model) -> dict[str, str]:
@@ -206,6 +238,8 @@ def mask_escapes(model: Model) -> dict[str, str]:
             config = model.layers[call.layer]
             layer = REGISTRY[config.class_name]
             what = f"layer '{call.layer}' ({config.class_name})"
+            if ignores_mask(model, call):
+                return f"{what} runs over them: {KERAS3_STATES}"
             if layer.skips_masked_steps and ref == call.inputs[0]:
                 continue
             if layer.skips_masked_steps:
@@ -341,7 +375,7 @@ def inline_nested(model: Model, file: str | None) -> Model:
              for call in inner_calls.get(outer.layer, [outer])]
     return Model(model.name, layers, calls, [resolve(r) for r in model.inputs],
                  [resolve(r) for r in model.outputs], model.weights, model.sequential,
-                 model.source, scopes)
+                 model.source, scopes, family=model.family)
 
 
 def input_layer(name: str, shape: tuple, dtype: str) -> LayerConfig:

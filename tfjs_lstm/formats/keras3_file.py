@@ -68,6 +68,7 @@ def read_keras3(path: str | os.PathLike) -> Model:
         model = config_to_model(strip_shared_ids(config), f"{where}!config.json")
         version = metadata.get("keras_version", "?") if isinstance(metadata, dict) else "?"
         model.source = f"keras v{version}"
+        model.family = "keras3"
         weights_file = f"{where}!model.weights.h5"
         with member_file(archive, infos["model.weights.h5"], _weights_bound(model),
                          where) as data, open_hdf5(data, weights_file) as h5:
@@ -145,6 +146,11 @@ def config_to_model(config: Any, file: str, pointer: str = "") -> Model:
                 raise InputError("the call has no input tensor", file=file, pointer=at)
             if kwargs.get("mask") is not None:
                 _check_propagated_mask(refs[0], layers, calls, file, at)
+                if len(refs) > 1 and dialects.REGISTRY[config.class_name].skips_masked_steps:
+                    raise InputError(f"layer '{config.name}' gets an explicit mask= and initial "
+                                     "states: Keras 3 then skips padded steps, which a Keras 3 "
+                                     "file's layers called with initial states are run without; "
+                                     "not supported", file=file, pointer=f"{at}/kwargs/mask")
             calls.append(LayerCall(config.name, refs, call_options(
                 config.class_name, kwargs, file, f"{at}/kwargs")))
     inputs = [_triple(item, layers, file, f"{pointer}/config/input_layers")
@@ -367,7 +373,7 @@ def _node(model: Model, call: LayerCall) -> dict[str, Any]:
         "keras_history": [ref.layer, ref.node, ref.index]}} for ref in call.inputs]
     layer = dialects.REGISTRY[model.layers[call.layer].class_name]
     options = dict(call.kwargs)
-    if layer.cell_name and len(tensors) > 1:
+    if layer.skips_masked_steps and len(tensors) > 1:  # a recurrent layer or Bidirectional
         return {"args": [tensors[0]], "kwargs": {"initial_state": tensors[1:]}}
     if layer.input_names:
         return {"args": tensors, "kwargs": options}  # MultiHeadAttention(query, value, key)

@@ -48,6 +48,7 @@ def read_keras_h5(path: str | os.PathLike) -> Model:
         config, cudnn = as_native(parse_json(raw, f"{where}@model_config"))
         model = _config_to_model(config, f"{where}@model_config", version)
         model.source = f"keras v{version}"
+        model.family = "keras3" if version.startswith("3.") else ""
         masked = sorted(set(cudnn) & masked_layers(model))
         if masked:
             raise InputError(f"layer '{masked[0]}': a CuDNN layer does not support masking; "

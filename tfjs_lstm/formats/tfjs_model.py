@@ -28,6 +28,7 @@ from .topology import (
     mask_problems,
     model_to_topology,
     model_topology,
+    state_problems,
     tfjs_weight_names,
     topology_to_model,
 )
@@ -100,7 +101,7 @@ def read_topology(document: dict[str, Any], where: str,
         model = config_to_model(strip_shared_ids(topology), where, pointer)
     else:
         model = topology_to_model(topology, where, pointer, notes=notes)
-        problems = mask_problems(model, "tfjs-json")
+        problems = mask_problems(model, "tfjs-json") + state_problems(model, "tfjs-json")
         if problems:  # tfjs computes these layers otherwise where a mask reaches them
             raise NotExpressibleError(problems, file=where, reading=True)
     model.source = str(document.get("generatedBy") or "")

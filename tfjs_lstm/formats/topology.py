@@ -14,6 +14,7 @@ from ..errors import InputError, NotExpressibleError, Problem
 from ..layers import LayerConfig
 from ..layers.rnn.rnn import LAYER_OF_CELL
 from ..model import (
+    KERAS3_STATES,
     STACKED,
     LayerCall,
     Model,
@@ -26,6 +27,7 @@ from ..model import (
     input_names,
     mask_escapes,
     masked_layers,
+    masked_with_states,
     sequential,
 )
 from ..runtime.engine import output_shapes
@@ -371,6 +373,30 @@ def mask_problems(model: Model, dialect: str) -> list[Problem]:
     return problems
 
 
+TFJS_STATES = ("TensorFlow.js 4.22 fails to predict a masked recurrent layer called with initial "
+               "states when another layer takes its output or the model has several outputs "
+               "('When inputs is an array, neither initialState or constants should be "
+               "provided')")
+
+
+def state_problems(model: Model, dialect: str) -> list[Problem]:
+    """One problem per recurrent layer a mask reaches that is called with initial states,
+    where `dialect`'s runtime computes it otherwise than the model's own (Keras 3 against the
+    others, `KERAS3_STATES`) or, for tfjs, cannot run it (`TFJS_STATES`)."""
+    stated = masked_with_states(model)
+    problems = []
+    source, target = model.family == "keras3", dialects.FAMILY_OF[dialect] == "keras3"
+    if source != target:
+        why = f"called on masked steps with initial states: {KERAS3_STATES}; " + (
+            "the target skips masked steps" if source else "this file's runtime skips them")
+        problems = [Problem(name, "initial_state", dialect, why) for name in stated]
+    elif dialects.FAMILY_OF[dialect] == "tfjs":
+        used = {ref.layer for call in model.calls for ref in call.inputs}
+        problems = [Problem(name, "initial_state", dialect, TFJS_STATES) for name in stated
+                    if name in used or len(model.outputs) > 1]
+    return problems
+
+
 def write_layer_configs(model: Model, dialect: str, companion: bool = False
                         ) -> tuple[dict[str, dialects.MapResult], dict[str, dict[str, Any]],
                                    list[str], list[str]]:
@@ -379,7 +405,7 @@ def write_layer_configs(model: Model, dialect: str, companion: bool = False
     target cannot compute exactly; mask-only settings are relaxed where no mask arrives.
     `companion` allows the companion package's classes."""
     results, transforms, notes = {}, [], []
-    problems = mask_problems(model, dialect)
+    problems = mask_problems(model, dialect) + state_problems(model, dialect)
     weights = {name: dict(arrays) for name, arrays in model.weights.items()}
     family = dialects.FAMILY_OF[dialect]
     escapes = mask_escapes(model) if masked_layers(model) else {}

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..layers import REGISTRY
-from ..model import Model, TensorRef, makes_mask
+from ..model import Model, TensorRef, ignores_mask, makes_mask, passes_mask_to
 from .memory import require_memory
 
 PRECISIONS = {"float32": np.float32, "float64": np.float64}
@@ -89,6 +89,9 @@ def _execute(runner: Runner, inputs: Sequence[np.ndarray],
         config = layer.as_called(model.layers[call.layer], call.kwargs)
         arrays = [_tensor(tensors, ref, call.layer)[0] for ref in call.inputs]
         masks = [_tensor(tensors, ref, call.layer)[1] for ref in call.inputs]
+        unmasked = masks[0] is not None and ignores_mask(model, call)
+        if unmasked:  # Keras 3: the layer runs over every step, its output keeps the mask
+            passed, masks = masks[0], [None] * len(masks)
         stateful = bool(getattr(config, "stateful", False))
         if call.layer in initial_states:
             arrays = [*arrays[:1], *initial_states[call.layer]]
@@ -105,6 +108,9 @@ def _execute(runner: Runner, inputs: Sequence[np.ndarray],
         else:
             outputs, out_masks = layer.forward(config, runner.weights[call.layer], arrays,
                                                masks, dtype)
+        if unmasked:
+            count = passes_mask_to(config)
+            out_masks = [passed] * count + [None] * (len(outputs) - count)
         node = node_counts.get(call.layer, 0)
         node_counts[call.layer] = node + 1
         for index, (output, mask) in enumerate(zip(outputs, out_masks, strict=True)):
