@@ -38,17 +38,23 @@ def _padding(length: int, size: int, padding: str, stride: int, dilation: int
 
 def windows(x: np.ndarray, size: int, padding: str, stride: int, dilation: int = 1,
             fill: float = 0.0, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Windows along `axis` ([batch, steps, channels] -> [batch, windows, size, channels]) and a
-    [windows, size] bool array marking the window positions on real (not padded) steps."""
+    """Windows along `axis` ([batch, steps, channels] -> [batch, windows, size, channels], a
+    read-only view of the padded input) and a [windows, size] bool array marking the window
+    positions on real (not padded) steps."""
     length = x.shape[axis]
     before, after = _padding(length, size, padding, stride, dilation)
     pads = [(0, 0)] * x.ndim
     pads[axis] = (before, after)
     padded = np.pad(x, pads, constant_values=fill)
-    starts = np.arange(output_length(length, size, padding, stride, dilation)) * stride
-    index = starts[:, None] + np.arange(size)[None, :] * dilation
+    count = output_length(length, size, padding, stride, dilation)
+    index = np.arange(count)[:, None] * stride + np.arange(size)[None, :] * dilation
     real = (index >= before) & (index < before + length)
-    return np.take(padded, index, axis=axis), real
+    if count == 0:
+        return np.take(padded, index, axis=axis), real
+    span = dilation * (size - 1) + 1
+    view = np.lib.stride_tricks.sliding_window_view(padded, span, axis=axis)
+    picked = (slice(None),) * axis + (slice(0, count * stride, stride),)
+    return np.moveaxis(view[picked][..., ::dilation], -1, axis + 1), real
 
 
 def windows_nd(x: np.ndarray, sizes: tuple, padding: str, strides: tuple,

@@ -90,11 +90,14 @@ def conv_forward(config: LayerConfig, weights: dict, inputs: list, masks: list,
     patches = patches.reshape(batch * math.prod(out), taps, groups, -1)
     kernel = np.asarray(weights["kernel"], dtype=dtype)
     kernel = kernel.reshape(taps, kernel.shape[-2], groups, -1)
-    y = np.einsum("nkgc,kcgf->ngf", patches, kernel, optimize=True)
-    y = y.reshape(batch, *out, config.filters)
+    # One product per group over all (tap, channel) pairs: [groups, n, taps*c] @ [groups,
+    # taps*c, f], so BLAS does the whole correlation.
+    rows = patches.transpose(2, 0, 1, 3).reshape(groups, patches.shape[0], -1)
+    y = rows @ kernel.transpose(2, 0, 1, 3).reshape(groups, rows.shape[-1], -1)
+    y = y.transpose(1, 0, 2).reshape(batch, *out, config.filters)
     if config.use_bias:
-        y = y + np.asarray(weights["bias"], dtype=dtype)
-    y = ACTIVATIONS[config.activation].function(y.astype(dtype))
+        y += np.asarray(weights["bias"], dtype=dtype)
+    y = ACTIVATIONS[config.activation].function(y.astype(dtype, copy=False))
     if config.data_format == "channels_first":
         y = np.moveaxis(y, -1, 1)
     return [y], [None]

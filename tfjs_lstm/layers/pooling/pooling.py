@@ -83,12 +83,16 @@ def _pool(mode: str):
         fill = -np.inf if mode == "max" else 0.0
         patches, real = windows_nd(x, config.pool_size, config.padding, config.strides,
                                    (1,) * rank, fill=fill)
-        taps = tuple(range(1 + rank, 1 + 2 * rank))
-        if mode == "max":
-            y = patches.max(axis=taps)
-        else:
+        # Tap by tap over the window: each tap is a [batch, *windows, channels] view, so a
+        # few whole-array passes replace a reduction over tiny strided axes.
+        combine = np.maximum if mode == "max" else np.add
+        taps = iter(np.ndindex(*config.pool_size))
+        y = np.array(patches[(Ellipsis, *next(taps), slice(None))])
+        for tap in taps:
+            combine(y, patches[(Ellipsis, *tap, slice(None))], out=y)
+        if mode != "max":
             count = real.sum(axis=tuple(range(rank, 2 * rank))).astype(dtype)
-            y = patches.sum(axis=taps) / count[None, ..., None]
+            y = y / count[None, ..., None]
         y = y.astype(dtype)
         if config.data_format == "channels_first":
             y = np.moveaxis(y, -1, 1)

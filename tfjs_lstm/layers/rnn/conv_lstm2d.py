@@ -97,7 +97,8 @@ def _conv(x: np.ndarray, kernel: np.ndarray, padding: str, strides: tuple,
           dilation: tuple) -> np.ndarray:
     """[n, rows, cols, channels] correlated with [kh, kw, channels, out]."""
     patches, _ = windows_nd(x, kernel.shape[:2], padding, strides, dilation)
-    return np.einsum("nhwijc,ijco->nhwo", patches, kernel, optimize=True)
+    rows = patches.reshape(*patches.shape[:3], -1)
+    return rows @ kernel.reshape(rows.shape[-1], -1)
 
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
