@@ -4,7 +4,8 @@ Reads one JSON request per line on stdin and answers one JSON line on stdout:
 `{"export": case.npz, "onnx": path, "layer": ..., "units": ...}` builds the Keras 3 layer with
 the case's weights, exports it with tf2onnx at opset 17 and answers the graph's op types;
 `{"session": path, "inputs": case.npz, "outputs": out.npz}` opens an onnxruntime CPU session
-with 2 intra-op threads, runs the input once (the warm-up) and writes the output;
+with $ONNX_THREADS intra-op threads (default 2), runs the input once (the warm-up) and writes
+the output;
 `{"run": true}` times one more run of that input and answers its seconds.
 """
 
@@ -18,7 +19,7 @@ import time
 import numpy as np
 
 OPSET = 17
-THREADS = 2
+THREADS = int(os.environ.get("ONNX_THREADS", "2"))
 
 
 def export(request: dict) -> dict:

@@ -3,16 +3,17 @@
 Run as `python bench/runtime.py [--quick] [--plan] [--layer lstm|gru|gru_before|simple_rnn]`.
 For each (batch, timesteps, units) case, with 64 input features, it times our forward, Keras
 `model.predict`, the eager `model(x)` and onnxruntime on the same weights and inputs (median of
-interleaved runs after one warm-up), and TensorFlow.js 4.22's `predict` (LSTM only; cpu backend,
-in Node through js/harness.mjs, random weights of the same shapes: speed does not depend on
-their values; its outputs are checked elsewhere). onnxruntime (CPU, 2 intra-op threads) runs
-the same Keras 3 model exported by tf2onnx at opset 17, in a worker process inside the bench's
-own virtual environment (`bench/.onnx-venv`, created on first use; `bench/onnx_worker.py`),
-which times its own runs between ours; the table names the ONNX graph's recurrent op (LSTM,
-GRU, RNN) or says it has none (a Loop). It prints a Markdown table with achieved GFLOP/s (one
-forward is 2*B*T*(I+H)*G*H FLOPs for G gates) beside the machine's numpy float32 matmul GFLOP/s,
-both on 1024^3 and on the step's own product [B, H] @ [H, G*H] (the real ceiling of a recurrent
-step), the time ratios and the largest differences from Keras and from onnxruntime.
+interleaved runs after one warm-up), and TensorFlow.js 4.22's `predict` (LSTM only; cpu
+backend, in Node through js/harness.mjs, random weights of the same shapes: speed does not
+depend on their values; its outputs are checked elsewhere). onnxruntime (CPU, $ONNX_THREADS
+intra-op threads, default 2) runs the same Keras 3 model exported by tf2onnx at opset 17, in a
+worker process inside the bench's own virtual environment (`bench/.onnx-venv`, created on first
+use; `bench/onnx_worker.py`), which times its own runs between ours; the table names the ONNX
+graph's recurrent op (LSTM, GRU, RNN) or says it has none (a Loop). It prints a Markdown table
+with achieved GFLOP/s (one forward is 2*B*T*(I+H)*G*H FLOPs for G gates) beside the machine's
+numpy float32 matmul GFLOP/s, both on 1024^3 and on the step's own product [B, H] @ [H, G*H]
+(the real ceiling of a recurrent step), the time ratios and the largest differences from Keras
+and from onnxruntime.
 
 Each runtime of each case runs only if its estimated time (warm-up plus the minimum number of
 timed runs, from a cost model calibrated on this machine's step product) fits that runtime's
@@ -389,7 +390,8 @@ def print_header(keras_version: str, tf_version: str, load: float, peak: float) 
           "'step mm' is its GFLOP/s on the step's own [B, H] @ [H, G*H], the ceiling of the "
           "recurrent part (ours GFLOP/s also counts the input projection, which runs as larger "
           "products, so it may pass it)")
-    print(f"- onnxruntime: {', '.join(ONNX_PACKAGES)}, opset 17, CPU, 2 intra-op threads; "
+    print(f"- onnxruntime: {', '.join(ONNX_PACKAGES)}, opset 17, CPU, "
+          f"{os.environ.get('ONNX_THREADS', '2')} intra-op threads; "
           "'ONNX op' is the recurrent op of the exported graph")
     print(f"- input features {FEATURES}; return_sequences=False; tanh/sigmoid; medians of "
           f"{min(MIN_REPEATS.values())}-{MAX_REPEATS} interleaved runs after a warm-up (tfjs: "

@@ -18,6 +18,7 @@ Weights in these layouts are made once per `prepared` dict (a `Runner` keeps one
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -74,24 +75,24 @@ def lstm_forward(
         None if bias is None else _gate_weights(bias, order, scale), batch))
     states = _initial_states(initial_state, 2, batch, u, dtype, "LSTM")
     z = np.empty((4 * u, batch), dtype=x.dtype)
+    # Views and activations bound once: at batch 1 a slice or a method's branches inside the
+    # step cost about as much as a small ufunc call.
+    gates, input_gate, forget_gate, output_gate, candidate = (
+        z[: 3 * u], z[:u], z[u : 2 * u], z[2 * u : 3 * u], z[3 * u :])
+    blocks = (gate, gates), (cell, candidate)
+    activate = _one_tanh(z, *blocks) or _each(*blocks)
     activated_c = np.empty((u, batch), dtype=x.dtype)
-    one_tanh = gate.is_tanh and cell.is_tanh
+    cell_of = _unscaled(cell, activated_c)
 
     def step(xw_t: np.ndarray, old: list[np.ndarray], new: list[np.ndarray]) -> None:
-        h, c = old
-        product(h, z)
+        c = new[1]
+        product(old[0], z)
         np.add(z, xw_t, out=z)
-        if one_tanh:
-            np.tanh(z, out=z)
-            gates = gate.affine(z[: 3 * u])
-            candidate = cell.affine(z[3 * u :])
-        else:
-            gates = gate(z[: 3 * u])
-            candidate = cell(z[3 * u :])
-        np.multiply(gates[u : 2 * u], c, out=new[1])
-        candidate *= gates[:u]
-        new[1] += candidate
-        np.multiply(gates[2 * u :], cell(new[1], activated_c, scaled=False), out=new[0])
+        activate()
+        np.multiply(forget_gate, old[1], out=c)
+        np.multiply(candidate, input_gate, out=candidate)
+        np.add(c, candidate, out=c)
+        np.multiply(output_gate, cell_of(c), out=new[0])
 
     output, (h_last, c_last) = _scan(
         step, x, projection, states, mask, go_backwards, return_sequences, zero_output_for_mask
@@ -294,6 +295,41 @@ class _InPlace:
         if self.shift:
             t += self.shift
         return t
+
+
+def _one_tanh(z: np.ndarray, *pairs: tuple[_InPlace, np.ndarray]) -> Callable[[], None] | None:
+    """When the activations of the (activation, view) blocks covering `z` are all tanh forms:
+    one in-place tanh over z, then each block's affine map; else None."""
+    if not all(activation.is_tanh for activation, _ in pairs):
+        return None
+    affine = [(activation.affine, view) for activation, view in pairs
+              if activation.outer != 1 or activation.shift]
+
+    def activate() -> None:
+        np.tanh(z, out=z)
+        for apply, view in affine:
+            apply(view)
+
+    return activate
+
+
+def _each(*pairs: tuple[_InPlace, np.ndarray]) -> Callable[[], None]:
+    """Each activation over its view (already scaled), the result left in the view."""
+
+    def activate() -> None:
+        for activation, view in pairs:
+            result = activation(view)
+            if result is not view:
+                np.copyto(view, result)
+
+    return activate
+
+
+def _unscaled(activation: _InPlace, out: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The activation of an unscaled input written into `out`: plain np.tanh when it is tanh."""
+    if activation.is_tanh and (activation.inner, activation.outer, activation.shift) == (1, 1, 0):
+        return functools.partial(np.tanh, out=out)
+    return functools.partial(activation, out=out, scaled=False)
 
 
 def _gate_scale(dtype: DTypeLike, *blocks: tuple[_InPlace, int]) -> np.ndarray | None:
