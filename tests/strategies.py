@@ -226,8 +226,8 @@ def layer_configs(draw, layer, family: str) -> LayerConfig:
         if "filters" in values:
             values["filters"] += -values["filters"] % values["groups"]
         if values["padding"] == "causal" and (
-                family == "tfjs" or (family, layer.class_name) == ("keras3", "SeparableConv1D")):
-            values["padding"] = "same"  # tfjs's Conv1D and Keras 3's SeparableConv1D lack it
+                family == "tfjs" or (layer.class_name == "SeparableConv1D" and family != "keras2")):
+            values["padding"] = "same"  # only tf-keras's SeparableConv1D and Keras's Conv1D have it
     if layer.class_name == "ConvLSTM2D" and max(values["strides"]) > 1:
         values["dilation_rate"] = (1, 1)  # every runtime refuses strided dilation
     if layer.class_name == "ELU" and family == "tfjs":
