@@ -19,11 +19,11 @@ def randomize(model, rng: np.random.Generator, scale: float = 0.7):
 
 
 def randomize_trained(model, rng: np.random.Generator, scale: float = 0.6):
-    """`randomize`, with BatchNormalization's moving variances kept positive as training
-    leaves them."""
+    """`randomize`, with BatchNormalization's moving variances (wrapped in TimeDistributed
+    too) kept positive as training leaves them."""
     randomize(model, rng, scale)
     for layer in model.layers:
-        if type(layer).__name__ == "BatchNormalization":
+        if type(getattr(layer, "layer", layer)).__name__ == "BatchNormalization":
             weights = layer.get_weights()
             weights[-1] = np.abs(weights[-1]) + 0.1
             layer.set_weights(weights)
