@@ -18,6 +18,18 @@ def randomize(model, rng: np.random.Generator, scale: float = 0.7):
     return model
 
 
+def randomize_trained(model, rng: np.random.Generator, scale: float = 0.6):
+    """`randomize`, with BatchNormalization's moving variances (wrapped in TimeDistributed
+    too) kept positive as training leaves them."""
+    randomize(model, rng, scale)
+    for layer in model.layers:
+        if type(getattr(layer, "layer", layer)).__name__ == "BatchNormalization":
+            weights = layer.get_weights()
+            weights[-1] = np.abs(weights[-1]) + 0.1
+            layer.set_weights(weights)
+    return model
+
+
 def as_list(outputs) -> list[np.ndarray]:
     """Keras's predict output (one array or a list) as a list of arrays."""
     return [np.asarray(o) for o in (outputs if isinstance(outputs, list) else [outputs])]

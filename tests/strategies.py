@@ -181,7 +181,13 @@ STEPS_INPUT = {"Conv1D", "SeparableConv1D", "DepthwiseConv1D", "MaxPooling1D",
 IMAGE_INPUT = {"Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D",
                "GlobalAveragePooling2D"}
 
-_WRAPPED = {"Bidirectional": ("LSTM", "GRU", "SimpleRNN"), "TimeDistributed": ("Dense",),
+# The layers people wrap in TimeDistributed: per frame or per step, in every family that has them.
+_WRAPPED = {"Bidirectional": ("LSTM", "GRU", "SimpleRNN"),
+            "TimeDistributed": ("Dense", "Conv1D", "Conv2D", "MaxPooling1D", "AveragePooling1D",
+                                "MaxPooling2D", "AveragePooling2D", "Flatten",
+                                "GlobalMaxPooling1D", "GlobalAveragePooling1D",
+                                "GlobalMaxPooling2D", "GlobalAveragePooling2D", "Dropout",
+                                "BatchNormalization", "LayerNormalization", "Activation"),
             "RNN": ("LSTMCell", "GRUCell", "SimpleRNNCell")}
 
 
@@ -198,7 +204,8 @@ def _wrapped(wrapper, family: str) -> st.SearchStrategy[LayerConfig]:
                            zero_output_for_mask=family != "tfjs" and config.return_sequences)
         return config.replace(**changes)
 
-    return st.sampled_from(_WRAPPED[wrapper.class_name]).flatmap(
+    names = [name for name in _WRAPPED[wrapper.class_name] if family in REGISTRY[name].families]
+    return st.sampled_from(names).flatmap(
         lambda name: layer_configs(REGISTRY[name], family)).map(settle)
 
 
@@ -226,8 +233,8 @@ def layer_configs(draw, layer, family: str) -> LayerConfig:
         if "filters" in values:
             values["filters"] += -values["filters"] % values["groups"]
         if values["padding"] == "causal" and (
-                family == "tfjs" or (family, layer.class_name) == ("keras3", "SeparableConv1D")):
-            values["padding"] = "same"  # tfjs's Conv1D and Keras 3's SeparableConv1D lack it
+                family == "tfjs" or (layer.class_name == "SeparableConv1D" and family != "keras2")):
+            values["padding"] = "same"  # only tf-keras's SeparableConv1D and Keras's Conv1D have it
     if layer.class_name == "ConvLSTM2D" and max(values["strides"]) > 1:
         values["dilation_rate"] = (1, 1)  # every runtime refuses strided dilation
     if layer.class_name == "ELU" and family == "tfjs":
@@ -241,6 +248,13 @@ def layer_configs(draw, layer, family: str) -> LayerConfig:
     elif shape and layer.class_name == "Flatten":
         # tfjs builds a Flatten only on rank >= 3 with every size known.
         values["batch_input_shape"] = (shape[0], draw(st.integers(1, 6)), shape[-1])
+    elif shape and layer.class_name == "TimeDistributed":
+        # [batch, steps, *one step's input], every window of the wrapped layer fitting.
+        inner = values["layer"].class_name
+        step = (st.integers(8, 10), st.integers(8, 10)) if inner in IMAGE_INPUT else \
+            (st.integers(16, 20),)
+        values["batch_input_shape"] = (shape[0], shape[1], *draw(st.tuples(
+            *step, st.integers(2, 4).map(lambda n: 2 * n))))
     elif shape and "target_shape" in values:
         # Every runtime refuses a target whose total size differs from the input's.
         target = values["target_shape"]

@@ -1,5 +1,6 @@
 """Conv2D and the 2D pooling layers, alone and inside TimeDistributed before an LSTM (the
-CNN-LSTM over video frames): whole models judged by the real runtimes.
+CNN-LSTM over video frames), and the 1D step layers inside TimeDistributed: whole models
+judged by the real runtimes.
 
 Keras 3 models go to tfjs folders that TensorFlow.js 4.22 runs in Node (one process for all);
 tf-keras models are read from its .h5; models tfjs saves itself go to .keras and .h5. `summary`
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import outputs
 import pytest
-from outputs import as_list, assert_close, randomize
+from outputs import as_list, assert_close, randomize_trained
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import NotExpressibleError
@@ -42,11 +43,17 @@ def keras_models(keras) -> dict:
                                         L.AveragePooling2D(3, strides=2, padding="same"),
                                         L.MaxPooling2D((2, 1), strides=1, padding="same"),
                                         L.GlobalAveragePooling2D()]),
+        "steps_in_time_distributed": ((3, 8, 4), [td(L.Conv1D(4, 3, activation="relu")),
+                                                  td(L.LayerNormalization()),
+                                                  td(L.BatchNormalization()),
+                                                  td(L.Dropout(0.3)), td(L.MaxPooling1D()),
+                                                  td(L.GlobalAveragePooling1D()), L.LSTM(3)]),
     }
 
 
 def build(keras, name: str, shape: tuple, layers: list):
-    return randomize(keras.Sequential([keras.Input(shape), *layers], name=name), rng, 0.5)
+    return randomize_trained(keras.Sequential([keras.Input(shape), *layers], name=name), rng,
+                             0.5)
 
 
 def test_keras3_cnn_lstm_models_convert_to_tfjs_and_predict_the_same_in_node(keras3, tfjs,

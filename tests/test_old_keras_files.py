@@ -183,3 +183,89 @@ def test_keras_2_1_gru_without_reset_after_reads_as_that_kerass_gru(tf_keras, tm
                                  ("gru_1/recurrent_kernel:0", recurrent),
                                  ("gru_1/bias:0", bias)]}, version=b"2.1.2")
     assert_close(run(load(tmp_path / "gru.h5"), [X]), as_list(model(X)), "tf-keras")
+
+
+def conv_lstm2d_config(name: str, filters: int, **extra) -> dict:
+    """A ConvLSTM2D config as Keras 2.2.4's `get_config` writes it (RNN keys, then the cell's)."""
+    return {"class_name": "ConvLSTM2D", "config": {
+        "name": name, "trainable": True, "return_sequences": False, "return_state": False,
+        "go_backwards": False, "stateful": False, "unroll": False, "filters": filters,
+        "kernel_size": [3, 3], "strides": [1, 1], "padding": "same",
+        "data_format": "channels_last", "dilation_rate": [1, 1], "activation": "tanh",
+        "recurrent_activation": "hard_sigmoid", "use_bias": True, "kernel_initializer": GLOROT,
+        "recurrent_initializer": {"class_name": "Orthogonal",
+                                  "config": {"gain": 1.0, "seed": None}},
+        "bias_initializer": {"class_name": "Zeros", "config": {}}, "unit_forget_bias": True,
+        "recurrent_regularizer": None, "recurrent_constraint": None, **NO_RULES,
+        "dropout": 0.0, "recurrent_dropout": 0.0, **extra}}
+
+
+def separable_conv1d_config(name: str, filters: int, **extra) -> dict:
+    """A SeparableConv1D config as Keras 2.2.4's `get_config` writes it (no kernel_* keys)."""
+    rules = {key: value for key, value in NO_RULES.items() if not key.startswith("kernel")}
+    return {"class_name": "SeparableConv1D", "config": {
+        "name": name, "trainable": True, "filters": filters, "kernel_size": [3],
+        "strides": [2], "padding": "valid", "data_format": "channels_last",
+        "dilation_rate": [1], "activation": "relu", "use_bias": True,
+        "bias_initializer": {"class_name": "Zeros", "config": {}}, **rules,
+        "depth_multiplier": 2, "depthwise_initializer": GLOROT, "pointwise_initializer": GLOROT,
+        "depthwise_regularizer": None, "pointwise_regularizer": None,
+        "depthwise_constraint": None, "pointwise_constraint": None, **extra}}
+
+
+def test_keras224_conv_lstm2d_and_separable_conv1d_read_as_tf_keras_computes_them(
+        tf_keras, keras3, tmp_path):
+    """Keras 2.2.4's ConvLSTM2D (hard_sigmoid gates) and SeparableConv1D, weights from the
+    tf-keras model that judges them; the file converts to .keras for Keras 3."""
+    K = tf_keras
+    model = randomize(K.Sequential([
+        K.Input((3, 5, 5, 2)), K.layers.ConvLSTM2D(2, 3, padding="same", name="conv_lstm"),
+        K.layers.Reshape((25, 2), name="steps"),
+        K.layers.SeparableConv1D(3, 3, strides=2, depth_multiplier=2, activation="relu",
+                                 name="separable"),
+        K.layers.Dense(2, name="dense")]), np.random.default_rng(9), 0.5)
+    assert model.layers[0].get_config()["recurrent_activation"] == "hard_sigmoid"
+    reshape = {"class_name": "Reshape", "config": {"name": "reshape_1", "trainable": True,
+                                                   "target_shape": [25, 2]}}
+    layers = [conv_lstm2d_config("conv_lst_m2d_1", 2, batch_input_shape=[None, 3, 5, 5, 2],
+                                 dtype="float32"), reshape,
+              separable_conv1d_config("separable_conv1d_1", 3), dense_config("dense_1", 2)]
+    names = {"conv_lst_m2d_1": ("kernel", "recurrent_kernel", "bias"),
+             "separable_conv1d_1": ("depthwise_kernel", "pointwise_kernel", "bias"),
+             "dense_1": ("kernel", "bias")}
+    weights = {name: [(f"{name}/{w}:0", array) for w, array in
+                      zip(names[name], layer.get_weights(), strict=True)]
+               for name, layer in zip(names, (model.layers[0], *model.layers[2:]), strict=True)}
+    write_keras224_h5(tmp_path / "conv.h5", layers, weights)
+    x = np.random.default_rng(10).normal(0, 1, (2, 3, 5, 5, 2)).astype(np.float32)
+    expected = as_list(model(x))
+    read = load(tmp_path / "conv.h5")
+    assert read.layers["conv_lst_m2d_1"].recurrent_activation == "hard_sigmoid_keras2"
+    assert_close(run(read, [x]), expected, "reference runtime")
+    convert(tmp_path / "conv.h5", tmp_path / "conv.keras")
+    in_keras3 = keras3.models.load_model(tmp_path / "conv.keras", compile=False)(x)
+    assert_close(as_list(in_keras3), expected, "Keras 3")
+
+
+def test_keras224_fills_its_own_defaults_for_conv_lstm2d_and_separable_conv1d():
+    """Keras 2.2.4's signatures: ConvLSTM2D gates are hard_sigmoid with unit_forget_bias,
+    data_format None resolves to channels_last; SeparableConv1D pads 'valid'."""
+    from tfjs_lstm import dialects
+
+    conv = dialects.read("keras2.2", {"filters": 2, "kernel_size": 3}, class_name="ConvLSTM2D")
+    assert (conv.recurrent_activation, conv.unit_forget_bias, conv.data_format) == \
+        ("hard_sigmoid_keras2", True, "channels_last")
+    separable = dialects.read("keras2.2", {"filters": 2, "kernel_size": 3},
+                              class_name="SeparableConv1D")
+    assert (separable.padding, separable.depth_multiplier, separable.activation) == \
+        ("valid", 1, "linear")
+
+
+def test_a_keras224_causal_separable_conv1d_is_refused_naming_layer(tmp_path):
+    """Keras 2.2.4 builds it, then its backend's separable_conv1d throws on 'causal'."""
+    layer = separable_conv1d_config("separable_conv1d_1", 2, padding="causal",
+                                    batch_input_shape=[None, 7, 2], dtype="float32")
+    write_keras224_h5(tmp_path / "causal.h5", [layer], {})
+    with pytest.raises(InputError, match="layer 'separable_conv1d_1': Keras 2.2.4's "
+                                         "separable_conv1d throws on causal padding"):
+        load(tmp_path / "causal.h5")

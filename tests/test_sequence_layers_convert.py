@@ -16,7 +16,7 @@ from outputs import (
     assert_h5_runs_as_keras_runs_it,
     assert_summaries_are_each_runtimes_own,
     keras3_models_in_tfjs,
-    randomize,
+    randomize_trained,
     tfjs_folders_in_keras,
 )
 
@@ -32,17 +32,6 @@ def sequences(batch: int, steps: int, features: int) -> np.ndarray:
     x = rng.normal(0, 1, (batch, steps, features)).astype(np.float32)
     x[0, -3:] = 0.0
     return x
-
-
-def seeded(model):
-    """Seeded weights; moving variances kept positive, as training leaves them."""
-    randomize(model, rng, 0.6)
-    for layer in model.layers:
-        if type(layer).__name__ == "BatchNormalization":
-            weights = layer.get_weights()
-            weights[-1] = np.abs(weights[-1]) + 0.1
-            layer.set_weights(weights)
-    return model
 
 
 def sequential_models(keras) -> dict:
@@ -86,7 +75,7 @@ def keras_only_layers(keras) -> list:
 
 
 def build(keras, name: str, shape: tuple, layers: list):
-    return seeded(keras.Sequential([keras.Input(shape), *layers], name=name))
+    return randomize_trained(keras.Sequential([keras.Input(shape), *layers], name=name), rng)
 
 
 def test_keras3_models_convert_to_tfjs_and_predict_the_same_in_node(keras3, tfjs, tmp_path):

@@ -49,8 +49,9 @@ def test_tfjs_json_writer_writes_what_model_save_writes(tfjs, configs):
             assert "needs to know its batch size" in reply["pythonicError"]
             continue
         assert "pythonic" in reply, reply
-        if config.class_name == "LayerNormalization":  # written with its axes as built
-            config = REGISTRY["LayerNormalization"].for_input_shapes(
+        if config.class_name in ("LayerNormalization", "TimeDistributed"):
+            # tfjs's LayerNormalization writes its axes as built, wrapped or not
+            config = REGISTRY[config.class_name].for_input_shapes(
                 config, "tfjs", [config.batch_input_shape])
         assert reply["pythonic"] == dialects.write("tfjs-json", config).config
 
@@ -158,3 +159,15 @@ def test_tfjs_json_writer_writes_what_model_save_writes_for_every_default(tfjs):
                 config, "tfjs", [config.batch_input_shape])
         assert reply.get("pythonic") == dialects.write("tfjs-json", config).config, reply
     assert "ReLU" in {c.class_name for c in configs}
+
+
+def test_a_wrapped_layer_normalization_is_written_with_its_axes_as_tfjs_builds_them(tfjs):
+    """tfjs's model.save() writes a LayerNormalization's axes as built for one step's shape,
+    inside TimeDistributed too: [2] for steps of [4, 2]."""
+    config = dialects.read("keras2", {
+        "layer": {"class_name": "LayerNormalization", "config": {"axis": -1}},
+        "batch_input_shape": [None, 3, 4, 2]}, class_name="TimeDistributed")
+    [reply] = tfjs.configs([request(config, dialects.write("tfjs", config).config)])
+    built = REGISTRY["TimeDistributed"].for_input_shapes(config, "tfjs", [(None, 3, 4, 2)])
+    assert reply["pythonic"]["layer"]["config"]["axis"] == [2]
+    assert reply["pythonic"] == dialects.write("tfjs-json", built).config

@@ -1,5 +1,5 @@
 """Cases for the layer families beside the recurrent ones (convolution, pooling, normalization,
-activation layers), each next to an LSTM: one tiny model per family."""
+activation, merging and reshaping layers), each next to an LSTM: one tiny model per family."""
 
 from __future__ import annotations
 
@@ -51,6 +51,41 @@ def _k3_activation_layers(K: Any) -> Any:
         L.Softmax(name="softmax")], name="activation_layers")
 
 
+def _k3_merging(K: Any) -> Any:
+    L = K.layers
+    x = K.Input((5, 3), name="x")
+    a = L.LSTM(4, return_sequences=True, name="lstm_a")(x)
+    b = L.LSTM(4, return_sequences=True, name="lstm_b")(x)
+    return K.Model(x, [L.Maximum(name="max")([a, b]),
+                       L.Permute((2, 1), name="permute")(L.Minimum(name="min")([a, b])),
+                       L.Dot(axes=2, name="dot")([a, b])], name="merging")
+
+
+def _k3_steps_reshaping(K: Any) -> Any:
+    L = K.layers
+    x = K.Input((5, 3), name="x")
+    a = L.LSTM(4, return_sequences=True, name="lstm_a")(x)
+    b = L.LSTM(4, return_sequences=True, name="lstm_b")(x)
+    steps = L.Subtract(name="subtract")([a, b])
+    for layer in (L.ZeroPadding1D((1, 2), name="pad"), L.Cropping1D((2, 1), name="crop"),
+                  L.UpSampling1D(2, name="repeat"), L.LSTM(3, name="lstm_c")):
+        steps = layer(steps)
+    return K.Model(x, steps, name="steps_reshaping")
+
+
+def _k3_conv2d_pooling(K: Any) -> Any:
+    L = K.layers
+    td = L.TimeDistributed
+    return K.Sequential([
+        K.Input((3, 6, 6, 2), name="frames"),
+        td(L.Conv2D(3, 3, padding="same", activation="relu"), name="conv_same"),
+        td(L.MaxPooling2D(2), name="max_pool"),
+        td(L.Conv2D(2, 2), name="conv_valid"),
+        td(L.AveragePooling2D(2, padding="same"), name="average_pool"),
+        td(L.GlobalMaxPooling2D(), name="global_max"),
+        L.LSTM(3, name="lstm")], name="conv2d_pooling")
+
+
 FAMILY_CASES: tuple[Spec, ...] = (
     Spec("k3_conv1d_pooling", "Conv1D (padding same, relu) then MaxPooling1D(2) before an LSTM "
          "returning sequences, then Conv1D (padding valid): 12 steps in, 5 out", "keras3",
@@ -64,4 +99,13 @@ FAMILY_CASES: tuple[Spec, ...] = (
     Spec("k3_activation_layers", "activation layers after an LSTM returning sequences: "
          "ReLU(max_value=0.5), LeakyReLU(0.2), ELU, Softmax, with Dense layers between",
          "keras3", _k3_activation_layers, (Feed((2, 6, 3)),), 143),
+    Spec("k3_merging", "two LSTMs returning sequences merged by Maximum, Minimum (then "
+         "Permute((2, 1))) and Dot(axes=2): three outputs", "keras3", _k3_merging,
+         (Feed((2, 5, 3)),), 144),
+    Spec("k3_steps_reshaping", "Subtract of two LSTMs returning sequences, then ZeroPadding1D, "
+         "Cropping1D and UpSampling1D before an LSTM (TensorFlow.js 4.22 has none of the four)",
+         "keras3", _k3_steps_reshaping, (Feed((2, 5, 3)),), 145),
+    Spec("k3_conv2d_pooling", "over 3 frames of 6x6x2 in TimeDistributed: Conv2D (same, relu), "
+         "MaxPooling2D, Conv2D (valid), AveragePooling2D (same), GlobalMaxPooling2D; then an "
+         "LSTM", "keras3", _k3_conv2d_pooling, (Feed((2, 3, 6, 6, 2)),), 146),
 )

@@ -5,8 +5,10 @@ Read in Keras 3.15 `keras/src/layers/convolutional/{base_separable_conv,separabl
 filters], bias [filters]; padding 'valid' or 'same') and tf-keras 2.21
 `layers/convolutional/separable_conv1d.py` (also 'causal': it pads dilation * (size - 1) steps
 in front), whose config also carries the base Conv's `groups` (always 1) and `kernel_*` keys,
-which it never uses. Keras 2.2.4 and TensorFlow.js
-4.22 ("1D separable convolution is not implemented yet") are refused. Masks stop here.
+which it never uses. Keras 2.2.4 `layers/convolutional.py` has the same weights and
+defaults and drops the kernel keys; its `backend.separable_conv1d` throws on 'causal'.
+TensorFlow.js 4.22 ("1D separable convolution is not implemented yet") is refused. Masks stop
+here.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kinds as k
+from ...errors import InputError
 from ...objects import INITIALIZERS, KERNEL_INITIALIZER_DEFAULTS
 from ..base import REQUIRED, Field, LayerConfig, LayerType, Weight
 from ..core.dense import affine_rescale
 from .base_conv import conv_output_shape
 from .depthwise_conv1d import (
-    KERAS,
     channels,
     channels_last,
     depthwise,
@@ -27,6 +29,10 @@ from .depthwise_conv1d import (
     finish,
     refuse_strided_dilation,
 )
+
+FAMILIES = ("keras3", "keras2", "keras2.2")
+_NO_CAUSAL = {"keras3": "Keras 3's SeparableConv1D has no causal padding (tf-keras's has)",
+              "keras2.2": "Keras 2.2.4's separable_conv1d throws on causal padding"}
 
 
 def _unused(config: LayerConfig, name: str) -> str:
@@ -64,9 +70,16 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
     return [finish(config, y, weights.get("bias"), dtype)], [None]
 
 
+def _after_read(values: dict, family: str, given: set[str]) -> None:
+    """Keras 2.2.4 builds a causal SeparableConv1D and fails calling it."""
+    refuse_strided_dilation(values, family, given)
+    if family == "keras2.2" and values["padding"] == "causal":
+        raise InputError(f"layer '{values['name']}': {_NO_CAUSAL[family]}")
+
+
 def _before_write(values: dict, family: str) -> dict[str, str]:
-    if family == "keras3" and values["padding"] == "causal":
-        return {"padding": "Keras 3's SeparableConv1D has no causal padding (tf-keras's has)"}
+    if family in _NO_CAUSAL and values["padding"] == "causal":
+        return {"padding": _NO_CAUSAL[family]}
     return {}
 
 
@@ -77,9 +90,9 @@ SEPARABLE_CONV1D = LayerType(
     output_shape=conv_output_shape,
     forward=_forward,
     gate_rescale=affine_rescale(("pointwise_kernel", "bias")),
-    after_read=refuse_strided_dilation,
+    after_read=_after_read,
     before_write=_before_write,
     mask_out=lambda config, input_masked: False,
-    families=KERAS,
+    families=FAMILIES,
     doc="Depthwise then pointwise 1D convolution over the steps axis; masks stop here.",
 )

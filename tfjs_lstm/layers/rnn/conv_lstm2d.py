@@ -8,6 +8,8 @@ layer's strides, padding and dilation; the recurrent one is always 'same' with s
 Keras 3 saves the weights under a cell, tf-keras and tfjs directly under the layer. No
 runtime has `implementation` here; tfjs's getConfig carries it and `unitForgetBias` as
 undefined. tfjs refuses `unroll`; tf-keras writes `time_major` and ignores it (measured).
+Keras 2.2.4 `layers/convolutional_recurrent.py` has the same weights, keys and defaults as
+tf-keras (recurrent_activation 'hard_sigmoid', unit_forget_bias true) without `time_major`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ..windows import output_length, windows_nd
 from . import recurrent as rnn
 from .lstm import _RECURRENT_GATES, GATES
 
-FAMILIES = ("keras3", "keras2", "tfjs")
+FAMILIES = ("keras3", "keras2", "keras2.2", "tfjs")
 _TFJS_UNDEFINED = ("unitForgetBias", "implementation")
 
 
@@ -36,10 +38,12 @@ FIELDS = (
     Field("dilation_rate", k.SIZES_2D, (1, 1)),
     rnn.GATE_ACTIVATIONS[0],
     Field("recurrent_activation", k.ACTIVATION,
-          {"keras3": "sigmoid", "keras2": "hard_sigmoid_keras2", "tfjs": "hard_sigmoid_keras2"},
+          {"keras3": "sigmoid", "keras2": "hard_sigmoid_keras2", "keras2.2": "hard_sigmoid_keras2",
+           "tfjs": "hard_sigmoid_keras2"},
           null_is_default=False),
     *rnn.cell_weight_fields(activity_ignored_by=("tfjs",)),
-    Field("unit_forget_bias", k.BOOLEAN, {"keras3": True, "keras2": True, "tfjs": False}),
+    Field("unit_forget_bias", k.BOOLEAN,
+          {"keras3": True, "keras2": True, "keras2.2": True, "tfjs": False}),
     *rnn.DROPOUTS,
     *(Field("time_major", k.BOOLEAN, False, families=("keras2",), ignored_by=("keras2", "tfjs"),
             omit_reason=lambda c, n: "tf-keras's ConvLSTM2D ignores it: steps are on axis 1")

@@ -286,6 +286,17 @@ def _td_before_write(values: dict, family: str) -> dict[str, str]:
     return {}
 
 
+def _td_for_input_shapes(config: LayerConfig, family: str, input_shapes: list[tuple]
+                         ) -> LayerConfig:
+    """The wrapped layer's config as written for one step's shape (tfjs's LayerNormalization
+    writes its axes as built for it)."""
+    inner = _inner_type(config.layer)
+    if inner.for_input_shapes is None:
+        return config
+    steps = [(shape[0], *shape[2:]) for shape in input_shapes]
+    return config.replace(layer=inner.for_input_shapes(config.layer, family, steps))
+
+
 def _td_keras3_paths(config: LayerConfig, count: int) -> list[str]:
     return [f"layer/{path}" for path in _inner_type(config.layer).keras3_paths(config.layer,
                                                                                 count)]
@@ -300,6 +311,7 @@ TIME_DISTRIBUTED = LayerType(
     output_shape=_td_output_shape,
     forward=_td_forward,
     keras3_weight_paths=_td_keras3_paths,
+    for_input_shapes=_td_for_input_shapes,
     after_read=_td_after_read,
     before_write=_td_before_write,
     sequence_input=True,
