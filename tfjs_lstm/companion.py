@@ -21,16 +21,22 @@ class Companion:
     class's default (GRU's reset_after: true).
     A companion whose difference lies in a nested layer (Bidirectional's zeros at masked steps)
     says instead `when` it is needed, `to_tfjs` gives the config as the companion class is
-    written (what tfjs's own class takes), and `from_tfjs` restores the canonical values read."""
+    written (what tfjs's own class takes), and `from_tfjs` restores the canonical values read.
+    A companion of a layer tfjs lacks altogether (Attention) is `always` needed; `first_mask`
+    says it sees the one mask tfjs's executor hands a layer, its first input's."""
 
     class_name: str
     fields: Mapping[str, Any] = field(default_factory=dict)
     when: Callable[[Any], bool] | None = None
     to_tfjs: Callable[[Any], Any] | None = None
     from_tfjs: Callable[[dict], None] | None = None
+    always: bool = False
+    first_mask: bool = False
 
     def needed(self, config: Any) -> bool:
         """Whether this config differs from what tfjs's own class computes."""
+        if self.always:
+            return True
         if self.when is not None:
             return self.when(config)
         return any(getattr(config, name) == value for name, value in self.fields.items())
