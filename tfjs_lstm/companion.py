@@ -6,8 +6,10 @@ says what the package is called and when a layer needs it. The package's version
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 PACKAGE = "tfjs-lstm-companion"
@@ -58,6 +60,21 @@ def by_class_name() -> dict[str, tuple[str, Companion]]:
 
     return {layer.companion.class_name: (name, layer.companion)
             for name, layer in REGISTRY.items() if layer.companion is not None}
+
+
+def used_in(folder: Path) -> bool:
+    """Whether a tfjs folder's model.json names a companion class (tfjs needs the package)."""
+    names = by_class_name()
+
+    def uses(item: Any) -> bool:
+        if isinstance(item, dict):
+            return item.get("class_name") in names or any(map(uses, item.values()))
+        return isinstance(item, list) and any(map(uses, item))
+
+    try:
+        return uses(json.loads((folder / "model.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return False
 
 
 def tfjs_class_name(config: Any) -> str:

@@ -1,5 +1,5 @@
 """Cases for the layer families beside the recurrent ones (convolution, pooling, normalization,
-activation layers), each next to an LSTM: one tiny model per family."""
+activation layers, attention), each next to an LSTM: one tiny model per family."""
 
 from __future__ import annotations
 
@@ -51,6 +51,16 @@ def _k3_activation_layers(K: Any) -> Any:
         L.Softmax(name="softmax")], name="activation_layers")
 
 
+def _k3_attention(K: Any) -> Any:
+    L = K.layers
+    x = K.Input((6, 3), name="x")
+    sequence = L.LSTM(4, return_sequences=True, name="lstm")(x)
+    attended = L.Attention(use_scale=True, name="attention")([sequence, sequence],
+                                                            use_causal_mask=True)
+    heads = L.MultiHeadAttention(2, 2, name="mha")(attended, attended)
+    return K.Model(x, L.Dense(2, name="dense")(heads), name="attention")
+
+
 FAMILY_CASES: tuple[Spec, ...] = (
     Spec("k3_conv1d_pooling", "Conv1D (padding same, relu) then MaxPooling1D(2) before an LSTM "
          "returning sequences, then Conv1D (padding valid): 12 steps in, 5 out", "keras3",
@@ -64,4 +74,7 @@ FAMILY_CASES: tuple[Spec, ...] = (
     Spec("k3_activation_layers", "activation layers after an LSTM returning sequences: "
          "ReLU(max_value=0.5), LeakyReLU(0.2), ELU, Softmax, with Dense layers between",
          "keras3", _k3_activation_layers, (Feed((2, 6, 3)),), 143),
+    Spec("k3_attention", "Attention(use_scale) with a causal mask over an LSTM's sequence, then "
+         "MultiHeadAttention (2 heads) self-attention, Dense: tfjs runs the companion package's "
+         "classes", "keras3", _k3_attention, (Feed((2, 6, 3)),), 144, companion=True),
 )

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import companion
 from ..browser import BACKENDS as BROWSER_BACKENDS
 from ..errors import InputError, NotExpressibleError, TfjsLstmError
 from ..node import BACKENDS as NODE_BACKENDS
@@ -222,9 +223,14 @@ class TfjsRuntime(Runtime):
         return node.missing_reason(self.backend)
 
     def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
-        return self._each(jobs, lambda harness, ready: harness.predict_folders(
-            [(f, x) for _, f, x, _ in ready], calls=[n for *_, n in ready],
-            backend=self.backend), _counts(jobs, calls))
+        def send(harness: Any, ready: list) -> Any:
+            options = {} if self.browser else {
+                "companion": any(companion.used_in(f) for _, f, _, _ in ready)}
+            return harness.predict_folders([(f, x) for _, f, x, _ in ready],
+                                           calls=[n for *_, n in ready],
+                                           backend=self.backend, **options)
+
+        return self._each(jobs, send, _counts(jobs, calls))
 
     def time(self, jobs: Sequence[Job], runs: int) -> list[list[float] | NotRun]:
         """model.predict with its outputs read back (dataSync in the browser), timed in the
@@ -246,6 +252,10 @@ class TfjsRuntime(Runtime):
             ready = []
             for index, ((path, inputs), count) in enumerate(zip(jobs, counts, strict=True)):
                 folder = _in_format(path, self, Path(tmp) / str(index))
+                if self.browser and not isinstance(folder, NotRun) and \
+                        companion.used_in(folder):
+                    folder = NotRun(f"{self.label}: the companion package is loaded in Node "
+                                    "only")
                 results.append(folder if isinstance(folder, NotRun) else [])
                 if not isinstance(folder, NotRun):
                     ready.append((index, folder, inputs, count))
