@@ -9,6 +9,7 @@ Keras predicted; the folders go back to `.keras` / `.h5` and Keras must predict 
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -71,6 +72,11 @@ def keras3_models(keras) -> dict:
     v, k = L.Dense(2)(seq), L.Dense(3)(seq)
     models["mha_key_causal"] = (keras.Model(seq, L.MultiHeadAttention(
         2, 3, value_dim=2, use_bias=False)(h, v, key=k, use_causal_mask=True)), [x])
+    seq = keras.Input((5, 3))
+    h = L.LSTM(4, return_sequences=True)(seq)
+    h = L.Add()([h, L.Attention()([h, h], use_causal_mask=True)])
+    h = L.LayerNormalization()(L.Add()([h, L.MultiHeadAttention(2, 2)(h, h)]))
+    models["residual"] = (keras.Model(seq, L.Dense(2)(L.GlobalAveragePooling1D()(h))), [x])
     return models
 
 
@@ -108,7 +114,7 @@ def converted(keras3, tf_keras, tfjs, tmp_path_factory):
 
 
 CASES = ("dot", "additive", "scale_concat", "causal", "additive_causal", "masked",
-         "masked_additive", "key", "mha_self", "mha_key_causal", "k2_mha_attention")
+         "masked_additive", "key", "mha_self", "mha_key_causal", "residual", "k2_mha_attention")
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -118,7 +124,7 @@ def test_tfjs_with_the_companion_predicts_what_keras_predicts(converted, name):
     assert_close(theirs, expected, f"tfjs with the companion, {name}")
 
 
-@pytest.mark.parametrize("name", ("masked", "mha_key_causal", "k2_mha_attention"))
+@pytest.mark.parametrize("name", ("masked", "mha_key_causal", "residual", "k2_mha_attention"))
 def test_the_reference_runtime_agrees_on_the_companion_folder(converted, name):
     folder, _, inputs, expected, _ = converted[name]
     assert_close(run(load(folder), inputs), expected, f"reference runtime, {name}")
@@ -148,7 +154,8 @@ def test_without_the_package_tfjs_cannot_load_them(converted, tfjs):
 
 
 def test_summary_and_validate_know_the_companion_classes(converted, tfjs):
-    folders = [converted[name][0] for name in ("masked", "key", "mha_key_causal")]
+    folders = [converted[name][0] for name in ("dot", "masked", "key", "mha_key_causal",
+                                               "residual")]
     for folder, theirs in zip(folders, tfjs.summaries(folders, companion=True), strict=True):
         assert render_tfjs(load(folder)) == theirs, folder.name
         assert validate_file(folder / "model.json").ok
@@ -195,15 +202,25 @@ def test_a_companion_folder_without_the_class_reads_as_the_missing_layer(convert
     assert "--companion" in finding.message
 
 
-def test_a_tensor_taken_twice_and_read_elsewhere_is_refused(keras3, tmp_path):
-    """tfjs's executor frees a tensor a layer takes twice before another layer reads it."""
+def test_self_attention_names_its_tensor_once_for_tfjs(converted):
+    """tfjs's executor frees a tensor a layer takes twice before other layers read it: a call
+    on [h, h] is written as a call on h, which the companion class takes as [h, h]."""
+    document = json.loads((converted["residual"][0] / "model.json").read_text())
+    nodes = {layer["class_name"]: layer["inbound_nodes"]
+             for layer in document["modelTopology"]["config"]["layers"]}
+    assert [len(node) for node in nodes["TfjsLstmAttention"]] == [1]
+    assert [len(node) for node in nodes["TfjsLstmMultiHeadAttention"]] == [1]
+
+
+def test_a_tensor_taken_twice_with_another_and_read_elsewhere_is_refused(keras3, tmp_path):
+    """[h, v, h] cannot be written as one tensor: tfjs would free h before Add reads it."""
     L = keras3.layers
     x = keras3.Input((5, 3))
     h = L.LSTM(4, return_sequences=True)(x)
-    out = L.Add()([h, L.Attention(name="self")([h, h])])
+    out = L.Add(name="residual")([h, L.Attention(name="self")([h, L.Dense(4)(x), h])])
     keras3.Model(x, out).save(tmp_path / "m.keras")
     with pytest.raises(NotExpressibleError) as caught:
         convert(tmp_path / "m.keras", tmp_path / "out", companion=True)
     [problem] = caught.value.problems
     assert (problem.layer, problem.key) == ("self", "inputs")
-    assert "'add'" in problem.reason
+    assert "'residual'" in problem.reason

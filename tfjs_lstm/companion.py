@@ -7,7 +7,7 @@ says what the package is called and when a layer needs it. The package's version
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,16 @@ def by_class_name() -> dict[str, tuple[str, Companion]]:
 
     return {layer.companion.class_name: (name, layer.companion)
             for name, layer in REGISTRY.items() if layer.companion is not None}
+
+
+def tfjs_inputs(companion: Companion | None, refs: Sequence[Any]) -> list[Any]:
+    """The tensors a tfjs node names for a call: a companion class of a layer tfjs lacks,
+    called on one tensor repeated ([h, h], self-attention), takes it once, since tfjs's
+    executor frees a tensor a layer takes twice before other layers read it."""
+    refs = list(refs)
+    if companion is not None and companion.always and len(refs) > 1 and len(set(refs)) == 1:
+        return refs[:1]
+    return refs
 
 
 def used_in(folder: Path) -> bool:

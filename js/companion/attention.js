@@ -14,6 +14,10 @@
 // [queryFeatures]. Scores `key . (query / sqrt(keyDim))` per head over the steps axis, softmax
 // (causal positions -1e9), combined with the values and projected back. It takes no masks.
 //
+// Called on one tensor x, each class computes [x, x] (self-attention): tfjs's executor frees a
+// tensor a layer takes twice before other layers read it, so tfjs-lstm writes such a call with
+// the tensor once.
+//
 // `useCausalMask` is a call argument, written in the model.json inbound node's kwargs. tfjs's
 // fromConfig passes those kwargs to `apply` on symbolic tensors only; `model.predict` runs the
 // layer without them, so the layer keeps the value its call in the model's graph gave.
@@ -45,6 +49,11 @@ function maskedSoftmax(scores, keep) {
   return tf.softmax(scores, -1);
 }
 
+function shapes(inputShape) {
+  // [query, value(, key)] shapes; one shape stands for [x, x].
+  return Array.isArray(inputShape[0]) ? inputShape : [inputShape, inputShape];
+}
+
 function isSymbolic(inputs) {
   return (Array.isArray(inputs) ? inputs : [inputs]).some((x) => x instanceof tf.SymbolicTensor);
 }
@@ -72,9 +81,13 @@ class CalledLayer extends tf.layers.Layer {
   }
 
   tensors(inputs, layerName) {
-    if (!Array.isArray(inputs) || inputs.length < 2 || inputs.length > 3) {
-      throw new Error(`${layerName} '${this.name}' is called on [query, value] or [query, ` +
-                      `value, key], got ${Array.isArray(inputs) ? inputs.length : 1} tensor(s)`);
+    if (!Array.isArray(inputs) || inputs.length === 1) {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      return [x, x, x];
+    }
+    if (inputs.length > 3) {
+      throw new Error(`${layerName} '${this.name}' is called on x, [query, value] or [query, ` +
+                      `value, key], got ${inputs.length} tensors`);
     }
     return [inputs[0], inputs[1], inputs.length > 2 ? inputs[2] : inputs[1]];
   }
@@ -88,7 +101,7 @@ class BaseAttention extends CalledLayer {
     this.supportsMasking = true;
   }
 
-  masks(inputs, mask) {
+  masks(query, mask) {
     // [query mask, value mask]: a list as given, or the one mask tfjs's executor passes.
     if (mask == null) return [null, null];
     if (Array.isArray(mask)) return [mask[0] ?? null, mask[1] ?? null];
@@ -97,9 +110,9 @@ class BaseAttention extends CalledLayer {
                       "first input's mask only, so a mask is computed here only when query " +
                       'and value are one tensor');
     }
-    if (mask.shape.length !== 2 || mask.shape[1] !== inputs[0].shape[1]) {
+    if (mask.shape.length !== 2 || mask.shape[1] !== query.shape[1]) {
       throw new Error(`${this.getClassName()} '${this.name}': a mask of shape ` +
-                      `[${mask.shape}] does not fit the query of shape [${inputs[0].shape}]`);
+                      `[${mask.shape}] does not fit the query of shape [${query.shape}]`);
     }
     return [mask, mask];
   }
@@ -107,7 +120,7 @@ class BaseAttention extends CalledLayer {
   call(inputs, kwargs) {
     return tf.tidy(() => {
       const [query, value, key] = this.tensors(inputs, this.getClassName());
-      const [queryMask, valueMask] = this.masks(inputs, kwargs == null ? null : kwargs.mask);
+      const [queryMask, valueMask] = this.masks(query, kwargs == null ? null : kwargs.mask);
       const scores = this.scores(query, key);
       let keep = valueMask == null ? null : tf.expandDims(tf.cast(valueMask, 'bool'), -2);
       if (this.useCausalMask(kwargs)) {
@@ -125,7 +138,8 @@ class BaseAttention extends CalledLayer {
   }
 
   computeOutputShape(inputShape) {
-    return [...inputShape[0].slice(0, -1), inputShape[1][inputShape[1].length - 1]];
+    const [query, value] = shapes(inputShape);
+    return [...query.slice(0, -1), value[value.length - 1]];
   }
 
   computeMask(inputs, mask) {
@@ -181,7 +195,8 @@ export class TfjsLstmAdditiveAttention extends BaseAttention {
   }
 
   build(inputShape) {
-    const dim = inputShape[0][inputShape[0].length - 1];
+    const query = shapes(inputShape)[0];
+    const dim = query[query.length - 1];
     this.scale = this.useScale ?
         this.addWeight('scale', [dim], null, tf.initializers.glorotUniform({}), null, true) :
         null;
@@ -221,8 +236,8 @@ export class TfjsLstmMultiHeadAttention extends CalledLayer {
   }
 
   build(inputShape) {
-    const [query, value] = inputShape;
-    const key = inputShape.length > 2 ? inputShape[2] : value;
+    const [query, value] = shapes(inputShape);
+    const key = shapes(inputShape).length > 2 ? inputShape[2] : value;
     const last = (shape) => shape[shape.length - 1];
     const kernelInit = initializer(this.kernelInitializerConfig,
                                    tf.initializers.glorotUniform({}));
@@ -276,7 +291,7 @@ export class TfjsLstmMultiHeadAttention extends CalledLayer {
   }
 
   computeOutputShape(inputShape) {
-    return inputShape[0];
+    return shapes(inputShape)[0];
   }
 
   getConfig() {

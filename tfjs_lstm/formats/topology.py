@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__, dialects
+from .. import companion as companions
 from ..errors import InputError, NotExpressibleError, Problem
 from ..layers import LayerConfig
 from ..layers.rnn.rnn import LAYER_OF_CELL
@@ -134,6 +135,9 @@ def _call(config: LayerConfig, node: list, layers: dict, file: str, at: str) -> 
     for name in input_names(config.class_name)[len(refs):]:
         if kwargs.get(name) is not None:
             refs.append(_ref(kwargs[name], layers, file, f"{at}/0/3/{name}"))
+    layer = dialects.REGISTRY.get(config.class_name)
+    if len(refs) == 1 and layer is not None and layer.companion and layer.companion.always:
+        refs *= 2  # a companion class called on one tensor: [h, h] (`tfjs_inputs`)
     return LayerCall(config.name, tuple(refs),
                      call_options(config.class_name, kwargs, file, f"{at}/0/3"))
 
@@ -414,9 +418,11 @@ def repeated_input_problems(model: Model, dialect: str) -> list[Problem]:
             readers.setdefault(ref, []).append(call.layer)
     problems = []
     for call in model.calls:
-        if dialects.REGISTRY[model.layers[call.layer].class_name].companion is None:
+        layer = dialects.REGISTRY[model.layers[call.layer].class_name]
+        inputs = companions.tfjs_inputs(layer.companion, call.inputs)
+        if layer.companion is None:
             continue
-        for ref in {r for r in call.inputs if call.inputs.count(r) > 1} - set(model.outputs):
+        for ref in {r for r in inputs if inputs.count(r) > 1} - set(model.outputs):
             others = [name for name in readers[ref] if name != call.layer]
             if others:
                 problems.append(Problem(call.layer, "inputs", dialect,
@@ -547,8 +553,12 @@ def _node(model: Model, call: LayerCall, tfjs: bool) -> list:
     called on named tensors has one entry, the query, naming the others in its kwargs (tfjs
     passes kwargs to its call as they are, so there each tensor is an entry)."""
     options = dict(call.kwargs)
-    names = dialects.REGISTRY[model.layers[call.layer].class_name].input_names
-    if names and not tfjs:
+    layer = dialects.REGISTRY[model.layers[call.layer].class_name]
+    names = layer.input_names
+    if tfjs:
+        return [[ref.layer, ref.node, ref.index, options]
+                for ref in companions.tfjs_inputs(layer.companion, call.inputs)]
+    if names:
         first = call.inputs[0]
         named = {name: [ref.layer, ref.node, ref.index]
                  for name, ref in zip(names[1:], call.inputs[1:], strict=False)}
