@@ -419,9 +419,9 @@ def repeated_input_problems(model: Model, dialect: str) -> list[Problem]:
     problems = []
     for call in model.calls:
         layer = dialects.REGISTRY[model.layers[call.layer].class_name]
-        inputs = companions.tfjs_inputs(layer.companion, call.inputs)
         if layer.companion is None:
             continue
+        inputs = companions.tfjs_inputs(layer.companion, call.inputs)
         for ref in {r for r in inputs if inputs.count(r) > 1} - set(model.outputs):
             others = [name for name in readers[ref] if name != call.layer]
             if others:
