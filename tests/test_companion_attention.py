@@ -132,7 +132,8 @@ def test_the_reference_runtime_agrees_on_the_companion_folder(converted, name):
 
 def test_companion_folders_convert_back_and_keras_predicts_the_same(converted, keras3,
                                                                     tf_keras, tmp_path):
-    for name in CASES[:-1]:
+    for name in ("scale_concat", "additive_causal", "masked", "key", "mha_key_causal",
+                 "residual"):
         folder, _, inputs, expected, _ = converted[name]
         convert(folder, tmp_path / f"{name}.keras")
         again = keras3.models.load_model(tmp_path / f"{name}.keras")
@@ -154,8 +155,7 @@ def test_without_the_package_tfjs_cannot_load_them(converted, tfjs):
 
 
 def test_summary_and_validate_know_the_companion_classes(converted, tfjs):
-    folders = [converted[name][0] for name in ("dot", "masked", "key", "mha_key_causal",
-                                               "residual")]
+    folders = [converted[name][0] for name in ("masked", "key", "residual")]
     for folder, theirs in zip(folders, tfjs.summaries(folders, companion=True), strict=True):
         assert render_tfjs(load(folder)) == theirs, folder.name
         assert validate_file(folder / "model.json").ok
