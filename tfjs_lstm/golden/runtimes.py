@@ -223,20 +223,21 @@ class TfjsRuntime(Runtime):
         return node.missing_reason(self.backend)
 
     def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
-        def send(harness: Any, ready: list) -> Any:
-            options = {} if self.browser else {
-                "companion": any(companion.used_in(f) for _, f, _, _ in ready)}
-            return harness.predict_folders([(f, x) for _, f, x, _ in ready],
-                                           calls=[n for *_, n in ready],
-                                           backend=self.backend, **options)
-
-        return self._each(jobs, send, _counts(jobs, calls))
+        return self._each(jobs, lambda harness, ready: harness.predict_folders(
+            [(f, x) for _, f, x, _ in ready], calls=[n for *_, n in ready],
+            backend=self.backend, **self._options(ready)), _counts(jobs, calls))
 
     def time(self, jobs: Sequence[Job], runs: int) -> list[list[float] | NotRun]:
         """model.predict with its outputs read back (dataSync in the browser), timed in the
         harness with performance.now()."""
         return self._each(jobs, lambda harness, ready: harness.time_folders(
-            [(f, x) for _, f, x, _ in ready], runs, backend=self.backend), [1] * len(jobs))
+            [(f, x) for _, f, x, _ in ready], runs, backend=self.backend,
+            **self._options(ready)), [1] * len(jobs))
+
+    def _options(self, ready: list) -> dict[str, Any]:
+        """Node imports the companion package when a folder uses its classes."""
+        return {} if self.browser else {
+            "companion": any(companion.used_in(folder) for _, folder, _, _ in ready)}
 
     def _each(self, jobs: Sequence[Job], send: Any, counts: list[int]) -> list[Any]:
         """`send(harness, ready)`'s reply for each job converted to a tfjs folder (one process
