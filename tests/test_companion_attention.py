@@ -224,3 +224,16 @@ def test_a_tensor_taken_twice_with_another_and_read_elsewhere_is_refused(keras3,
     [problem] = caught.value.problems
     assert (problem.layer, problem.key) == ("self", "inputs")
     assert "'residual'" in problem.reason
+
+
+def test_a_shared_layer_called_with_and_without_the_causal_mask_is_refused(keras3, tmp_path):
+    """tfjs's predict passes no call arguments: the class keeps its graph call's."""
+    L = keras3.layers
+    x = keras3.Input((5, 3))
+    h = L.LSTM(4, return_sequences=True)(x)
+    shared = L.Attention(name="shared")
+    out = L.Concatenate()([shared([h, h]), shared([h, h], use_causal_mask=True)])
+    keras3.Model(x, out).save(tmp_path / "m.keras")
+    with pytest.raises(NotExpressibleError) as caught:
+        convert(tmp_path / "m.keras", tmp_path / "out", companion=True)
+    assert ("shared", "use_causal_mask") in {(p.layer, p.key) for p in caught.value.problems}

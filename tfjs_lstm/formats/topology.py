@@ -430,6 +430,21 @@ def repeated_input_problems(model: Model, dialect: str) -> list[Problem]:
     return problems
 
 
+def call_argument_problems(model: Model, dialect: str) -> list[Problem]:
+    """Companion classes of layers called with different call arguments (use_causal_mask):
+    tfjs's predict passes none, so the class keeps what its call in the graph gave."""
+    problems = []
+    for name, config in model.layers.items():
+        companion = dialects.REGISTRY[config.class_name].companion
+        called = {call.kwargs for call in model.layer_calls(name)}
+        if companion is not None and companion.always and len(called) > 1:
+            keys = sorted({key for kwargs in called for key, _ in kwargs})
+            problems.append(Problem(name, keys[0], dialect, (
+                "tfjs's predict passes no call arguments, so the companion class keeps those "
+                "its call in the graph gave, and this layer's calls differ")))
+    return problems
+
+
 TFJS_STATES = ("TensorFlow.js 4.22 fails to predict a masked recurrent layer called with initial "
                "states when another layer takes its output or the model has several outputs "
                "('When inputs is an array, neither initialState or constants should be "
@@ -465,6 +480,7 @@ def write_layer_configs(model: Model, dialect: str, companion: bool = False
     problems = mask_problems(model, dialect) + state_problems(model, dialect)
     if companion and dialects.FAMILY_OF[dialect] == "tfjs":
         problems += first_mask_problems(model, dialect) + repeated_input_problems(model, dialect)
+        problems += call_argument_problems(model, dialect)
     weights = {name: dict(arrays) for name, arrays in model.weights.items()}
     family = dialects.FAMILY_OF[dialect]
     escapes = mask_escapes(model) if masked_layers(model) else {}
