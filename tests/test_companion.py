@@ -212,4 +212,5 @@ def test_npm_pack_packs_the_module_and_its_readme():
                           capture_output=True, check=True)
     [packed] = json.loads(done.stdout)
     assert packed["name"] == "tfjs-lstm-companion"
-    assert {f["path"] for f in packed["files"]} == {"index.js", "README.md", "package.json"}
+    assert {f["path"] for f in packed["files"]} == {"index.js", "attention.js", "README.md",
+                                                    "package.json"}

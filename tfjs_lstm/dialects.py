@@ -108,7 +108,7 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
     if canonical_class(class_name, dialect) != class_name:
         class_name, companion = companions.by_class_name()[class_name]
     layer = layer_type(class_name, ctx)
-    if family not in layer.families:
+    if family not in layer.families and companion is None:
         ctx.bad_input("class_name", _missing_class(layer, dialect))
     if dialect == "tfjs-json":
         data = pythonic_to_ts(data)
@@ -174,7 +174,9 @@ def read(dialect: str, data: Any, *, class_name: str = "LSTM", file: str | None 
 def _missing_class(layer: LayerType, dialect: str) -> str:
     have = ", ".join(layer.families)
     runtime = "TensorFlow.js 4.22" if dialect.startswith("tfjs") else dialect
-    return f"{runtime} has no {layer.class_name} layer (only {have} do)"
+    hint = companions.hint(layer.companion) if layer.companion and \
+        dialect.startswith("tfjs") else ""
+    return f"{runtime} has no {layer.class_name} layer (only {have} do){hint}"
 
 
 def _check_dialect(dialect: str) -> None:
@@ -282,7 +284,7 @@ def write(dialect: str, config: LayerConfig, *, nested: bool = False,
     family = FAMILY_OF[dialect]
     ctx = Context(dialect, family, layer=config.name, companion=companion)
     layer = REGISTRY[config.class_name]
-    if family not in layer.families:
+    if family not in layer.families and not (companion and family == "tfjs" and layer.companion):
         ctx.refuse("class_name", _missing_class(layer, dialect))
         raise NotExpressibleError(ctx.problems)
     uses = layer.companion if family == "tfjs" and layer.companion and \

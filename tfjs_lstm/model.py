@@ -154,6 +154,11 @@ beyond what the layer really returns is caught by `output_shapes`."""
 def masked_layers(model: Model) -> set[str]:
     """Layers some call of which receives a mask (from Embedding(mask_zero) or Masking),
     following each layer's `mask_out` rule; by default a layer passes its input's mask on."""
+    return mask_flow(model)[1]
+
+
+def mask_flow(model: Model) -> tuple[set[TensorRef], set[str]]:
+    """The tensors that carry a mask, and the layers some call of which receives one."""
     carries: set[TensorRef] = set()
     reached: set[str] = set()
     node_counts: dict[str, int] = {}
@@ -168,7 +173,7 @@ def masked_layers(model: Model) -> set[str]:
         node_counts[call.layer] = node + 1
         if out:
             carries.add(TensorRef(call.layer, node, 0))
-    return reached
+    return carries, reached
 
 
 KERAS3_STATES = ("Keras 3 fills a layer's mask argument only for a call on one tensor, so a "

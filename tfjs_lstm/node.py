@@ -116,10 +116,11 @@ class NodeHarness:
         return outputs_or_errors(self._predict(cases, calls, backend, 0, companion))
 
     def time_folders(self, cases: list[tuple[Path, list[np.ndarray]]], runs: int,
-                     backend: str = "cpu") -> list[list[float] | str]:
+                     backend: str = "cpu", *, companion: bool = False
+                     ) -> list[list[float] | str]:
         """Seconds each of `runs` predicts of each folder took (outputs read back), after one
-        untimed warm-up predict; or its error string."""
-        return times_or_errors(self._predict(cases, None, backend, runs, False))
+        untimed warm-up predict; or its error string (`companion` as in predict_folders)."""
+        return times_or_errors(self._predict(cases, None, backend, runs, companion))
 
     def _predict(self, cases: list[tuple[Path, list[np.ndarray]]], calls: list[int] | None,
                  backend: str, runs: int, companion: bool) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import shutil
 import textwrap
 from dataclasses import dataclass, replace
 
-from .companion import tfjs_class_name
+from .companion import tfjs_class_name, tfjs_inputs
 from .layers import REGISTRY
 from .model import STACKED, Model, TensorRef, for_family
 from .runtime.engine import output_shapes
@@ -87,16 +87,19 @@ def counts(model: Model) -> tuple[int, int]:
     return trainable, sum(r.params for r in all_rows) - trainable
 
 
-def sequential_like(model: Model) -> bool:
+def sequential_like(model: Model, tfjs: bool = False) -> bool:
     """Keras's and tfjs's test: one node per graph depth, each with one input tensor, no
-    shared layer; extra outputs (return_state) do not matter."""
+    shared layer; extra outputs (return_state) do not matter. `tfjs` counts a node's tensors
+    as tfjs's model.json names them (`tfjs_inputs`)."""
     if model.sequential:
         return True
     if len(model.inputs) != 1:
         return False
     called, consumed = set(), set()
     for call in model.calls:
-        if call.layer in called or len(call.inputs) != 1 or call.inputs[0].layer in consumed:
+        inputs = tfjs_inputs(REGISTRY[model.layers[call.layer].class_name].companion,
+                             call.inputs) if tfjs else call.inputs
+        if call.layer in called or len(inputs) != 1 or inputs[0].layer in consumed:
             return False
         called.add(call.layer)
         consumed.add(call.inputs[0].layer)
@@ -125,7 +128,7 @@ def _tfjs_shape(shapes: list[tuple]) -> str:
 def render_tfjs(model: Model) -> str:
     """tfjs's printSummary: fixed-width columns, JSON shapes; a layer only the companion
     package computes shows its class (TfjsLstmGRU), as tfjs prints it with the package."""
-    chain = sequential_like(model)
+    chain = sequential_like(model, tfjs=True)
     header = ["Layer (type)", "Input Shape", "Output shape", "Param #"]
     if chain:
         width, positions = 90, [0.32, 0.61, 0.89, 1]
@@ -137,8 +140,12 @@ def render_tfjs(model: Model) -> str:
     table = rows(model, include_input_layers=not model.sequential)
     configs = for_family(model, "tfjs", companion=True)  # as `convert --companion` writes
     for i, row in enumerate(table):
+        inbound, shapes = row.inbound, row.input_shapes
+        if row.name in model.layers:  # a companion class takes [h, h] as h (`tfjs_inputs`)
+            inbound = tfjs_inputs(REGISTRY[configs[row.name].class_name].companion, inbound)
+            shapes = shapes[:len(inbound)] if inbound else shapes
         # A loaded model's nodes hold a list of input shapes, which tfjs prints as such.
-        inputs = json.dumps([list(s) for s in row.input_shapes], separators=(",", ":"))
+        inputs = json.dumps([list(s) for s in shapes], separators=(",", ":"))
         if row.name not in model.layers and row.class_name != "RNN":
             # tfjs prints every inbound node: a nested model's first is the one that built it
             # on its own inputs, which take the shapes it is called on.
@@ -150,7 +157,7 @@ def render_tfjs(model: Model) -> str:
         if chain:
             lines.append(_fixed_row(fields, stops))
         else:
-            sources = [f"{ref.layer}[{ref.node}][{ref.index}]" for ref in row.inbound] or [""]
+            sources = [f"{ref.layer}[{ref.node}][{ref.index}]" for ref in inbound] or [""]
             lines.append(_fixed_row([*fields, sources[0]], stops))
             lines.extend(_fixed_row(["", "", "", "", extra], stops) for extra in sources[1:])
         lines.append(("=" if i == len(table) - 1 else "_") * width)

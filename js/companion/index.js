@@ -13,7 +13,12 @@
 // layers it wraps (keras/src/layers/rnn/bidirectional.py): at a masked step of a returned
 // sequence both directions output zeros, where tfjs's Bidirectional repeats each direction's
 // previous output. Everything else is tfjs's own Bidirectional; the states are not touched.
+//
+// TfjsLstmAttention, TfjsLstmAdditiveAttention, TfjsLstmMultiHeadAttention: Keras's attention
+// layers, which tfjs lacks (attention.js).
 import * as tf from '@tensorflow/tfjs';
+
+export * from './attention.js';
 
 export const VERSION = '0.1.0';
 

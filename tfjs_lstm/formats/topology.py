@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__, dialects
+from .. import companion as companions
 from ..errors import InputError, NotExpressibleError, Problem
 from ..layers import LayerConfig
 from ..layers.rnn.rnn import LAYER_OF_CELL
@@ -26,6 +27,7 @@ from ..model import (
     input_layer,
     input_names,
     mask_escapes,
+    mask_flow,
     masked_layers,
     masked_with_states,
     sequential,
@@ -133,6 +135,9 @@ def _call(config: LayerConfig, node: list, layers: dict, file: str, at: str) -> 
     for name in input_names(config.class_name)[len(refs):]:
         if kwargs.get(name) is not None:
             refs.append(_ref(kwargs[name], layers, file, f"{at}/0/3/{name}"))
+    layer = dialects.REGISTRY.get(config.class_name)
+    if len(refs) == 1 and layer is not None and layer.companion and layer.companion.always:
+        refs *= 2  # a companion class called on one tensor: [h, h] (`tfjs_inputs`)
     return LayerCall(config.name, tuple(refs),
                      call_options(config.class_name, kwargs, file, f"{at}/0/3"))
 
@@ -373,6 +378,73 @@ def mask_problems(model: Model, dialect: str) -> list[Problem]:
     return problems
 
 
+FIRST_MASK = ("TensorFlow.js 4.22's executor hands a layer its first input's mask only, and "
+              "once any layer has had a mask, hands that one on to later layers that have "
+              "none: {}")
+
+
+def first_mask_problems(model: Model, dialect: str) -> list[Problem]:
+    """Calls of companion classes that see only tfjs's one mask (`Companion.first_mask`) whose
+    masks the class cannot tell: a masked call on different tensors (the value's mask is
+    lost), or an unmasked call in a model where some mask was seen before."""
+    carries, reached = mask_flow(model)
+    problems = []
+    for call in model.calls:
+        companion = dialects.REGISTRY[model.layers[call.layer].class_name].companion
+        if not (companion and companion.first_mask) or not reached:
+            continue
+        masked = any(ref in carries for ref in call.inputs)
+        if masked and len(set(call.inputs)) > 1:
+            why = "the companion class computes masks where query and value are one tensor"
+        elif not masked:
+            why = "this call has no mask, but the companion class would see an earlier one"
+        else:
+            continue
+        problems.append(Problem(call.layer, "mask", dialect, FIRST_MASK.format(why)))
+    return problems
+
+
+REPEATED = ("TensorFlow.js 4.22's executor counts the layers reading a tensor once each but "
+            "frees it after as many reads, so a tensor this call takes twice is freed before "
+            "'{}' reads it (tfjs fails)")
+
+
+def repeated_input_problems(model: Model, dialect: str) -> list[Problem]:
+    """Calls of companion classes that take one tensor twice ([h, h]) where another call
+    reads it too: tfjs frees it too early. A model output is kept."""
+    readers: dict = {}
+    for call in model.calls:
+        for ref in set(call.inputs):
+            readers.setdefault(ref, []).append(call.layer)
+    problems = []
+    for call in model.calls:
+        layer = dialects.REGISTRY[model.layers[call.layer].class_name]
+        if layer.companion is None:
+            continue
+        inputs = companions.tfjs_inputs(layer.companion, call.inputs)
+        for ref in {r for r in inputs if inputs.count(r) > 1} - set(model.outputs):
+            others = [name for name in readers[ref] if name != call.layer]
+            if others:
+                problems.append(Problem(call.layer, "inputs", dialect,
+                                        REPEATED.format(others[0])))
+    return problems
+
+
+def call_argument_problems(model: Model, dialect: str) -> list[Problem]:
+    """Companion classes of layers called with different call arguments (use_causal_mask):
+    tfjs's predict passes none, so the class keeps what its call in the graph gave."""
+    problems = []
+    for name, config in model.layers.items():
+        companion = dialects.REGISTRY[config.class_name].companion
+        called = {call.kwargs for call in model.layer_calls(name)}
+        if companion is not None and companion.always and len(called) > 1:
+            keys = sorted({key for kwargs in called for key, _ in kwargs})
+            problems.append(Problem(name, keys[0], dialect, (
+                "tfjs's predict passes no call arguments, so the companion class keeps those "
+                "its call in the graph gave, and this layer's calls differ")))
+    return problems
+
+
 TFJS_STATES = ("TensorFlow.js 4.22 fails to predict a masked recurrent layer called with initial "
                "states when another layer takes its output or the model has several outputs "
                "('When inputs is an array, neither initialState or constants should be "
@@ -406,6 +478,9 @@ def write_layer_configs(model: Model, dialect: str, companion: bool = False
     `companion` allows the companion package's classes."""
     results, transforms, notes = {}, [], []
     problems = mask_problems(model, dialect) + state_problems(model, dialect)
+    if companion and dialects.FAMILY_OF[dialect] == "tfjs":
+        problems += first_mask_problems(model, dialect) + repeated_input_problems(model, dialect)
+        problems += call_argument_problems(model, dialect)
     weights = {name: dict(arrays) for name, arrays in model.weights.items()}
     family = dialects.FAMILY_OF[dialect]
     escapes = mask_escapes(model) if masked_layers(model) else {}
@@ -473,7 +548,8 @@ def model_to_topology(model: Model, dialect: str = "tfjs-json", companion: bool 
     else:
         layers = []
         for name in model.layers:
-            nodes = [_node(model, call) for call in model.layer_calls(name)]
+            nodes = [_node(model, call, dialects.FAMILY_OF[dialect] == "tfjs")
+                     for call in model.layer_calls(name)]
             layers.append({"name": name, "class_name": results[name].class_name,
                            "config": written[name], "inbound_nodes": nodes})
         topology_config = {
@@ -488,11 +564,16 @@ def model_to_topology(model: Model, dialect: str = "tfjs-json", companion: bool 
     return topology, weights, transforms, notes
 
 
-def _node(model: Model, call: LayerCall) -> list:
+def _node(model: Model, call: LayerCall, tfjs: bool) -> list:
     """An inbound node as tf-keras writes it: every entry carries the call's settings; a layer
-    called on named tensors has one entry, the query, naming the others in its kwargs."""
+    called on named tensors has one entry, the query, naming the others in its kwargs (tfjs
+    passes kwargs to its call as they are, so there each tensor is an entry)."""
     options = dict(call.kwargs)
-    names = dialects.REGISTRY[model.layers[call.layer].class_name].input_names
+    layer = dialects.REGISTRY[model.layers[call.layer].class_name]
+    names = layer.input_names
+    if tfjs:
+        return [[ref.layer, ref.node, ref.index, options]
+                for ref in companions.tfjs_inputs(layer.companion, call.inputs)]
     if names:
         first = call.inputs[0]
         named = {name: [ref.layer, ref.node, ref.index]

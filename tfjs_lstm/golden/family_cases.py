@@ -1,5 +1,6 @@
 """Cases for the layer families beside the recurrent ones (convolution, pooling, normalization,
-activation, merging and reshaping layers), each next to an LSTM: one tiny model per family."""
+activation, merging, reshaping and attention layers), each next to an LSTM: one tiny model per
+family."""
 
 from __future__ import annotations
 
@@ -84,6 +85,14 @@ def _k3_conv2d_pooling(K: Any) -> Any:
         td(L.AveragePooling2D(2, padding="same"), name="average_pool"),
         td(L.GlobalMaxPooling2D(), name="global_max"),
         L.LSTM(3, name="lstm")], name="conv2d_pooling")
+def _k3_attention(K: Any) -> Any:
+    L = K.layers
+    x = K.Input((6, 3), name="x")
+    sequence = L.LSTM(4, return_sequences=True, name="lstm")(x)
+    attended = L.Attention(use_scale=True, name="attention")([sequence, sequence],
+                                                            use_causal_mask=True)
+    heads = L.MultiHeadAttention(2, 2, name="mha")(attended, attended)
+    return K.Model(x, L.Dense(2, name="dense")(heads), name="attention")
 
 
 FAMILY_CASES: tuple[Spec, ...] = (
@@ -108,4 +117,7 @@ FAMILY_CASES: tuple[Spec, ...] = (
     Spec("k3_conv2d_pooling", "over 3 frames of 6x6x2 in TimeDistributed: Conv2D (same, relu), "
          "MaxPooling2D, Conv2D (valid), AveragePooling2D (same), GlobalMaxPooling2D; then an "
          "LSTM", "keras3", _k3_conv2d_pooling, (Feed((2, 3, 6, 6, 2)),), 146),
+    Spec("k3_attention", "Attention(use_scale) with a causal mask over an LSTM's sequence, then "
+         "MultiHeadAttention (2 heads) self-attention, Dense: tfjs runs the companion package's "
+         "classes", "keras3", _k3_attention, (Feed((2, 6, 3)),), 144, companion=True),
 )

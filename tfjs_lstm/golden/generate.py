@@ -127,7 +127,7 @@ def _birth(spec: Spec, folder: Path) -> tuple[Path, str]:
                 warnings.simplefilter("ignore")  # tf-keras calls .h5 legacy: it is the point
                 model.save(source)
         try:
-            convert(source, folder / MODEL_DIR)
+            convert(source, folder / MODEL_DIR, companion=spec.companion)
             (folder / MODEL_DIR).chmod(0o755)
         except NotExpressibleError:
             pass  # recorded in case.json from the tfjs runtime's own reason
@@ -230,5 +230,7 @@ def _finish(spec: Spec, folder: Path, results: dict[str, Outputs | NotRun],
         "not_computable": not_computable,
         "generator": versions,
     }
+    if spec.companion:
+        info["companion"] = "model/ uses the companion npm package's classes (--companion)"
     (folder / CASE_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n",
                                     encoding="utf-8")

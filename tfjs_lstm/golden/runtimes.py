@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import companion
 from ..browser import BACKENDS as BROWSER_BACKENDS
 from ..errors import InputError, NotExpressibleError, TfjsLstmError
 from ..node import BACKENDS as NODE_BACKENDS
@@ -224,13 +225,19 @@ class TfjsRuntime(Runtime):
     def run(self, jobs: Sequence[Job], calls: Sequence[int] = ()) -> list[Outputs | NotRun]:
         return self._each(jobs, lambda harness, ready: harness.predict_folders(
             [(f, x) for _, f, x, _ in ready], calls=[n for *_, n in ready],
-            backend=self.backend), _counts(jobs, calls))
+            backend=self.backend, **self._options(ready)), _counts(jobs, calls))
 
     def time(self, jobs: Sequence[Job], runs: int) -> list[list[float] | NotRun]:
         """model.predict with its outputs read back (dataSync in the browser), timed in the
         harness with performance.now()."""
         return self._each(jobs, lambda harness, ready: harness.time_folders(
-            [(f, x) for _, f, x, _ in ready], runs, backend=self.backend), [1] * len(jobs))
+            [(f, x) for _, f, x, _ in ready], runs, backend=self.backend,
+            **self._options(ready)), [1] * len(jobs))
+
+    def _options(self, ready: list) -> dict[str, Any]:
+        """Node imports the companion package when a folder uses its classes."""
+        return {} if self.browser else {
+            "companion": any(companion.used_in(folder) for _, folder, _, _ in ready)}
 
     def _each(self, jobs: Sequence[Job], send: Any, counts: list[int]) -> list[Any]:
         """`send(harness, ready)`'s reply for each job converted to a tfjs folder (one process
@@ -246,6 +253,10 @@ class TfjsRuntime(Runtime):
             ready = []
             for index, ((path, inputs), count) in enumerate(zip(jobs, counts, strict=True)):
                 folder = _in_format(path, self, Path(tmp) / str(index))
+                if self.browser and not isinstance(folder, NotRun) and \
+                        companion.used_in(folder):
+                    folder = NotRun(f"{self.label}: the companion package is loaded in Node "
+                                    "only")
                 results.append(folder if isinstance(folder, NotRun) else [])
                 if not isinstance(folder, NotRun):
                     ready.append((index, folder, inputs, count))

@@ -51,7 +51,8 @@ class Feed:
 @dataclass(frozen=True)
 class Spec:
     """How to make one case: where the model is born, its inputs, how many predict calls
-    (states carried between them), seed and what it covers."""
+    (states carried between them), seed and what it covers; `companion`: its tfjs folder is
+    converted with `--companion` (tfjs runs it with the companion package)."""
 
     name: str
     covers: str
@@ -61,3 +62,4 @@ class Spec:
     seed: int
     calls: int = 1
     tolerance: float = DEFAULT_TOLERANCE
+    companion: bool = False

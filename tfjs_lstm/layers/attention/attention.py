@@ -9,7 +9,8 @@ AdditiveAttention's `sum(scale * tanh(q + k))` with a `scale` vector (use_scale 
 Positions the value mask or the causal mask hide get `scores - 1e9`, then softmax over Tv,
 times value; query-masked rows are zeroed and the query mask is the output's mask. tf-keras
 2.21 drops a legacy `causal` config key into the same causal masking; only false is read here.
-TensorFlow.js 4.22 and Keras 2.2.4 have neither layer.
+TensorFlow.js 4.22 and Keras 2.2.4 have neither layer; the companion npm package computes
+both (`TfjsLstmAttention`, `TfjsLstmAdditiveAttention`, js/companion/attention.js).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kinds as k
+from ...companion import Companion
 from ...errors import InputError
 from ..base import Field, LayerConfig, LayerType, Weight, common_fields
 
@@ -113,7 +115,8 @@ def _attention_type(class_name: str, fields: tuple[Field, ...], weights, scores_
     return LayerType(class_name=class_name, fields=(*fields, *common_fields(
         "attention" if class_name == "Attention" else "additive_attention")),
         weights=weights, output_shape=_output_shape, forward=_forward(scores_of),
-        multi_input=True, families=KERAS, call_kwargs={"use_causal_mask": False}, doc=doc)
+        multi_input=True, families=KERAS, call_kwargs={"use_causal_mask": False},
+        companion=Companion(f"TfjsLstm{class_name}", always=True, first_mask=True), doc=doc)
 
 
 ATTENTION = _attention_type(

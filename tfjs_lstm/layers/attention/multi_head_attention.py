@@ -11,7 +11,9 @@ Scores are `key . (query / sqrt(key_dim))` per head, softmax over the value step
 masked ones get -1e9), combined with the values and projected back. value_dim defaults to
 key_dim and attention_axes to the steps axis; tf-keras also writes the build shapes, which the
 graph gives. Masks reaching the layer, output_shape, Keras 3's use_gate and sliding_window are
-not supported. TensorFlow.js 4.22 and Keras 2.2.4 have no such layer.
+not supported. TensorFlow.js 4.22 and Keras 2.2.4 have no such layer; the companion npm
+package computes it (`TfjsLstmMultiHeadAttention`, js/companion/attention.js), where tfjs
+writes value and key as further entries of the node rather than in its kwargs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ... import kinds as k
+from ...companion import Companion
 from ...errors import InputError
 from ...objects import INITIALIZERS, KERNEL_INITIALIZER_DEFAULTS
 from ..base import Field, LayerConfig, LayerType, Weight, common_fields
@@ -185,8 +188,9 @@ MULTI_HEAD_ATTENTION = LayerType(
     start_read=_start_read,
     finish_write=_finish_write,
     extra_keys=lambda family: _BUILD_SHAPES if family == "keras2" else (),
-    refuse_masked={"keras3": _MASKED, "keras2": _MASKED},
+    refuse_masked={"keras3": _MASKED, "keras2": _MASKED, "tfjs": _MASKED},
     call_kwargs={"use_causal_mask": False},
     input_names=("query", "value", "key"),
+    companion=Companion("TfjsLstmMultiHeadAttention", always=True),
     doc="Multi-head dot-product attention of a query over a value (and key).",
 )
