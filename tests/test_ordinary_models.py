@@ -2,10 +2,9 @@
 judged by the real runtimes in every direction.
 
 Each model is built once per Keras with random weights and saved in its own format (.keras,
-.h5); that file converts to a tfjs folder (`companion` for the default GRU and the masked
-classifier, whose exact tfjs needs the package), and the folder converts to the other Keras's
-format. TensorFlow.js has no Attention layer: that model is refused for tfjs and converts
-straight to the other Keras's format. Every file predicts what the original model predicted in
+.h5); that file converts to a tfjs folder (`companion` for the default GRU, the masked
+classifier and Attention, which tfjs 4.22 cannot compute without the package), and the folder
+converts to the other Keras's format. Every file predicts what the original model predicted in
 the runtime that reads it (all tfjs folders in one Node process); the reference runtime agrees
 on every file; `summary` is each runtime's own.
 """
@@ -23,8 +22,8 @@ from tfjs_lstm.summary import render_keras2, render_keras3, render_tfjs
 
 rng = np.random.default_rng(1212)
 IDS = np.array([[3, 1, 4, 1, 5, 0, 0], [2, 6, 0, 0, 0, 0, 0], [0, 0, 7, 1, 8, 2, 8]], np.int32)
-COMPANION = {"default_gru", "masked_classifier"}  # tfjs's own classes refuse or differ there
-NO_TFJS = {"lstm_attention"}  # TensorFlow.js 4.22 has no Attention layer
+# tfjs's own classes refuse or differ there, or tfjs has none (Attention)
+COMPANION = {"default_gru", "masked_classifier", "lstm_attention"}
 
 
 def normal(*shape: int) -> np.ndarray:
@@ -92,15 +91,11 @@ def runs(keras3, tf_keras, tfjs, tmp_path_factory):
                 model.save(case["own"])
                 case["expected"] = outputs_of(model, x)
                 case["summary"] = (summary_text(model), render(load(case["own"]), which))
-                if name in NO_TFJS:
-                    crossed = case["crossed"] = base.with_suffix(theirs)
-                    convert(case["own"], crossed)
-                else:
-                    case["folder"] = base
-                    convert(case["own"], base, companion=name in COMPANION)
-                    crossed = case["crossed"] = base.with_suffix(f".back{theirs}")
-                    convert(base, crossed)
-                    folders.append((which, name))
+                case["folder"] = base
+                convert(case["own"], base, companion=name in COMPANION)
+                crossed = case["crossed"] = base.with_suffix(f".back{theirs}")
+                convert(base, crossed)
+                folders.append((which, name))
                 case["crossed_predicts"] = outputs_of(
                     other[which].models.load_model(crossed, compile=False), x)
         predictions = tfjs.predict_folders([(found[key]["folder"], [found[key]["x"]])
@@ -140,9 +135,7 @@ def test_the_reference_runtime_agrees_with_keras_on_every_file(runs, which, name
                          f"reference runtime on {case[key].name}")
 
 
-@pytest.mark.parametrize("which, name", [c for c in CASES if c[1] not in NO_TFJS],
-                         ids=[i for i, c in zip(IDS_OF, CASES, strict=True)
-                              if c[1] not in NO_TFJS])
+@pytest.mark.parametrize("which, name", CASES, ids=IDS_OF)
 def test_tfjs_in_node_predicts_what_keras_predicts(runs, which, name):
     case = runs[which, name]
     assert not isinstance(case["tfjs"], str), f"tfjs failed to load or run: {case['tfjs']}"
@@ -159,10 +152,11 @@ def test_summary_is_each_runtimes_own(runs, which, name):
         assert ours == theirs
 
 
-def test_attention_is_refused_for_tfjs_naming_the_layer(runs, tmp_path):
+def test_attention_without_the_companion_is_refused_naming_the_layer(runs, tmp_path):
     for which in KERASES:
         with pytest.raises(NotExpressibleError) as caught:
             convert(runs[which, "lstm_attention"]["own"], tmp_path / which)
         assert [(p.layer, p.key) for p in caught.value.problems] == [("att", "class_name")]
+        assert "--companion" in caught.value.problems[0].reason
         assert not (tmp_path / which).exists()
 
