@@ -5,9 +5,9 @@ an LSTM in Keras 3 (Conv1D and pooling before it, normalization after it, Attent
 MultiHeadAttention over its sequence, a CNN-LSTM over frames), saves each as `.keras`, reads it
 with tfjs-lstm, and times, interleaved and as medians after a warm-up, our `Runner.predict`
 against Keras 3 `model.predict` on the same file and input. Each of our layer calls is timed
-inside the same runs, so the table shows which layer costs most: a layer around the LSTM that
-costs more than the recurrent layers is a bottleneck to fix. Also prints the largest
-difference from Keras, so a fast wrong answer shows.
+inside the same runs, so the table shows which layer costs most. Also prints the largest
+difference from Keras, so a fast wrong answer shows. On a machine with other work, run it with
+`OPENBLAS_NUM_THREADS=1`: numpy's two BLAS threads wait on each other under load.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ import numpy as np
 from tfjs_lstm import load
 from tfjs_lstm.layers import REGISTRY
 from tfjs_lstm.runtime.engine import Runner
-
-RECURRENT = {"LSTM", "GRU", "SimpleRNN", "Bidirectional", "RNN", "ConvLSTM2D"}
 
 
 def build_models(keras, batch: int) -> dict[str, tuple[object, np.ndarray]]:
@@ -141,7 +139,9 @@ def main() -> None:
     load_average = os.getloadavg()[0]
     print(f"# Layer shares, batch {args.batch}: Keras {keras.__version__}, numpy "
           f"{np.__version__}, Python {platform.python_version()}, {os.cpu_count()} cores, "
-          f"load average {load_average:.1f}, medians of {args.repeats} interleaved runs\n")
+          f"load average {load_average:.1f}, OPENBLAS_NUM_THREADS="
+          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, medians of {args.repeats} "
+          "interleaved runs\n")
     with tempfile.TemporaryDirectory() as folder:
         for title, (keras_model, x) in build_models(keras, args.batch).items():
             path = Path(folder) / "model.keras"
@@ -169,10 +169,7 @@ def main() -> None:
             total = sum(layer_medians.values())
             for label, seconds in sorted(layer_medians.items(), key=lambda item: -item[1]):
                 print(f"| {label} | {seconds * 1e3:.2f} | {seconds / total:.0%} |")
-            slowest = max(layer_medians, key=layer_medians.get)
-            recurrent = any(f"({name})" in slowest for name in RECURRENT)
-            print(f"\nslowest layer: {slowest}"
-                  f"{'' if recurrent else ' — a layer around the LSTM is the bottleneck'}\n")
+            print()
             sys.stdout.flush()
 
 

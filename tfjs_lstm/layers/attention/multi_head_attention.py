@@ -144,8 +144,13 @@ def _output_shape(config: LayerConfig, input_shapes: list[tuple]) -> tuple:
 
 
 def _project(x: np.ndarray, weights: dict, name: str, use_bias: bool, dtype) -> np.ndarray:
-    y = np.einsum("abc,cde->abde", x, np.asarray(weights[f"{name}/kernel"], dtype))
-    return y + np.asarray(weights[f"{name}/bias"], dtype) if use_bias else y
+    """[batch, steps, features] through an EinsumDense kernel [features, heads, size] ->
+    [batch, heads, steps, size], as one BLAS product."""
+    kernel = np.asarray(weights[f"{name}/kernel"], dtype)
+    y = (x @ kernel.reshape(kernel.shape[0], -1)).reshape(*x.shape[:2], *kernel.shape[1:])
+    if use_bias:
+        y += np.asarray(weights[f"{name}/bias"], dtype)
+    return y.transpose(0, 2, 1, 3)
 
 
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
@@ -160,14 +165,15 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
     q = q * dtype(1.0 / np.sqrt(float(config.key_dim)))
     k_ = _project(key, weights, "key", config.use_bias, dtype)
     v = _project(value, weights, "value", config.use_bias, dtype)
-    scores = np.einsum("aecd,abcd->acbe", k_, q)
+    scores = q @ k_.transpose(0, 1, 3, 2)  # [batch, heads, query steps, value steps]
     if config.use_causal_mask:
         scores = np.where(causal_mask(*scores.shape[-2:]), scores, scores - dtype(1e9))
     scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
     scores = scores / scores.sum(axis=-1, keepdims=True)
-    combined = np.einsum("acbe,aecd->abcd", scores, v)
-    output = np.einsum("abcd,cde->abe", combined,
-                       np.asarray(weights["attention_output/kernel"], dtype))
+    combined = (scores @ v).transpose(0, 2, 1, 3)  # [batch, query steps, heads, size]
+    out_kernel = np.asarray(weights["attention_output/kernel"], dtype)
+    output = combined.reshape(*combined.shape[:2], -1) @ out_kernel.reshape(
+        -1, out_kernel.shape[-1])
     if config.use_bias:
         output = output + np.asarray(weights["attention_output/bias"], dtype)
     return [output.astype(dtype)], [None]
