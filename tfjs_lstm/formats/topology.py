@@ -33,6 +33,7 @@ from ..model import (
     sequential,
 )
 from ..runtime.engine import output_shapes
+from .tfjs_executor import executor_problems
 from .untrusted import expect, nonnegative_index
 
 
@@ -404,32 +405,6 @@ def first_mask_problems(model: Model, dialect: str) -> list[Problem]:
     return problems
 
 
-REPEATED = ("TensorFlow.js 4.22's executor counts the layers reading a tensor once each but "
-            "frees it after as many reads, so a tensor this call takes twice is freed before "
-            "'{}' reads it (tfjs fails)")
-
-
-def repeated_input_problems(model: Model, dialect: str) -> list[Problem]:
-    """Calls of companion classes that take one tensor twice ([h, h]) where another call
-    reads it too: tfjs frees it too early. A model output is kept."""
-    readers: dict = {}
-    for call in model.calls:
-        for ref in set(call.inputs):
-            readers.setdefault(ref, []).append(call.layer)
-    problems = []
-    for call in model.calls:
-        layer = dialects.REGISTRY[model.layers[call.layer].class_name]
-        if layer.companion is None:
-            continue
-        inputs = companions.tfjs_inputs(layer.companion, call.inputs)
-        for ref in {r for r in inputs if inputs.count(r) > 1} - set(model.outputs):
-            others = [name for name in readers[ref] if name != call.layer]
-            if others:
-                problems.append(Problem(call.layer, "inputs", dialect,
-                                        REPEATED.format(others[0])))
-    return problems
-
-
 def call_argument_problems(model: Model, dialect: str) -> list[Problem]:
     """Companion classes of layers called with different call arguments (use_causal_mask):
     tfjs's predict passes none, so the class keeps what its call in the graph gave."""
@@ -478,8 +453,10 @@ def write_layer_configs(model: Model, dialect: str, companion: bool = False
     `companion` allows the companion package's classes."""
     results, transforms, notes = {}, [], []
     problems = mask_problems(model, dialect) + state_problems(model, dialect)
+    if dialects.FAMILY_OF[dialect] == "tfjs":
+        problems += executor_problems(model, dialect)
     if companion and dialects.FAMILY_OF[dialect] == "tfjs":
-        problems += first_mask_problems(model, dialect) + repeated_input_problems(model, dialect)
+        problems += first_mask_problems(model, dialect)
         problems += call_argument_problems(model, dialect)
     weights = {name: dict(arrays) for name, arrays in model.weights.items()}
     family = dialects.FAMILY_OF[dialect]
