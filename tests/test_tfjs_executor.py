@@ -23,13 +23,14 @@ X = rng.normal(0, 1, (3, 5, 2)).astype(np.float32)
 H = rng.normal(0, 1, (3, 4)).astype(np.float32)
 
 
-def two_branches(keras, masked_first: bool):
-    """ids -> Embedding(mask_zero) -> LSTM and x -> LSTM (no mask in Keras), concatenated."""
+def two_branches(keras, masked_first: bool, merge: str = "Concatenate"):
+    """ids -> Embedding(mask_zero) -> LSTM and x -> LSTM (no mask in Keras), merged; tfjs
+    computes a merge's last input first."""
     L = keras.layers
     ids, x = keras.Input((5,), dtype="int32", name="ids"), keras.Input((5, 2), name="x")
     masked = L.LSTM(3, name="masked")(L.Embedding(9, 4, mask_zero=True, name="embed")(ids))
     plain = L.LSTM(3, name="plain")(x)
-    merged = L.Concatenate(name="cat")([masked, plain] if masked_first else [plain, masked])
+    merged = getattr(L, merge)(name="merge")([masked, plain] if masked_first else [plain, masked])
     return keras.Model([ids, x], L.Dense(2, name="head")(merged))
 
 
@@ -42,13 +43,23 @@ def seq2seq(keras, mask_zero: bool):
     return keras.Model(ids, L.TimeDistributed(L.Dense(2), name="head")(decoded))
 
 
-def unmasked_dense_branch(keras):
-    """A masked branch, then an unmasked one into Dense (tfjs's Dense ignores the mask)."""
+def unmasked_branches(keras):
+    """A masked branch computed first (a merge's last input), then unmasked ones into Dense,
+    TimeDistributed and GlobalAveragePooling1D, which tfjs computes without a mask."""
     L = keras.layers
     ids, x = keras.Input((5,), dtype="int32", name="ids"), keras.Input((5, 2), name="x")
     masked = L.LSTM(3, name="masked")(L.Embedding(9, 4, mask_zero=True, name="embed")(ids))
     dense = L.Dense(3, name="dense")(L.Flatten()(x))
-    return keras.Model([ids, x], L.Concatenate(name="cat")([dense, masked]))
+    pooled = L.GlobalAveragePooling1D(name="pool")(L.TimeDistributed(L.Dense(3))(x))
+    return keras.Model([ids, x], L.Concatenate(name="cat")([dense, pooled, masked]))
+
+
+def sequential_seq2seq(keras):
+    """The sequence autoencoder as a Sequential model (tfjs runs it through the same executor)."""
+    L = keras.layers
+    return keras.Sequential([keras.Input((5,), dtype="int32"), L.Embedding(9, 4, mask_zero=True),
+                             L.LSTM(3), L.RepeatVector(5),
+                             L.LSTM(2, return_sequences=True, name="decoder")])
 
 
 def read_twice(keras, merge: str, outputs: str):
@@ -67,7 +78,10 @@ def read_twice(keras, merge: str, outputs: str):
 REFUSED = {  # name -> (build, inputs, layer named, key)
     "plain_lstm_after_masked_branch": (lambda k: two_branches(k, False), [IDS, X], "plain",
                                        "mask"),
+    "plain_lstm_after_masked_branch_add": (lambda k: two_branches(k, False, "Add"), [IDS, X],
+                                           "plain", "mask"),
     "decoder_after_repeat_vector": (lambda k: seq2seq(k, True), [IDS], "decoder", "mask"),
+    "sequential_decoder": (sequential_seq2seq, [IDS], "decoder", "mask"),
     "add_h_h_before_other_reader": (lambda k: read_twice(k, "Add", "merge_first"), [H],
                                     "twice", "inputs"),
     "multiply_h_h_before_other_reader": (lambda k: read_twice(k, "Multiply", "merge_first"),
@@ -76,7 +90,7 @@ REFUSED = {  # name -> (build, inputs, layer named, key)
 ALLOWED = {
     "plain_lstm_before_masked_branch": (lambda k: two_branches(k, True), [IDS, X]),
     "seq2seq_without_mask": (lambda k: seq2seq(k, False), [IDS]),
-    "unmasked_dense_branch": (unmasked_dense_branch, [IDS, X]),
+    "unmasked_branches": (unmasked_branches, [IDS, X]),
     "add_h_h_after_other_reader": (lambda k: read_twice(k, "Add", "other_first"),
                                    [H]),
     "add_h_h_with_h_an_output": (lambda k: read_twice(k, "Add", "h_out"),
