@@ -22,8 +22,11 @@ MASK_USERS = frozenset({"Softmax", "ConvLSTM2D"})
 
 
 def _uses_mask(class_name: str) -> bool:
-    """Whether tfjs's layer computes with the mask the executor hands it (`kwargs.mask`)."""
-    return class_name in MASK_USERS or dialects.REGISTRY[class_name].skips_masked_steps
+    """Whether tfjs's layer, or the companion class written for it, computes with the mask the
+    executor hands it (`kwargs.mask`)."""
+    layer = dialects.REGISTRY[class_name]
+    return (class_name in MASK_USERS or layer.skips_masked_steps
+            or bool(layer.companion and layer.companion.first_mask))
 
 
 def _producers(model: Model) -> dict[TensorRef, LayerCall]:

@@ -379,29 +379,21 @@ def mask_problems(model: Model, dialect: str) -> list[Problem]:
     return problems
 
 
-FIRST_MASK = ("TensorFlow.js 4.22's executor hands a layer its first input's mask only, and "
-              "once any layer has had a mask, hands that one on to later layers that have "
-              "none: {}")
+FIRST_MASK = "TensorFlow.js 4.22's executor hands a layer its first input's mask only: {}"
 
 
 def first_mask_problems(model: Model, dialect: str) -> list[Problem]:
-    """Calls of companion classes that see only tfjs's one mask (`Companion.first_mask`) whose
-    masks the class cannot tell: a masked call on different tensors (the value's mask is
-    lost), or an unmasked call in a model where some mask was seen before."""
-    carries, reached = mask_flow(model)
+    """Masked calls of companion classes that see only tfjs's one mask (`Companion.first_mask`)
+    on different tensors: the value's mask is lost (a stale mask handed to an unmasked call is
+    `tfjs_executor`'s)."""
+    carries = mask_flow(model)[0]
     problems = []
     for call in model.calls:
         companion = dialects.REGISTRY[model.layers[call.layer].class_name].companion
-        if not (companion and companion.first_mask) or not reached:
-            continue
-        masked = any(ref in carries for ref in call.inputs)
-        if masked and len(set(call.inputs)) > 1:
+        if (companion and companion.first_mask and len(set(call.inputs)) > 1
+                and any(ref in carries for ref in call.inputs)):
             why = "the companion class computes masks where query and value are one tensor"
-        elif not masked:
-            why = "this call has no mask, but the companion class would see an earlier one"
-        else:
-            continue
-        problems.append(Problem(call.layer, "mask", dialect, FIRST_MASK.format(why)))
+            problems.append(Problem(call.layer, "mask", dialect, FIRST_MASK.format(why)))
     return problems
 
 
