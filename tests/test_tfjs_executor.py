@@ -34,6 +34,14 @@ def two_branches(keras, masked_first: bool, merge: str = "Concatenate"):
     return keras.Model([ids, x], L.Dense(2, name="head")(merged))
 
 
+def softmax_branch(keras):
+    """A Softmax over 5 values (no mask in Keras) computed after a masked [batch, 5] branch."""
+    L = keras.layers
+    ids, x = keras.Input((5,), dtype="int32", name="ids"), keras.Input((5,), name="v")
+    masked = L.LSTM(3, name="masked")(L.Embedding(9, 4, mask_zero=True, name="embed")(ids))
+    return keras.Model([ids, x], L.Concatenate()([L.Softmax(name="soft")(x), masked]))
+
+
 def seq2seq(keras, mask_zero: bool):
     """The sequence autoencoder: an encoder LSTM's last output repeated to a decoder LSTM."""
     L = keras.layers
@@ -80,6 +88,7 @@ REFUSED = {  # name -> (build, inputs, layer named, key)
                                        "mask"),
     "plain_lstm_after_masked_branch_add": (lambda k: two_branches(k, False, "Add"), [IDS, X],
                                            "plain", "mask"),
+    "softmax_after_masked_branch": (softmax_branch, [IDS, X[:, :, 0]], "soft", "mask"),
     "decoder_after_repeat_vector": (lambda k: seq2seq(k, True), [IDS], "decoder", "mask"),
     "sequential_decoder": (sequential_seq2seq, [IDS], "decoder", "mask"),
     "add_h_h_before_other_reader": (lambda k: read_twice(k, "Add", "merge_first"), [H],
