@@ -69,8 +69,25 @@ def stated(keras, layer, count: int, masking: bool = False, after: str | None = 
     return keras.Model(inputs + states, outputs)
 
 
+def stale(keras, decoder: bool):
+    """A recurrent call whose input carries no mask, run after a masked one: a masked
+    encoder's last output repeated into an LSTM (`decoder` False), or a masked encoder's
+    states starting an LSTM over unmasked float steps."""
+    L = keras.layers
+    ids = keras.Input((6,), dtype="int32", name="x")
+    encoded = L.Embedding(9, 3, mask_zero=True, name="embed")(ids)
+    if not decoder:
+        repeated = L.RepeatVector(6, name="repeat")(L.LSTM(3, name="encoder")(encoded))
+        return keras.Model(ids, L.LSTM(2, return_sequences=True, name="stated")(repeated))
+    _, h, c = L.LSTM(3, return_state=True, name="encoder")(encoded)
+    steps = keras.Input((6, 2), name="steps")
+    return keras.Model([ids, steps], L.LSTM(3, return_sequences=True, name="stated")(
+        steps, initial_state=[h, c]))
+
+
 def models(keras):
-    """name -> (tf-keras model, whether tfjs 4.22 throws on it or "differs" from tf-keras)."""
+    """name -> (tf-keras model, whether tfjs 4.22 throws on it, or "differs" from tf-keras,
+    or hands a layer a "stale" mask)."""
     L = keras.layers
     return {
         "seq2seq": (seq2seq(keras), False),
@@ -87,6 +104,8 @@ def models(keras):
         "gru_then_lstm": (stated(keras, L.GRU(3, return_sequences=True, reset_after=False,
                                               name="stated"), 1, after="lstm"), True),
         "seq2seq_inference_decoder": (seq2seq(keras, decoder_state=True), True),
+        "repeated_encoding": (stale(keras, decoder=False), "stale"),
+        "float_decoder": (stale(keras, decoder=True), "stale"),
     }
 
 
@@ -98,6 +117,8 @@ def inputs_for(model) -> list[np.ndarray]:
             fed.append(DECODED)
         elif tensor.dtype == "int32":
             fed.append(IDS)
+        elif name == "steps":
+            fed.append(rng.normal(0, 1, (4, 6, 2)).astype(np.float32))
         elif len(tensor.shape) == 3:  # Masking's input: zero rows where IDS pads
             fed.append(rng.normal(0, 1, (4, 6, 2)).astype(np.float32) * (IDS != 0)[..., None])
         else:
@@ -183,3 +204,17 @@ def test_a_refused_backwards_sequence_really_differs_where_the_mask_keeps(runs):
     source, inputs, [theirs], [mask], _, [js] = runs["backwards_sequences"]
     assert kept_gap(js, theirs, mask) > 1e-2
     assert kept_gap(run(load(source), inputs)[0], theirs, mask) < TOLERANCE
+
+
+@pytest.mark.parametrize("name", ["repeated_encoding", "float_decoder"])
+def test_a_recurrent_call_tfjs_hands_an_earlier_calls_mask_is_refused_and_differs(runs, name,
+                                                                                tmp_path):
+    """tfjs's execute keeps the last mask it set for calls whose inputs carry none."""
+    source, inputs, [theirs], [mask], _, [js] = runs[name]
+    with pytest.raises(NotExpressibleError) as caught:
+        convert(source, tmp_path / "refused")
+    [problem] = caught.value.problems
+    assert (problem.layer, problem.key) == ("stated", "mask")
+    assert "mask that reached layer 'encoder'" in problem.reason
+    assert mask is None and np.abs(js - theirs).max() > 1e-2
+    assert np.abs(run(load(source), inputs)[0] - theirs).max() < TOLERANCE

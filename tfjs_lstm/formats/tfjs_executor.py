@@ -7,12 +7,15 @@ needs (twice for an LSTM whose output and state both count). It hands every laye
 undefined and each layer makes its own). `RNN.apply` and `Bidirectional.apply`
 (layers/recurrent.ts, wrappers.ts) store a call's initial states in that object, so every
 later recurrent call finds them there beside its array of inputs, and `standardizeArgs` throws.
+`execute` also sets `kwargs.mask` only for a call whose inputs carry a mask, so a later call
+without one runs with the previous call's mask: recurrent layers and Softmax apply it.
 """
 
 from __future__ import annotations
 
+from ..errors import Problem
 from ..layers import REGISTRY
-from ..model import Model, TensorRef
+from ..model import Model, TensorRef, masked_with_states
 
 BACKWARDS = ("TensorFlow.js 4.22 outputs the initial state at the padded steps it meets before "
              "the first kept one (its rnn() repeats the previous state), tf-keras zeros; with "
@@ -74,6 +77,45 @@ def state_throws(model: Model) -> dict[str, str]:
         if shared and len(call.inputs) > 1:
             leaked = call.layer
     return throws
+
+
+def stale_masks(model: Model) -> dict[str, str]:
+    """Layers that apply a mask (recurrent ones, Softmax) called where tfjs 4.22's predict
+    hands them an earlier call's mask although their inputs carry none: layer -> the layer
+    whose input's mask it is. Keras computes them without a mask."""
+    masked = _masked_calls(model)
+    source, stale = None, {}
+    for _, position in execution_order(model):
+        call = model.calls[position]
+        if any((ref.layer, ref.node) in masked for ref in call.inputs):
+            first = call.inputs[0]
+            source = call.layer if (first.layer, first.node) in masked else None
+        elif source is not None and (_recurrent(model, call.layer) or
+                                     model.layers[call.layer].class_name == "Softmax"):
+            stale.setdefault(call.layer, source)
+    return stale
+
+
+def problems(model: Model, dialect: str) -> list[Problem]:
+    """What tfjs 4.22 cannot run or computes otherwise with masks and initial states: a call
+    whose states make a later one throw, a masked go_backwards sequence with initial states,
+    and a call handed a stale mask."""
+    throws = state_throws(model)
+    backwards = [name for name in masked_with_states(model) if name not in throws
+                 and getattr(model.layers[name], "go_backwards", False)
+                 and getattr(model.layers[name], "return_sequences", False)]
+    return [Problem(name, "initial_state", dialect,
+                    f"TensorFlow.js 4.22 fails to predict: after a masked call, its predict "
+                    f"leaves this call's initial states in the arguments it shares between "
+                    f"layers, and the later recurrent layer '{later}' throws "
+                    f"'{TFJS_ERROR}'")
+            for name, later in sorted(throws.items())] + [
+        Problem(name, "initial_state", dialect, BACKWARDS) for name in backwards
+    ] + [Problem(name, "mask", dialect,
+                 f"TensorFlow.js 4.22's predict applies the mask that reached layer '{source}' "
+                 f"to this call, whose inputs carry none (it keeps the last mask in the "
+                 f"arguments it shares between layers); Keras applies none")
+         for name, source in sorted(stale_masks(model).items())]
 
 
 def _masked_calls(model: Model) -> set[tuple[str, int]]:

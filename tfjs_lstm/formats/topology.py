@@ -378,7 +378,7 @@ def state_problems(model: Model, dialect: str) -> list[Problem]:
     """One problem per recurrent layer a mask reaches that is called with initial states,
     where `dialect`'s runtime computes it otherwise than the model's own (Keras 3 against the
     others, `KERAS3_STATES`); for tfjs, one per layer whose initial states make 4.22's predict
-    throw (`tfjs_executor`)."""
+    throw or differ, and one per layer it hands a stale mask (`tfjs_executor`)."""
     source, target = model.family == "keras3", dialects.FAMILY_OF[dialect] == "keras3"
     if source != target:
         why = f"called on masked steps with initial states: {KERAS3_STATES}; " + (
@@ -387,17 +387,7 @@ def state_problems(model: Model, dialect: str) -> list[Problem]:
                 for name in masked_with_states(model)]
     if dialects.FAMILY_OF[dialect] != "tfjs":
         return []
-    throws = tfjs_executor.state_throws(model)
-    backwards = [name for name in masked_with_states(model) if name not in throws
-                 and getattr(model.layers[name], "go_backwards", False)
-                 and getattr(model.layers[name], "return_sequences", False)]
-    return [Problem(name, "initial_state", dialect,
-                    f"TensorFlow.js 4.22 fails to predict: after a masked call, its predict "
-                    f"leaves this call's initial states in the arguments it shares between "
-                    f"layers, and the later recurrent layer '{later}' throws "
-                    f"'{tfjs_executor.TFJS_ERROR}'")
-            for name, later in sorted(throws.items())] + [
-        Problem(name, "initial_state", dialect, tfjs_executor.BACKWARDS) for name in backwards]
+    return tfjs_executor.problems(model, dialect)
 
 
 def write_layer_configs(model: Model, dialect: str, companion: bool = False
