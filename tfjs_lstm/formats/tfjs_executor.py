@@ -1,4 +1,5 @@
-"""Where TensorFlow.js 4.22's predict throws on a recurrent layer called with initial states.
+"""What TensorFlow.js 4.22's predict makes of masks and initial states: where it throws, where
+it hands a layer a mask Keras does not.
 
 tfjs-layers' `execute` (engine/executor.ts) runs a model one symbolic tensor at a time, in the
 order of a depth-first walk from each output, and applies a tensor's layer once per tensor it
