@@ -373,7 +373,8 @@ def mask_problems(model: Model, dialect: str) -> list[Problem]:
     family = dialects.FAMILY_OF[dialect]
     problems = []
     for name in sorted(masked_layers(model)):
-        refusals = dialects.REGISTRY[model.layers[name].class_name].refuse_masked or {}
+        config = model.layers[name]
+        refusals = dialects.REGISTRY[config.class_name].masked_refusals(config)
         if family in refusals:
             problems.append(Problem(name, "mask", dialect, refusals[family]))
     return problems
