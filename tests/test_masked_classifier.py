@@ -216,3 +216,31 @@ def test_a_padded_steps_value_reaching_an_unmasked_output_is_refused_naming_the_
     convert(tmp_path / "m.keras", tmp_path / "zeroing", companion=True)
     assert not (tmp_path / "out").exists()
 
+
+
+def test_a_masked_bidirectional_whose_direction_comes_back_reversed_is_refused_for_tfjs(
+        tf_keras, tfjs, tmp_path, monkeypatch):
+    """With go_backwards=True on the wrapped layer, Keras returns both directions' sequences
+    reversed: the zeros of masked steps land at kept positions, where tfjs repeats outputs (and
+    the companion class would zero the unreversed steps). Refused either way; written anyway,
+    tfjs computes other numbers there; the reference runtime agrees with tf-keras."""
+    L = tf_keras.layers
+    model = randomize(tf_keras.Sequential([
+        tf_keras.Input((IDS.shape[1],), dtype="int32"), L.Embedding(9, 4, mask_zero=True),
+        L.Bidirectional(L.LSTM(3, go_backwards=True, return_sequences=True), name="bidi")]),
+        rng)
+    model.save(tmp_path / "m.h5")
+    out = model(IDS, training=False)
+    expected, kept = np.asarray(out), np.asarray(out._keras_mask)
+    for companion in (False, True):
+        with pytest.raises(NotExpressibleError) as caught:
+            convert(tmp_path / "m.h5", tmp_path / "out", companion=companion)
+        assert [(p.layer, p.key) for p in caught.value.problems] == [("bidi", "mask")]
+        assert "reversed" in caught.value.problems[0].reason
+        assert not (tmp_path / "out").exists()
+    np.testing.assert_allclose(run(load(tmp_path / "m.h5"), [IDS])[0][kept], expected[kept],
+                               atol=TOLERANCE)
+    monkeypatch.setattr("tfjs_lstm.formats.topology.mask_problems", lambda model, dialect: [])
+    convert(tmp_path / "m.h5", tmp_path / "anyway")
+    [[predicted]] = tfjs.predict_folders([(tmp_path / "anyway", [IDS])])
+    assert np.abs(predicted - expected)[kept].max() > 1e-2

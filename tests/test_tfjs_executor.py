@@ -1,9 +1,9 @@
-"""TensorFlow.js 4.22's graph executor with its own layers (issue 13): it keeps the last mask it
-handed a layer in the keyword arguments it passes on, so a recurrent layer with no mask in
-Keras runs on an earlier layer's mask; and it frees a tensor one layer takes twice ([h, h])
-before another layer reads it. Each refused model is written anyway (the check bypassed) to
-show tfjs computing otherwise or failing; each allowed neighbour agrees with Keras 3. All tfjs
-runs share one Node process.
+"""TensorFlow.js 4.22's graph executor with its own layers (issue 13, `tfjs_executor`): it keeps
+the last mask it handed a layer in the keyword arguments it passes on, so a recurrent layer or
+Softmax with no mask in Keras runs on an earlier layer's mask; and it frees a tensor one layer
+takes twice ([h, h]) before another layer reads it. Each refused model is written anyway (the
+check bypassed) to show tfjs computing otherwise or failing; each allowed neighbour agrees with
+Keras 3. All tfjs runs share one Node process.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from outputs import randomize
 
 from tfjs_lstm.convert import convert
 from tfjs_lstm.errors import NotExpressibleError
-from tfjs_lstm.formats import topology
+from tfjs_lstm.formats import tfjs_executor
 
 TOLERANCE = 1e-5
 rng = np.random.default_rng(1313)
@@ -123,7 +123,8 @@ def runs(keras3, tfjs, tmp_path_factory):
                 convert(tmp / f"{name}.keras", tmp / name)
             refusals[name] = caught.value.problems
             with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(topology, "executor_problems", lambda model, dialect: [])
+                patch.setattr(tfjs_executor, "stale_masks", lambda model: {})
+                patch.setattr(tfjs_executor, "freed_problems", lambda model, dialect: [])
                 convert(tmp / f"{name}.keras", tmp / name)
         else:
             convert(tmp / f"{name}.keras", tmp / name)
@@ -144,7 +145,7 @@ def test_tfjs_computes_otherwise_or_fails_and_the_converter_refuses_naming_the_l
         assert max(np.abs(g - e).max() for g, e in zip(got, expected, strict=True)) > 1e-3
     layer, key = REFUSED[name][2:]
     assert [(p.layer, p.key) for p in runs["refusals"][name]] == [(layer, key)]
-    assert "TensorFlow.js 4.22's executor" in runs["refusals"][name][0].reason
+    assert "TensorFlow.js 4.22's predict" in runs["refusals"][name][0].reason
 
 
 @pytest.mark.parametrize("name", ALLOWED)

@@ -1,145 +1,188 @@
-"""What TensorFlow.js 4.22's graph executor (`tfjs-layers/src/engine/executor.ts`, behind
-`predict` and `execute` of every LayersModel, Sequential included) does otherwise than Keras,
-replayed on a canonical model: the mask it hands a layer, and the tensors it frees."""
+"""What TensorFlow.js 4.22's predict makes of masks and initial states: where it throws, where
+it hands a layer a mask Keras does not.
+
+tfjs-layers' `execute` (engine/executor.ts) runs a model one symbolic tensor at a time, in the
+order of a depth-first walk from each output, and applies a tensor's layer once per tensor it
+needs (twice for an LSTM whose output and state both count). It hands every layer the same
+`kwargs` object, created at the first call whose inputs carry a mask (until then it is
+undefined and each layer makes its own). `RNN.apply` and `Bidirectional.apply`
+(layers/recurrent.ts, wrappers.ts) store a call's initial states in that object, so every
+later recurrent call finds them there beside its array of inputs, and `standardizeArgs` throws.
+`execute` also sets `kwargs.mask` only for a call whose inputs carry a mask, so a later call
+without one runs with the previous call's mask: recurrent layers, Softmax and the companion
+classes that read one mask apply it. It frees a tensor once it has been read as many times as
+tensors read it, counting each input of a call, so a call taking a tensor twice ([h, h])
+frees it before a later reader.
+"""
 
 from __future__ import annotations
 
 from .. import companion as companions
-from .. import dialects
 from ..errors import Problem
-from ..model import LayerCall, Model, TensorRef, makes_mask, passes_mask_to
+from ..layers import REGISTRY
+from ..model import Model, TensorRef, masked_with_states
 
-STALE_MASK = ("TensorFlow.js 4.22's executor keeps the last mask it handed a layer in the "
-              "keyword arguments it passes on, so this layer, which {}, gets the mask of an "
-              "earlier layer's input and computes other numbers than Keras (or fails)")
-
-FREED = ("TensorFlow.js 4.22's executor counts each layer reading a tensor once but frees it "
-         "after as many reads, so this layer, taking {} more than once, has it freed before "
-         "'{}' reads it (tfjs fails reading it: \"Cannot read properties of undefined\")")
-
-MASK_USERS = frozenset({"Softmax", "ConvLSTM2D"})
-"""tfjs layers besides the recurrent ones whose call reads the mask in its keyword arguments."""
-
-
-def _uses_mask(class_name: str) -> bool:
-    """Whether tfjs's layer, or the companion class written for it, computes with the mask the
-    executor hands it (`kwargs.mask`)."""
-    layer = dialects.REGISTRY[class_name]
-    return (class_name in MASK_USERS or layer.skips_masked_steps
-            or bool(layer.companion and layer.companion.first_mask))
+BACKWARDS = ("TensorFlow.js 4.22 outputs the initial state at the padded steps it meets before "
+             "the first kept one (its rnn() repeats the previous state), tf-keras zeros; with "
+             "go_backwards and return_sequences those outputs sit at positions the output mask "
+             "keeps, since the mask is not reversed")
+TFJS_ERROR = "When inputs is an array, neither initialState or constants should be provided"
+FREED = ("TensorFlow.js 4.22's predict counts each tensor reading a tensor once but frees it "
+         "after as many reads as inputs, so this call, taking {} more than once, has it freed "
+         "before '{}' reads it (tfjs fails: 'Cannot read properties of undefined')")
 
 
-def _producers(model: Model) -> dict[TensorRef, LayerCall]:
-    """The call making each tensor of the model (any output index of its node)."""
-    made: dict[TensorRef, LayerCall] = {}
-    nodes: dict[str, int] = {}
-    for call in model.calls:
-        node = nodes.get(call.layer, 0)
-        nodes[call.layer] = node + 1
-        for index in range(8):
-            made[TensorRef(call.layer, node, index)] = call
-    return made
+def _recurrent(model: Model, layer: str) -> bool:
+    return bool(REGISTRY[model.layers[layer].class_name].skips_masked_steps)
 
 
-def _inputs(model: Model, call: LayerCall) -> list[TensorRef]:
-    """The tensors a tfjs node names for a call, in order (`companion.tfjs_inputs`)."""
-    layer = dialects.REGISTRY[model.layers[call.layer].class_name]
-    return companions.tfjs_inputs(layer.companion, call.inputs)
-
-
-def execution_order(model: Model) -> tuple[list[TensorRef], dict[TensorRef, int]]:
-    """The tensors in the order tfjs computes them, and how many tensors read each: a
-    depth-first walk from each model output that visits a node's last input first, the
-    readers counted once per reading tensor (`getTopologicalSortAndRecipientCounts`)."""
-    made = _producers(model)
-    order: list[TensorRef] = []
-    readers: dict[TensorRef, set[TensorRef]] = {}
+def execution_order(model: Model) -> list[tuple[TensorRef, int]]:
+    """The tensors tfjs's `execute` computes, in its order, each with the index of the call
+    that makes it: one depth-first walk per model output, merged without repeats."""
+    maker, node_counts = {}, {}
+    for position, call in enumerate(model.calls):
+        node = node_counts.get(call.layer, 0)
+        node_counts[call.layer] = node + 1
+        maker[(call.layer, node)] = position
+    fed = {ref.layer for ref in model.inputs}
+    order: list[tuple[TensorRef, int]] = []
+    seen: set[TensorRef] = set()
     for fetch in model.outputs:
-        visited, stack, marks = set(model.inputs), [fetch], []
+        visited, stack, marks = set(), [fetch], []
         while stack:
             top = stack[-1]
-            if top in visited:
+            if top in visited or top.layer in fed:
                 stack.pop()
                 continue
-            marked = bool(marks) and marks[-1] == len(stack) - 1
-            inputs = _inputs(model, made[top]) if top in made else []
-            if not inputs or marked:
+            position = maker[(top.layer, top.node)]
+            if marks and marks[-1] == len(stack) - 1:
                 stack.pop()
+                marks.pop()
                 visited.add(top)
-                if top not in order:
-                    order.append(top)
-                if marked:
-                    marks.pop()
+                if top not in seen:
+                    seen.add(top)
+                    order.append((top, position))
                 continue
             marks.append(len(stack) - 1)
-            for ref in inputs:
-                readers.setdefault(ref, set()).add(top)
-                if ref not in visited:
-                    stack.append(ref)
-    return order, {ref: len(names) for ref, names in readers.items()}
+            stack.extend(ref for ref in model.calls[position].inputs if ref not in visited)
+    return order
 
 
-def _mask_origins(model: Model) -> tuple[dict[TensorRef, TensorRef], dict[TensorRef, TensorRef]]:
-    """The mask each tensor carries, named by the tensor where it was made, as Keras sees it
-    and as tfjs does (tfjs gives every output of a layer the first output's mask)."""
-    made = _producers(model)
-    keras: dict[TensorRef, TensorRef] = {}
-    tfjs: dict[TensorRef, TensorRef] = {}
-    nodes: dict[str, int] = {}
-    for call in model.calls:
-        node = nodes.get(call.layer, 0)
-        nodes[call.layer] = node + 1
-        config = model.layers[call.layer]
-        masks = {keras[ref] for ref in call.inputs if ref in keras}
-        count = passes_mask_to(config) if masks else 0
-        if makes_mask(config):
-            origin = TensorRef(call.layer, node, 0)
-            count = max(count, 1)
-        elif len(masks) == 1:
-            origin = masks.pop()
-        else:
-            origin = TensorRef(call.layer, node, 0)
-        for index in range(8):
-            ref = TensorRef(call.layer, node, index)
-            if index < count:
-                keras[ref] = origin
-            if count and made.get(ref) is call:
-                tfjs[ref] = origin
-    return keras, tfjs
+def state_throws(model: Model) -> dict[str, str]:
+    """Recurrent layers called with initial states whose states tfjs 4.22's predict leaves
+    in the shared `kwargs` for a later recurrent call, which then throws: layer -> that call's
+    layer. A tensor carries a mask in tfjs where its call's first output does in Keras
+    (`execute` gives every output of a call the first output's mask)."""
+    masked = _masked_calls(model)
+    shared, leaked, throws = False, None, {}
+    for _, position in execution_order(model):
+        call = model.calls[position]
+        shared = shared or any((ref.layer, ref.node) in masked for ref in call.inputs)
+        if not _recurrent(model, call.layer):
+            continue
+        if leaked is not None:
+            throws.setdefault(leaked, call.layer)
+        if shared and len(call.inputs) > 1:
+            leaked = call.layer
+    return throws
 
 
-def executor_problems(model: Model, dialect: str) -> list[Problem]:
-    """The layers tfjs 4.22's executor runs otherwise than Keras: one handed a stale mask
-    (`STALE_MASK`), one reading a tensor an earlier layer freed (`FREED`)."""
-    order, counts = execution_order(model)
-    made = _producers(model)
-    keras, tfjs = _mask_origins(model)
+def stale_masks(model: Model) -> dict[str, str]:
+    """Layers that apply a mask (recurrent ones, Softmax) called where tfjs 4.22's predict
+    hands them an earlier call's mask although their inputs carry none: layer -> the layer
+    whose input's mask it is. Keras computes them without a mask."""
+    masked = _masked_calls(model)
+    source, stale = None, {}
+    for _, position in execution_order(model):
+        call = model.calls[position]
+        if any((ref.layer, ref.node) in masked for ref in call.inputs):
+            first = call.inputs[0]
+            source = call.layer if (first.layer, first.node) in masked else None
+        elif source is not None and _applies_mask(model, call.layer):
+            stale.setdefault(call.layer, source)
+    return stale
+
+
+def problems(model: Model, dialect: str) -> list[Problem]:
+    """What tfjs 4.22 cannot run or computes otherwise with masks and initial states: a call
+    whose states make a later one throw, a masked go_backwards sequence with initial states,
+    and a call handed a stale mask."""
+    throws = state_throws(model)
+    backwards = [name for name in masked_with_states(model) if name not in throws
+                 and getattr(model.layers[name], "go_backwards", False)
+                 and getattr(model.layers[name], "return_sequences", False)]
+    return [Problem(name, "initial_state", dialect,
+                    f"TensorFlow.js 4.22 fails to predict: after a masked call, its predict "
+                    f"leaves this call's initial states in the arguments it shares between "
+                    f"layers, and the later recurrent layer '{later}' throws "
+                    f"'{TFJS_ERROR}'")
+            for name, later in sorted(throws.items())] + [
+        Problem(name, "initial_state", dialect, BACKWARDS) for name in backwards
+    ] + stale_problems(model, dialect)
+
+
+def stale_problems(model: Model, dialect: str) -> list[Problem]:
+    """One problem per call tfjs 4.22's predict hands a stale mask (`stale_masks`)."""
+    return [Problem(name, "mask", dialect,
+                    f"TensorFlow.js 4.22's predict applies the mask that reached layer "
+                    f"'{source}' to this call, whose inputs carry none (it keeps the last mask "
+                    f"in the arguments it shares between layers); Keras applies none")
+            for name, source in sorted(stale_masks(model).items())]
+
+
+def _applies_mask(model: Model, layer: str) -> bool:
+    """Whether tfjs's layer, or the companion class written for it, applies `kwargs.mask`."""
+    kind = REGISTRY[model.layers[layer].class_name]
+    return (kind.skips_masked_steps or kind.class_name == "Softmax"
+            or bool(kind.companion and kind.companion.first_mask))
+
+
+def _tfjs_inputs(model: Model, position: int) -> list[TensorRef]:
+    """The tensors the tfjs node of a call names (`companion.tfjs_inputs`)."""
+    call = model.calls[position]
+    kind = REGISTRY[model.layers[call.layer].class_name]
+    return companions.tfjs_inputs(kind.companion, call.inputs)
+
+
+def freed_problems(model: Model, dialect: str) -> list[Problem]:
+    """Calls taking a tensor twice that make tfjs 4.22's predict free it before another call
+    reads it (`FREED`); a model input or output, or a stateful layer's output, is never freed."""
+    order = execution_order(model)
+    counts: dict[TensorRef, int] = {}
+    for _, position in order:
+        for ref in set(_tfjs_inputs(model, position)):
+            counts[ref] = counts.get(ref, 0) + 1
     kept = set(model.inputs) | set(model.outputs)
     freed: set[TensorRef] = set()
-    handed: TensorRef | None = None
-    problems: dict[tuple[str, str], Problem] = {}
-    for ref in order:
-        call = made[ref]
-        config = model.layers[call.layer]
-        inputs = _inputs(model, call)
-        release = []
-        for value in inputs:
-            if value in freed:
-                twice = next((c.layer for c in model.calls
-                              if _inputs(model, c).count(value) > 1), call.layer)
-                where = f"[{value.layer}, {value.node}, {value.index}]"
-                problems.setdefault((twice, "inputs"), Problem(
-                    twice, "inputs", dialect, FREED.format(where, call.layer)))
-            counts[value] -= 1
-            stateful = bool(getattr(model.layers[value.layer], "stateful", False))
-            if counts[value] == 0 and value not in kept and not stateful:
-                release.append(value)
-        if any(value in tfjs for value in inputs):
-            handed = tfjs.get(inputs[0])
-        wanted = keras.get(call.inputs[0])
-        if _uses_mask(config.class_name) and handed != wanted:
-            why = "has no mask in Keras" if wanted is None else "has another mask in Keras"
-            problems.setdefault((call.layer, "mask"), Problem(
-                call.layer, "mask", dialect, STALE_MASK.format(why)))
+    found: dict[str, Problem] = {}
+    for _, position in order:
+        inputs, release = _tfjs_inputs(model, position), []
+        for ref in inputs:
+            if ref in freed:
+                twice = next((model.calls[p].layer for _, p in order
+                              if _tfjs_inputs(model, p).count(ref) > 1), ref.layer)
+                where = f"[{ref.layer}, {ref.node}, {ref.index}]"
+                found.setdefault(twice, Problem(twice, "inputs", dialect, FREED.format(
+                    where, model.calls[position].layer)))
+            counts[ref] -= 1
+            if (counts[ref] == 0 and ref not in kept
+                    and not getattr(model.layers[ref.layer], "stateful", False)):
+                release.append(ref)
         freed.update(release)
-    return list(problems.values())
+    return list(found.values())
+
+
+def _masked_calls(model: Model) -> set[tuple[str, int]]:
+    """(layer, node) of the calls whose outputs carry a mask in tfjs; a recurrent layer's
+    output mask is its first input's (`RNN.computeMask`)."""
+    carries, node_counts = set(), {}
+    for call in model.calls:
+        config = model.layers[call.layer]
+        layer = REGISTRY[config.class_name]
+        node = node_counts.get(call.layer, 0)
+        node_counts[call.layer] = node + 1
+        sources = call.inputs[:1] if layer.skips_masked_steps else call.inputs
+        inherit = any((ref.layer, ref.node) in carries for ref in sources)
+        if layer.mask_out(config, inherit) if layer.mask_out else inherit:
+            carries.add((call.layer, node))
+    return carries

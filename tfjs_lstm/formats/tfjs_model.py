@@ -20,7 +20,6 @@ from ..errors import InputError, NotExpressibleError
 from ..model import Model
 from .atomic import staged_folder
 from .tfjs_constraints import as_loaded, keeping_weights
-from .tfjs_executor import executor_problems
 from .tfjs_weights import read_weights, write_weights
 from .topology import (
     assign_weights,
@@ -103,8 +102,6 @@ def read_topology(document: dict[str, Any], where: str,
     else:
         model = topology_to_model(topology, where, pointer, notes=notes)
         problems = mask_problems(model, "tfjs-json") + state_problems(model, "tfjs-json")
-        # a stale mask changes what the folder computes; a freed tensor only makes tfjs fail
-        problems += [p for p in executor_problems(model, "tfjs-json") if p.key == "mask"]
         if problems:  # tfjs computes these layers otherwise where a mask reaches them
             raise NotExpressibleError(problems, file=where, reading=True)
     model.source = str(document.get("generatedBy") or "")

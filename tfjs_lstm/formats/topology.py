@@ -33,7 +33,7 @@ from ..model import (
     sequential,
 )
 from ..runtime.engine import output_shapes
-from .tfjs_executor import executor_problems
+from . import tfjs_executor
 from .untrusted import expect, nonnegative_index
 
 
@@ -373,7 +373,8 @@ def mask_problems(model: Model, dialect: str) -> list[Problem]:
     family = dialects.FAMILY_OF[dialect]
     problems = []
     for name in sorted(masked_layers(model)):
-        refusals = dialects.REGISTRY[model.layers[name].class_name].refuse_masked or {}
+        config = model.layers[name]
+        refusals = dialects.REGISTRY[config.class_name].masked_refusals(config)
         if family in refusals:
             problems.append(Problem(name, "mask", dialect, refusals[family]))
     return problems
@@ -412,28 +413,23 @@ def call_argument_problems(model: Model, dialect: str) -> list[Problem]:
     return problems
 
 
-TFJS_STATES = ("TensorFlow.js 4.22 fails to predict a masked recurrent layer called with initial "
-               "states when another layer takes its output or the model has several outputs "
-               "('When inputs is an array, neither initialState or constants should be "
-               "provided')")
-
-
 def state_problems(model: Model, dialect: str) -> list[Problem]:
     """One problem per recurrent layer a mask reaches that is called with initial states,
     where `dialect`'s runtime computes it otherwise than the model's own (Keras 3 against the
-    others, `KERAS3_STATES`) or, for tfjs, cannot run it (`TFJS_STATES`)."""
-    stated = masked_with_states(model)
-    problems = []
+    others, `KERAS3_STATES`); for tfjs, one per layer whose initial states make 4.22's predict
+    throw or differ, and one per layer it hands a stale mask (`tfjs_executor`)."""
     source, target = model.family == "keras3", dialects.FAMILY_OF[dialect] == "keras3"
     if source != target:
         why = f"called on masked steps with initial states: {KERAS3_STATES}; " + (
             "the target skips masked steps" if source else "this file's runtime skips them")
-        problems = [Problem(name, "initial_state", dialect, why) for name in stated]
-    elif dialects.FAMILY_OF[dialect] == "tfjs":
-        used = {ref.layer for call in model.calls for ref in call.inputs}
-        problems = [Problem(name, "initial_state", dialect, TFJS_STATES) for name in stated
-                    if name in used or len(model.outputs) > 1]
-    return problems
+        problems = [Problem(name, "initial_state", dialect, why)
+                    for name in masked_with_states(model)]
+        if dialects.FAMILY_OF[dialect] == "tfjs":  # a Keras 3 model to tfjs
+            problems += tfjs_executor.stale_problems(model, dialect)
+        return problems
+    if dialects.FAMILY_OF[dialect] != "tfjs":
+        return []
+    return tfjs_executor.problems(model, dialect)
 
 
 def write_layer_configs(model: Model, dialect: str, companion: bool = False
@@ -446,7 +442,7 @@ def write_layer_configs(model: Model, dialect: str, companion: bool = False
     results, transforms, notes = {}, [], []
     problems = mask_problems(model, dialect) + state_problems(model, dialect)
     if dialects.FAMILY_OF[dialect] == "tfjs":
-        problems += executor_problems(model, dialect)
+        problems += tfjs_executor.freed_problems(model, dialect)
     if companion and dialects.FAMILY_OF[dialect] == "tfjs":
         problems += first_mask_problems(model, dialect)
         problems += call_argument_problems(model, dialect)

@@ -184,6 +184,16 @@ def _masking(mask_value: float, bidirectional: bool = False) -> Callable[[Any], 
     return build
 
 
+def _k3_gru_companion(K: Any) -> Any:
+    """Keras 3's default GRUs (reset_after=True) under a mask: Bidirectional returning its
+    sequence, then a GRU returning its last step."""
+    L = K.layers
+    return _sequential(K, "gru_companion", 6, 3, [
+        L.Masking(0.0, name="mask"),
+        L.Bidirectional(L.GRU(4, return_sequences=True, name="gru"), name="bi"),
+        L.GRU(3, name="gru_last")])
+
+
 def _k3_stateful(K: Any) -> Any:
     L = K.layers
     return _sequential(K, "stateful", 5, 3, [
@@ -253,6 +263,10 @@ CASES: tuple[Spec, ...] = (
     Spec("k3_gru_reset_after", "Keras 3's default GRU (reset_after=True), stacked, go_backwards "
          "on the second: TensorFlow.js cannot compute reset_after, so the converter refuses it",
          "keras3", _gru(True), _x(2, 7, 3), 110),
+    Spec("k3_gru_companion", "Masking, Bidirectional(GRU returning sequences), GRU: Keras 3's "
+         "default reset_after=True under a mask; tfjs runs the companion package's "
+         "TfjsLstmGRU and TfjsLstmBidirectional", "keras3", _k3_gru_companion,
+         _x(2, 6, 3, 0.0), 147, companion=True),
     Spec("k3_gru_reset_before", "GRU with reset_after=False (the one TensorFlow.js computes), "
          "stacked, go_backwards on the second, batch 3", "keras3", _gru(False), _x(3, 7, 3),
          111),

@@ -117,7 +117,8 @@ class LayerType:
     `before_write` returns {key: reason} for what the family cannot express. `without_mask`
     gives the config to write for a family when no mask reaches the layer, where mask-only
     settings (zero_output_for_mask) cannot change an output.
-    `refuse_masked` maps a family to why it cannot compute this layer when a mask reaches it.
+    `refuse_masked` maps a family to why it cannot compute this layer when a mask reaches it
+    (or is a function of the config giving that map, where it depends on the settings).
     `families` lists the runtimes that have the layer class at all (Keras 2.2 has no
     LayerNormalization); readers and writers of the others refuse it.
     `cell_name` names a recurrent layer's cell (`lstm_cell`, or a function of the config when
@@ -157,7 +158,7 @@ class LayerType:
     mask_out: Callable[[LayerConfig, bool], bool] | None = None
     without_mask: Callable[[LayerConfig, str], LayerConfig] | None = None
     for_input_shapes: Callable[[LayerConfig, str, list[tuple]], LayerConfig] | None = None
-    refuse_masked: dict[str, str] | None = None
+    refuse_masked: dict[str, str] | Callable[[LayerConfig], dict[str, str]] | None = None
     families: tuple[str, ...] = FAMILIES
     tfjs_weight_names: Callable[[LayerConfig, list[str]], list[str]] | None = None
     keras3_weight_paths: Callable[[LayerConfig, int], list[str]] | None = None
@@ -195,6 +196,12 @@ class LayerType:
     def shape_argument(self, input_shapes: list[tuple]) -> tuple | list[tuple]:
         """What `weights` and `output_shape` take: all input shapes, or the first one."""
         return list(input_shapes) if self.multi_input else input_shapes[0]
+
+    def masked_refusals(self, config: LayerConfig) -> dict[str, str]:
+        """Family -> why it cannot compute this layer, with these settings, when a mask
+        reaches it (`refuse_masked`)."""
+        refusals = self.refuse_masked
+        return (refusals(config) if callable(refusals) else refusals) or {}
 
     def as_called(self, config: LayerConfig, kwargs: tuple[tuple[str, Any], ...]
                   ) -> LayerConfig:

@@ -234,6 +234,21 @@ def _bidi_keras3_paths(config: LayerConfig, count: int) -> list[str]:
             for path in _inner_type(layer).keras3_paths(layer, n)]
 
 
+REVERSED = ("Keras zeroes a Bidirectional's outputs at masked steps, and a direction that runs "
+            "the other way than its wrapper expects (the wrapped layer's go_backwards=true, or a "
+            "custom backward_layer going forwards) returns its sequence reversed, so those "
+            "zeros land at steps the mask keeps; TensorFlow.js 4.22 repeats the previous output "
+            "there, and the companion class zeroes the steps the mask names, not the reversed "
+            "ones")
+
+
+def _reversed_refusal(config: LayerConfig) -> dict[str, str]:
+    """tfjs cannot compute a masked Bidirectional returning sequences whose direction comes
+    back reversed: its values at masked steps sit at kept positions."""
+    reversed_direction = config.layer.go_backwards or not backward_layer(config).go_backwards
+    return {"tfjs": REVERSED} if config.layer.return_sequences and reversed_direction else {}
+
+
 def _sequence_mask(config: LayerConfig, masked: bool) -> bool:
     return masked and config.layer.return_sequences
 
@@ -249,6 +264,7 @@ BIDIRECTIONAL = LayerType(
     mask_out=_sequence_mask,
     without_mask=_bidi_without_mask,
     skips_masked_steps=True,
+    refuse_masked=_reversed_refusal,
     companion=ZEROING,
     tfjs_weight_names=_bidi_tfjs_names,
     keras3_weight_paths=_bidi_keras3_paths,
