@@ -7,8 +7,8 @@ query and key kernels `(features, num_heads, key_dim)`, value `(features, num_he
 value_dim)`, biases `(num_heads, dim)`, and attention_output `(num_heads, value_dim, query
 features)` with bias `(query features,)`. Keras 3 saves them under `query_dense`, `key_dense`,
 `value_dense`, `output_dense`; tf-keras names them `query`, `key`, `value`, `attention_output`.
-Scores are `key . (query / sqrt(key_dim))` per head, softmax over the value steps (causally
-masked ones get -1e9), combined with the values and projected back. value_dim defaults to
+Scores are `key . (query / sqrt(key_dim))` per head, softmax over the value steps (hidden ones
+get -1e9), combined with the values and projected back. value_dim defaults to
 key_dim and attention_axes to the steps axis; tf-keras also writes the build shapes, which the
 graph gives. Masks (`_compute_attention_mask`): query step t may attend to value step s where
 the query mask keeps t, the value and key masks keep s (and, causally, s <= t); the output
@@ -17,9 +17,11 @@ robust masking replace hidden scores by a large negative, tf-keras otherwise add
 kept query step gets the same weights either way, a fully hidden (padded) one the mean of
 the values (equal while its scores stay below 32, whose rounding at 1e9 the sum drops). Keras
 3 with dropout zeroes such rows instead, so a masked call with dropout is refused.
-output_shape, Keras 3's use_gate and sliding_window are not supported. TensorFlow.js 4.22 and Keras 2.2.4 have no such layer; the companion npm
-package computes it (`TfjsLstmMultiHeadAttention`, js/companion/attention.js), where tfjs
-writes value and key as further entries of the node rather than in its kwargs.
+output_shape, Keras 3's use_gate and sliding_window are not supported. TensorFlow.js 4.22
+and Keras 2.2.4 have no such layer; the companion npm package computes it
+(`TfjsLstmMultiHeadAttention`, js/companion/attention.js), where tfjs writes value and key as
+further entries of the node rather than in its kwargs. tfjs hands it the query's mask only, so
+a masked call is written for tfjs where query, value and key are one tensor.
 """
 
 from __future__ import annotations
