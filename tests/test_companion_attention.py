@@ -28,6 +28,19 @@ rng = np.random.default_rng(12)
 
 # Token ids with trailing zero padding of three lengths.
 IDS = np.array([[3, 1, 4, 1, 5, 2], [2, 7, 1, 0, 0, 0], [8, 0, 0, 0, 0, 0]], np.int32)
+# The same with a row of leading padding.
+LEAD = np.concatenate([IDS, [[0, 0, 6, 2, 5, 1]]]).astype(np.int32)
+
+
+def masked_mha(keras, lstm: bool = False, causal: bool = False):
+    """Embedding(mask_zero) (+ LSTM) + MultiHeadAttention(h, h) + LSTM + Dense (tfjs's
+    GlobalAveragePooling1D averages masked steps too)."""
+    L = keras.layers
+    tokens = keras.Input((6,), dtype="int32")
+    h = L.Embedding(9, 4, mask_zero=True)(tokens)
+    h = L.LSTM(4, return_sequences=True)(h) if lstm else h
+    attended = L.MultiHeadAttention(2, 3)(h, h, use_causal_mask=causal)
+    return keras.Model(tokens, L.Dense(2)(L.LSTM(3)(attended)))
 
 
 def pooled(keras, layer, causal: bool = False):
@@ -77,11 +90,13 @@ def keras3_models(keras) -> dict:
     h = L.Add()([h, L.Attention()([h, h], use_causal_mask=True)])
     h = L.LayerNormalization()(L.Add()([h, L.MultiHeadAttention(2, 2)(h, h)]))
     models["residual"] = (keras.Model(seq, L.Dense(2)(L.GlobalAveragePooling1D()(h))), [x])
+    models["mha_masked"] = (masked_mha(keras), [LEAD])
+    models["mha_masked_lstm_causal"] = (masked_mha(keras, lstm=True, causal=True), [LEAD])
     return models
 
 
 def tf_keras_models(keras) -> dict:
-    """One tf-keras model: it writes MultiHeadAttention's value and key in the node's kwargs."""
+    """tf-keras writes MultiHeadAttention's value and key in the node's kwargs; one masked."""
     L = keras.layers
     seq = keras.Input((5, 3))
     h = L.LSTM(4, return_sequences=True)(seq)
@@ -89,7 +104,8 @@ def tf_keras_models(keras) -> dict:
     out = L.MultiHeadAttention(2, 3)(h, v, key=h, use_causal_mask=True)
     scored = L.Attention(use_scale=True)([out, out], use_causal_mask=True)
     return {"k2_mha_attention": (keras.Model(seq, scored),
-                                 [rng.normal(0, 1, (3, 5, 3)).astype(np.float32)])}
+                                 [rng.normal(0, 1, (3, 5, 3)).astype(np.float32)]),
+            "k2_mha_masked": (masked_mha(keras, lstm=True), [LEAD])}
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +130,8 @@ def converted(keras3, tf_keras, tfjs, tmp_path_factory):
 
 
 CASES = ("dot", "additive", "scale_concat", "causal", "additive_causal", "masked",
-         "masked_additive", "key", "mha_self", "mha_key_causal", "residual", "k2_mha_attention")
+         "masked_additive", "key", "mha_self", "mha_key_causal", "residual", "k2_mha_attention",
+         "mha_masked", "mha_masked_lstm_causal", "k2_mha_masked")
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -124,7 +141,8 @@ def test_tfjs_with_the_companion_predicts_what_keras_predicts(converted, name):
     assert_close(theirs, expected, f"tfjs with the companion, {name}")
 
 
-@pytest.mark.parametrize("name", ("masked", "mha_key_causal", "residual", "k2_mha_attention"))
+@pytest.mark.parametrize("name", ("masked", "mha_key_causal", "residual", "k2_mha_attention",
+                                  "mha_masked_lstm_causal", "k2_mha_masked"))
 def test_the_reference_runtime_agrees_on_the_companion_folder(converted, name):
     folder, _, inputs, expected, _ = converted[name]
     assert_close(run(load(folder), inputs), expected, f"reference runtime, {name}")
@@ -133,17 +151,19 @@ def test_the_reference_runtime_agrees_on_the_companion_folder(converted, name):
 def test_companion_folders_convert_back_and_keras_predicts_the_same(converted, keras3,
                                                                     tf_keras, tmp_path):
     for name in ("scale_concat", "additive_causal", "masked", "key", "mha_key_causal",
-                 "residual"):
+                 "residual", "mha_masked", "mha_masked_lstm_causal"):
         folder, _, inputs, expected, _ = converted[name]
         convert(folder, tmp_path / f"{name}.keras")
         again = keras3.models.load_model(tmp_path / f"{name}.keras")
         feed = inputs[0] if len(inputs) == 1 else inputs
         assert_close(as_list(again(feed, training=False)), expected,
                      f"Keras 3 from tfjs, {name}")
-    folder, _, inputs, expected, _ = converted["k2_mha_attention"]
-    convert(folder, tmp_path / "k2.h5")
-    again = tf_keras.models.load_model(tmp_path / "k2.h5")
-    assert_close(as_list(again(inputs[0], training=False)), expected, "tf-keras from tfjs")
+    for name in ("k2_mha_attention", "k2_mha_masked"):
+        folder, _, inputs, expected, _ = converted[name]
+        convert(folder, tmp_path / f"{name}.h5")
+        again = tf_keras.models.load_model(tmp_path / f"{name}.h5")
+        assert_close(as_list(again(inputs[0], training=False)), expected,
+                     f"tf-keras from tfjs, {name}")
 
 
 def test_without_the_package_tfjs_cannot_load_them(converted, tfjs):
@@ -183,12 +203,13 @@ def test_a_mask_the_companion_cannot_see_is_refused_naming_the_layer(keras3, tmp
     h = L.LSTM(4, return_sequences=True)(L.Embedding(9, 4, mask_zero=True)(tokens))
     last = L.RepeatVector(6)(L.LSTM(4)(h))
     out = L.Attention(name="cross")([h, L.Dense(4)(h)])
-    out = L.Concatenate()([out, L.Attention(name="after")([last, last])])
+    out = L.Concatenate()([out, L.Attention(name="after")([last, last]),
+                           L.MultiHeadAttention(1, 2, name="mha_cross")(h, L.Dense(3)(h))])
     keras3.Model(tokens, out).save(tmp_path / "m.keras")
     with pytest.raises(NotExpressibleError) as caught:
         convert(tmp_path / "m.keras", tmp_path / "out", companion=True)
     found = {(p.layer, p.key) for p in caught.value.problems}
-    assert {("cross", "mask"), ("after", "mask")} <= found
+    assert {("cross", "mask"), ("after", "mask"), ("mha_cross", "mask")} <= found
     assert not (tmp_path / "out").exists()
 
 

@@ -11,8 +11,9 @@
 // TfjsLstmMultiHeadAttention takes [query, value] or [query, value, key]; the projections are
 // Keras's EinsumDense kernels query/key [features, heads, keyDim], value [features, heads,
 // valueDim], biases [heads, dim], output [heads, valueDim, queryFeatures] with bias
-// [queryFeatures]. Scores `key . (query / sqrt(keyDim))` per head over the steps axis, softmax
-// (causal positions -1e9), combined with the values and projected back. It takes no masks.
+// [queryFeatures]. Scores `key . (query / sqrt(keyDim))` per head over the steps axis; those
+// the query, value or causal mask hide become -1e9 (Keras 3's dot_product_attention); softmax,
+// combined with the values and projected back. The output carries the query's mask.
 //
 // Called on one tensor x, each class computes [x, x] (self-attention): tfjs's executor frees a
 // tensor a layer takes twice before other layers read it, so tfjs-lstm writes such a call with
@@ -91,15 +92,6 @@ class CalledLayer extends tf.layers.Layer {
     }
     return [inputs[0], inputs[1], inputs.length > 2 ? inputs[2] : inputs[1]];
   }
-}
-
-class BaseAttention extends CalledLayer {
-  constructor(args, useScaleDefault) {
-    super(args);
-    this.useScale = args.useScale == null ? useScaleDefault : args.useScale;
-    this.dropout = args.dropout == null ? 0 : args.dropout;
-    this.supportsMasking = true;
-  }
 
   masks(query, mask) {
     // [query mask, value mask]: a list as given, or the one mask tfjs's executor passes.
@@ -115,6 +107,21 @@ class BaseAttention extends CalledLayer {
                       `[${mask.shape}] does not fit the query of shape [${query.shape}]`);
     }
     return [mask, mask];
+  }
+
+  computeMask(inputs, mask) {
+    // Keras: the query's mask.
+    if (mask == null) return null;
+    return Array.isArray(mask) ? mask[0] ?? null : mask;
+  }
+}
+
+class BaseAttention extends CalledLayer {
+  constructor(args, useScaleDefault) {
+    super(args);
+    this.useScale = args.useScale == null ? useScaleDefault : args.useScale;
+    this.dropout = args.dropout == null ? 0 : args.dropout;
+    this.supportsMasking = true;
   }
 
   call(inputs, kwargs) {
@@ -140,12 +147,6 @@ class BaseAttention extends CalledLayer {
   computeOutputShape(inputShape) {
     const [query, value] = shapes(inputShape);
     return [...query.slice(0, -1), value[value.length - 1]];
-  }
-
-  computeMask(inputs, mask) {
-    // Keras: the query's mask.
-    if (mask == null) return null;
-    return Array.isArray(mask) ? mask[0] ?? null : mask;
   }
 
   getConfig() {
@@ -223,6 +224,7 @@ export class TfjsLstmMultiHeadAttention extends CalledLayer {
     this.valueDim = args.valueDim == null ? args.keyDim : args.valueDim;
     this.dropout = args.dropout == null ? 0 : args.dropout;
     this.useBias = args.useBias == null ? true : args.useBias;
+    this.supportsMasking = true;
     const axes = args.attentionAxes;
     if (args.outputShape != null ||
         (axes != null && !(axes === 1 || (axes.length === 1 && axes[0] === 1)))) {
@@ -269,14 +271,13 @@ export class TfjsLstmMultiHeadAttention extends CalledLayer {
   call(inputs, kwargs) {
     return tf.tidy(() => {
       const [query, value, key] = this.tensors(inputs, 'TfjsLstmMultiHeadAttention');
+      const [queryMask, valueMask] = this.masks(query, kwargs == null ? null : kwargs.mask);
       const scale = 1 / Math.sqrt(this.keyDim);
       const q = tf.transpose(tf.mul(this.project(query, this.queryDense), scale), [0, 2, 1, 3]);
       const k = tf.transpose(this.project(key, this.keyDense), [0, 2, 1, 3]);
       const v = tf.transpose(this.project(value, this.valueDense), [0, 2, 1, 3]);
       const scores = tf.matMul(q, k, false, true);  // [batch, heads, Tq, Tv]
-      const keep = this.useCausalMask(kwargs) ?
-          causalKeep(scores.shape[2], scores.shape[3]) : null;
-      let weights = maskedSoftmax(scores, keep);
+      let weights = tf.softmax(this.hidden(scores, queryMask, valueMask, kwargs), -1);
       if (kwargs != null && kwargs.training && this.dropout > 0) {
         weights = tf.dropout(weights, this.dropout);
       }
@@ -288,6 +289,19 @@ export class TfjsLstmMultiHeadAttention extends CalledLayer {
       const output = tf.reshape(flat, [query.shape[0], query.shape[1], features]);
       return bias == null ? output : tf.add(output, bias.read());
     });
+  }
+
+  hidden(scores, queryMask, valueMask, kwargs) {
+    // Keras 3's dot_product_attention: scores the query, value and causal masks hide, ANDed,
+    // are replaced by a large negative (a fully hidden query step averages the values).
+    let keep = null;
+    const and = (mask) => { keep = keep == null ? mask : tf.logicalAnd(keep, mask); };
+    const [, , rows, cols] = scores.shape;
+    if (queryMask != null) and(tf.reshape(tf.cast(queryMask, 'bool'), [-1, 1, rows, 1]));
+    if (valueMask != null) and(tf.reshape(tf.cast(valueMask, 'bool'), [-1, 1, 1, cols]));
+    if (this.useCausalMask(kwargs)) and(causalKeep(rows, cols));
+    if (keep == null) return scores;
+    return tf.where(tf.broadcastTo(keep, scores.shape), scores, tf.fill(scores.shape, -1e9));
   }
 
   computeOutputShape(inputShape) {

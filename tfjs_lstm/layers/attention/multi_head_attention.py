@@ -7,13 +7,21 @@ query and key kernels `(features, num_heads, key_dim)`, value `(features, num_he
 value_dim)`, biases `(num_heads, dim)`, and attention_output `(num_heads, value_dim, query
 features)` with bias `(query features,)`. Keras 3 saves them under `query_dense`, `key_dense`,
 `value_dense`, `output_dense`; tf-keras names them `query`, `key`, `value`, `attention_output`.
-Scores are `key . (query / sqrt(key_dim))` per head, softmax over the value steps (causally
-masked ones get -1e9), combined with the values and projected back. value_dim defaults to
+Scores are `key . (query / sqrt(key_dim))` per head, softmax over the value steps (hidden ones
+get -1e9), combined with the values and projected back. value_dim defaults to
 key_dim and attention_axes to the steps axis; tf-keras also writes the build shapes, which the
-graph gives. Masks reaching the layer, output_shape, Keras 3's use_gate and sliding_window are
-not supported. TensorFlow.js 4.22 and Keras 2.2.4 have no such layer; the companion npm
-package computes it (`TfjsLstmMultiHeadAttention`, js/companion/attention.js), where tfjs
-writes value and key as further entries of the node rather than in its kwargs.
+graph gives. Masks (`_compute_attention_mask`): query step t may attend to value step s where
+the query mask keeps t, the value and key masks keep s (and, causally, s <= t); the output
+carries the query's mask. Keras 3 (dropout 0: `dot_product_attention`) and tf-keras with
+robust masking replace hidden scores by a large negative, tf-keras otherwise adds -1e9: a
+kept query step gets the same weights either way, a fully hidden (padded) one the mean of
+the values (equal while its scores stay below 32, whose rounding at 1e9 the sum drops). Keras
+3 with dropout zeroes such rows instead, so a masked call with dropout is refused.
+output_shape, Keras 3's use_gate and sliding_window are not supported. TensorFlow.js 4.22
+and Keras 2.2.4 have no such layer; the companion npm package computes it
+(`TfjsLstmMultiHeadAttention`, js/companion/attention.js), where tfjs writes value and key as
+further entries of the node rather than in its kwargs. tfjs hands it the query's mask only, so
+a masked call is written for tfjs where query, value and key are one tensor.
 """
 
 from __future__ import annotations
@@ -79,7 +87,7 @@ FIELDS = (
     Field("kernel_constraint", k.CONSTRAINT, None),
     Field("bias_constraint", k.CONSTRAINT, None),
     Field("softmax_robust_masking", k.FALSE_ONLY, False, families=("keras2",),
-          omit_reason=lambda c, n: "it only changes masked softmax, and masks are refused"),
+          omit_reason=lambda c, n: "false: tf-keras adds -1e9 at hidden scores"),
     Field("seed", k.SEED, None, families=("keras3",),
           omit_reason=lambda c, n: "the seed only drives dropout while training"),
     *common_fields("multi_head_attention"),
@@ -153,10 +161,24 @@ def _project(x: np.ndarray, weights: dict, name: str, use_bias: bool, dtype) -> 
     return y.transpose(0, 2, 1, 3)
 
 
+def _keep(config: LayerConfig, masks: list, rows: int, cols: int) -> np.ndarray | None:
+    """Which [batch, 1, query step, value step] scores count: Keras's query, value and key
+    masks and the causal mask, ANDed; None where nothing is hidden."""
+    keep = None
+    for index, mask in enumerate(masks):
+        if mask is not None:
+            mask = np.asarray(mask, bool)
+            part = mask[:, None, :, None] if index == 0 else mask[:, None, None, :]
+            keep = part if keep is None else keep & part
+    if config.use_causal_mask:
+        causal = causal_mask(rows, cols)
+        keep = causal if keep is None else keep & causal
+    return keep
+
+
 def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
-    if any(mask is not None for mask in masks):
-        raise InputError(f"layer '{config.name}': masks reaching MultiHeadAttention are not "
-                         "supported")
+    if config.dropout and any(mask is not None for mask in masks):
+        raise InputError(f"layer '{config.name}': {_MASKED_DROPOUT}")
     arrays = [np.asarray(x, dtype) for x in inputs]
     query, value = arrays[:2]
     key = arrays[2] if len(arrays) > 2 else value
@@ -166,8 +188,9 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
     k_ = _project(key, weights, "key", config.use_bias, dtype)
     v = _project(value, weights, "value", config.use_bias, dtype)
     scores = q @ k_.transpose(0, 1, 3, 2)  # [batch, heads, query steps, value steps]
-    if config.use_causal_mask:
-        scores = np.where(causal_mask(*scores.shape[-2:]), scores, scores - dtype(1e9))
+    keep = _keep(config, list(masks) + [None] * (3 - len(masks)), *scores.shape[-2:])
+    if keep is not None:
+        scores = np.where(keep, scores, dtype(-1e9))
     scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
     scores = scores / scores.sum(axis=-1, keepdims=True)
     combined = (scores @ v).transpose(0, 2, 1, 3)  # [batch, query steps, heads, size]
@@ -176,10 +199,17 @@ def _forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtyp
         -1, out_kernel.shape[-1])
     if config.use_bias:
         output = output + np.asarray(weights["attention_output/bias"], dtype)
-    return [output.astype(dtype)], [None]
+    return [output.astype(dtype)], [masks[0] if masks else None]
 
 
-_MASKED = "masks reaching MultiHeadAttention are not supported"
+_MASKED_DROPOUT = ("a mask reaching MultiHeadAttention with dropout is not supported: Keras 3 "
+                   "then zeroes the weights of padded query steps, tf-keras averages the values")
+
+
+def _refuse_masked(config: LayerConfig) -> dict[str, str]:
+    """A masked call is computed without dropout only (`_MASKED_DROPOUT`)."""
+    return dict.fromkeys(("keras3", "keras2", "tfjs"), _MASKED_DROPOUT) if config.dropout \
+        else {}
 
 MULTI_HEAD_ATTENTION = LayerType(
     class_name="MultiHeadAttention",
@@ -194,9 +224,9 @@ MULTI_HEAD_ATTENTION = LayerType(
     start_read=_start_read,
     finish_write=_finish_write,
     extra_keys=lambda family: _BUILD_SHAPES if family == "keras2" else (),
-    refuse_masked={"keras3": _MASKED, "keras2": _MASKED, "tfjs": _MASKED},
+    refuse_masked=_refuse_masked,
     call_kwargs={"use_causal_mask": False},
     input_names=("query", "value", "key"),
-    companion=Companion("TfjsLstmMultiHeadAttention", always=True),
+    companion=Companion("TfjsLstmMultiHeadAttention", always=True, first_mask=True),
     doc="Multi-head dot-product attention of a query over a value (and key).",
 )
