@@ -240,7 +240,7 @@ def test_a_masked_bidirectional_whose_direction_comes_back_reversed_is_refused_f
         assert not (tmp_path / "out").exists()
     np.testing.assert_allclose(run(load(tmp_path / "m.h5"), [IDS])[0][kept], expected[kept],
                                atol=TOLERANCE)
-    monkeypatch.setattr("tfjs_lstm.formats.topology.mask_problems", lambda model, dialect: [])
+    monkeypatch.setattr("tfjs_lstm.formats.refusals.mask_problems", lambda model, dialect: [])
     convert(tmp_path / "m.h5", tmp_path / "anyway")
     [[predicted]] = tfjs.predict_folders([(tmp_path / "anyway", [IDS])])
     assert np.abs(predicted - expected)[kept].max() > 1e-2

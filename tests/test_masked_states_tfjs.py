@@ -16,7 +16,7 @@ from outputs import randomize
 
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import NotExpressibleError
-from tfjs_lstm.formats import tfjs_executor, topology
+from tfjs_lstm.formats import refusals, tfjs_executor
 from tfjs_lstm.runtime.engine import run
 
 TOLERANCE = 1e-5
@@ -147,14 +147,14 @@ def runs(tf_keras, tfjs, tmp_path_factory):
     for name, (source, *_, throws) in found.items():
         if not throws:
             convert(source, tmp / name)
-    lifted = topology.state_problems
-    topology.state_problems = lambda model, dialect: []
+    lifted = refusals.state_problems
+    refusals.state_problems = lambda model, dialect: []
     try:
         for name, (source, *_, throws) in found.items():
             if throws:
                 convert(source, tmp / name)
     finally:
-        topology.state_problems = lifted
+        refusals.state_problems = lifted
     predicted = tfjs.predict_folders(cases)
     return {name: (*found[name], js) for name, js in zip(found, predicted, strict=True)}
 

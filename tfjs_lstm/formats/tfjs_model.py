@@ -19,16 +19,15 @@ from .. import __version__
 from ..errors import InputError, NotExpressibleError
 from ..model import Model
 from .atomic import staged_folder
+from .refusals import mask_problems, state_problems
 from .tfjs_constraints import as_loaded, keeping_weights
 from .tfjs_weights import read_weights, write_weights
 from .topology import (
     assign_weights,
     check_weights,
     keras3_forms,
-    mask_problems,
     model_to_topology,
     model_topology,
-    state_problems,
     tfjs_weight_names,
     topology_to_model,
 )
