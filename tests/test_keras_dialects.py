@@ -15,7 +15,7 @@ from strategies import layer_configs
 from tfjs_lstm import dialects
 from tfjs_lstm.layers import REGISTRY
 
-SETTINGS = settings(max_examples=30, deadline=None,
+SETTINGS = settings(max_examples=15, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 RUNTIMES = [("keras3", "keras3"), ("keras2", "tf_keras")]
 LAYERS = sorted(REGISTRY)
