@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tfjs_lstm.activations import ACTIVATIONS
-from tfjs_lstm.runtime import gru_forward, lstm_forward, recurrent, simple_rnn_forward
+from tfjs_lstm.runtime import gru_forward, lstm_forward, scan, simple_rnn_forward
 
 TOLERANCE = 1e-5
 # Typical float32 agreement with Keras after 50 steps (a few roundings, about 5e-7 on values
@@ -211,7 +211,7 @@ def test_projection_chunks_match_keras(keras, monkeypatch, kind, batch):
                "return_sequences": True, "initial_state": True}
     weights, x, mask, state = make_inputs(kind, options, seed=batch)
     step_bytes = batch * weights[0].shape[1] * 4
-    monkeypatch.setattr(recurrent, "_PROJECTION_CHUNK_BYTES", 3 * step_bytes)
+    monkeypatch.setattr(scan, "_PROJECTION_CHUNK_BYTES", 3 * step_bytes)
     expected = run_keras(keras, kind, options, weights, x, mask, state)
     for got, want in zip(run_ours(kind, options, weights, x, mask, state), expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)

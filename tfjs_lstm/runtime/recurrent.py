@@ -14,22 +14,22 @@ few products over chunks of timesteps, small enough to stay in cache until their
 them. tanh and sigmoid (see `activations.tanh_form`) get their inner scale folded into the
 weights (exact), so an LSTM step with both runs one in-place tanh over all four gates.
 Weights in these layouts are made once per `prepared` dict (a `Runner` keeps one per layer).
+An unmasked LSTM whose steps are large enough splits its units over the CPUs (`scan.unit_parts`,
+`scan.parallel_scan`): each part runs its own rows of the weights on its own thread.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from ..activations import tanh_form
+from .scan import Part, parallel_scan, scan, unit_parts
 
 Activation = Callable[[np.ndarray], np.ndarray]
-# step(xw_t, states, new_states): reads the states, writes the next ones, all [units, batch].
-# new_states may be the same arrays as states (updates in place).
-_Step = Callable[[np.ndarray, list[np.ndarray], list[np.ndarray]], None]
 # product(h, out): out[gates*units, batch] = U.T @ h for h [units, batch].
 _Product = Callable[[np.ndarray, np.ndarray], object]
 # What a kernel made from its weights (reordered, scaled, transposed copies), by name.
@@ -61,27 +61,49 @@ def lstm_forward(
     x, kernel, recurrent_kernel = _cast(dtype, x, kernel, recurrent_kernel)
     u = _check_weights(x, kernel, recurrent_kernel, 4, "LSTM")
     batch = x.shape[0]
-    gate, cell = _InPlace(recurrent_activation), _InPlace(activation)
-    made = _Maker(prepared, x.dtype, batch)
-    # Gates reordered to i, f, o, c so the recurrent activation runs once over one block.
-    order = np.r_[0 : 2 * u, 3 * u : 4 * u, 2 * u : 3 * u]
-    scale = _gate_scale(x.dtype, (gate, 3 * u), (cell, u))
-    product = made("product", lambda: _recurrent_product(
-        _gate_weights(recurrent_kernel, order, scale, batch > 1), batch))
     if bias is not None:
         bias = _check_shape(_cast(dtype, bias)[0], (4 * u,), "LSTM bias")
-    projection = made("projection", lambda: _projection_weights(
-        _gate_weights(kernel, order, scale),
-        None if bias is None else _gate_weights(bias, order, scale), batch))
+    gate, cell = _InPlace(recurrent_activation), _InPlace(activation)
+    made = _Maker(prepared, x.dtype, batch)
+    scale = _gate_scale(x.dtype, (gate, 3 * u), (cell, u))
     states = _initial_states(initial_state, 2, batch, u, dtype, "LSTM")
-    z = np.empty((4 * u, batch), dtype=x.dtype)
+    parts = [_lstm_part(rows, kernel, recurrent_kernel, bias, scale, gate, cell, made, batch)
+             for rows in unit_parts(u, batch, 4, mask is not None)]
+    if len(parts) > 1:
+        output, (h_last, c_last) = parallel_scan(parts, x, states, go_backwards,
+                                                 return_sequences)
+    else:
+        output, (h_last, c_last) = scan(parts[0].step, x, parts[0].projection, states, mask,
+                                        go_backwards, return_sequences, zero_output_for_mask)
+    return output, h_last, c_last
+
+
+def _lstm_part(
+    rows: slice, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray | None,
+    scale: np.ndarray | None, gate: _InPlace, cell: _InPlace, made: _Maker, batch: int,
+) -> Part:
+    """The LSTM step over the units `rows` (its four gates' columns of the weights), reading
+    the whole h and writing those rows of the next h and c."""
+    u = recurrent_kernel.shape[0]
+    units = np.arange(u)[rows]
+    n = len(units)
+    # Gates reordered to i, f, o, c so the recurrent activation runs once over one block.
+    order = np.concatenate([units, u + units, 3 * u + units, 2 * u + units])
+    part_scale = None if scale is None else scale[np.r_[0:3 * n, 3 * u:3 * u + n]]
+    key = "" if n == u else f" units {rows.start}:{rows.stop}"
+    product = made("product" + key, lambda: _recurrent_product(
+        _gate_weights(recurrent_kernel, order, part_scale, batch > 1), batch))
+    projection = made("projection" + key, lambda: _projection_weights(
+        _gate_weights(kernel, order, part_scale),
+        None if bias is None else _gate_weights(bias, order, part_scale), batch))
+    z = np.empty((4 * n, batch), dtype=kernel.dtype)
     # Views and activations bound once: at batch 1 a slice or a method's branches inside the
     # step cost about as much as a small ufunc call.
     gates, input_gate, forget_gate, output_gate, candidate = (
-        z[: 3 * u], z[:u], z[u : 2 * u], z[2 * u : 3 * u], z[3 * u :])
+        z[: 3 * n], z[:n], z[n : 2 * n], z[2 * n : 3 * n], z[3 * n :])
     blocks = (gate, gates), (cell, candidate)
     activate = _one_tanh(z, *blocks) or _each(*blocks)
-    activated_c = np.empty((u, batch), dtype=x.dtype)
+    activated_c = np.empty((n, batch), dtype=kernel.dtype)
     cell_of = _unscaled(cell, activated_c)
 
     def step(xw_t: np.ndarray, old: list[np.ndarray], new: list[np.ndarray]) -> None:
@@ -94,10 +116,7 @@ def lstm_forward(
         np.add(c, candidate, out=c)
         np.multiply(output_gate, cell_of(c), out=new[0])
 
-    output, (h_last, c_last) = _scan(
-        step, x, projection, states, mask, go_backwards, return_sequences, zero_output_for_mask
-    )
-    return output, h_last, c_last
+    return Part(rows, step, projection)
 
 
 def gru_forward(
@@ -189,7 +208,7 @@ def gru_forward(
             np.add(hh, xw_t[2 * u :], out=hh)
             blend(zr[:u], cell(hh), h, new[0])
 
-    output, (h_last,) = _scan(
+    output, (h_last,) = scan(
         step, x, projection, states, mask, go_backwards, return_sequences, zero_output_for_mask
     )
     return output, h_last
@@ -238,7 +257,7 @@ def simple_rnn_forward(
         if result is not new[0]:
             np.copyto(new[0], result)
 
-    output, (h_last,) = _scan(
+    output, (h_last,) = scan(
         step, x, projection, states, mask, go_backwards, return_sequences, zero_output_for_mask
     )
     return output, h_last
@@ -403,104 +422,9 @@ def _initial_states(
     ]
 
 
-# Input projections are computed this many bytes at a time: large enough for efficient matrix
-# products, small enough to still be in cache when the steps read them.
-_PROJECTION_CHUNK_BYTES = 1 << 18
-
-
 def _projection_weights(kernel: np.ndarray, bias: np.ndarray | None, batch: int) -> np.ndarray:
     """The input projection's weights: the kernel with the bias as a last row (it rides in the
     product as an input feature fixed at 1, which saves a pass over the result), as [G, rows]
     for batch > 1."""
     weights = kernel if bias is None else np.concatenate([kernel, bias[None]])
     return weights if batch == 1 else np.ascontiguousarray(weights.T)
-
-
-def _projections(x: np.ndarray, weights: np.ndarray, go_backwards: bool) -> Iterator[np.ndarray]:
-    """weights' product with each timestep in processed order, as contiguous [G, batch].
-
-    Each chunk of timesteps is projected into one reused buffer (each yielded array is valid
-    until the next is requested): for batch 1 as one [steps, rows] @ [rows, G] product, whose
-    rows are already the [G, 1] columns; otherwise as one stacked product. Rows past the
-    features (the bias row) meet inputs fixed at 1.
-    """
-    batch, time, features = x.shape
-    rows, width = weights.shape if batch == 1 else weights.shape[::-1]
-    steps = x.transpose(1, 0, 2)
-    if go_backwards:
-        steps = steps[::-1]
-    chunk = max(1, min(time, _PROJECTION_CHUNK_BYTES // (batch * width * x.itemsize)))
-    buffer = np.empty((chunk, width, batch), dtype=x.dtype)
-    inputs = np.ones((chunk, rows, batch), dtype=x.dtype)
-    for start in range(0, time, chunk):
-        count = min(chunk, time - start)
-        block = buffer[:count]
-        np.copyto(inputs[:count, :features], steps[start : start + count].transpose(0, 2, 1))
-        if batch == 1:
-            np.matmul(inputs[:count, :, 0], weights, out=block[:, :, 0])
-        else:
-            np.matmul(weights, inputs[:count], out=block)
-        yield from block
-
-
-def _scan(
-    step: _Step,
-    x: np.ndarray,
-    projection: np.ndarray,
-    states: list[np.ndarray],
-    mask: ArrayLike | None,
-    go_backwards: bool,
-    return_sequences: bool,
-    zero_output_for_mask: bool,
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Run `step` over time on the input projections with Keras' masking rules; return (output,
-    final states), both [batch, ...].
-
-    The first state is the step's output. With return_sequences each step copies it, while it
-    is still in cache, into the [batch, time, units] output in processed order, so no reversal
-    or final transpose is needed.
-    """
-    batch, time = x.shape[:2]
-    xw = _projections(x, projection, go_backwards)
-    units = states[0].shape[0]
-    seq = np.empty((batch, time, units), x.dtype) if return_sequences else None
-
-    if mask is None:
-        for t, xw_t in enumerate(xw):
-            step(xw_t, states, states)
-            if seq is not None:
-                seq[:, t] = states[0].T
-        return _outputs(seq, states)
-
-    mask = _check_shape(np.asarray(mask, dtype=bool), (batch, time), "mask")
-    if go_backwards:
-        mask = mask[:, ::-1]
-    full = mask.all(axis=0)
-    spare = [np.empty_like(s) for s in states]
-    for t, xw_t in enumerate(xw):
-        step(xw_t, states, spare)
-        if full[t]:
-            states, spare = spare, states
-        else:
-            for state, candidate in zip(states, spare, strict=True):
-                np.copyto(state, candidate, where=mask[:, t])
-        if seq is not None:
-            seq[:, t] = states[0].T
-
-    # Keras' output at a masked step is zero (zero_output_for_mask) or the previous output, which
-    # is the state of the last unmasked step, or zero before any unmasked step.
-    shown = mask if zero_output_for_mask else np.logical_or.accumulate(mask, axis=1)
-    output, states = _outputs(seq, states)
-    if seq is None:
-        output[~shown[:, -1]] = 0
-    else:
-        np.copyto(output, 0, where=~shown[:, :, None])
-    return output, states
-
-
-def _outputs(
-    seq: np.ndarray | None, states: list[np.ndarray]
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The output ([batch, time, units] or [batch, units]) and states back in [batch, units]."""
-    states = [s.T.copy() for s in states]
-    return (states[0].copy() if seq is None else seq), states

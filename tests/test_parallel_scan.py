@@ -1,0 +1,128 @@
+"""An LSTM whose units are split over threads agrees with Keras 3 as the one-thread loop does,
+and a failure on any thread reaches the caller without leaving threads behind."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from test_recurrent_kernels import TOLERANCE, case_id, make_inputs, run_keras, run_ours
+
+from tfjs_lstm.runtime import blas, recurrent, scan
+from tfjs_lstm.runtime.recurrent import lstm_forward
+
+
+@pytest.fixture
+def split(monkeypatch):
+    """Every unmasked LSTM splits (threshold 0) over the given number of threads; returns the
+    list of part counts each split call used."""
+    if not blas.per_thread_control():
+        pytest.skip("this numpy's BLAS cannot be held to one thread per caller")
+    monkeypatch.setattr(scan, "PARALLEL_MIN_PRODUCT", 0)
+    calls: list[int] = []
+    real = recurrent.parallel_scan
+
+    def counted(parts, *args):
+        calls.append(len(parts))
+        return real(parts, *args)
+
+    monkeypatch.setattr(recurrent, "parallel_scan", counted)
+
+    def threads(count: int) -> list[int]:
+        monkeypatch.setenv(scan.THREADS_VARIABLE, str(count))
+        return calls
+
+    return threads
+
+
+SPLIT_CASES = [
+    (2, {"units": 64, "return_sequences": True}),
+    (2, {"units": 65, "time": 30, "go_backwards": True, "return_sequences": True}),
+    (3, {"units": 96, "initial_state": True, "return_sequences": True}),
+    (2, {"units": 64, "batch": 1, "time": 40, "initial_state": True}),
+    (2, {"units": 64, "use_bias": False, "go_backwards": True}),
+    (2, {"units": 70, "activation": "relu", "recurrent_activation": "hard_sigmoid",
+         "return_sequences": True}),
+    (2, {"units": 64, "activation": "sigmoid", "initial_state": True}),
+]
+
+
+@pytest.mark.parametrize("threads, case", SPLIT_CASES,
+                         ids=[f"{t}-{case_id(('LSTM', c))}" for t, c in SPLIT_CASES])
+def test_split_lstm_matches_keras(keras3, split, threads, case):
+    weights, x, mask, state = make_inputs("LSTM", case, seed=threads + case["units"])
+    expected = run_keras(keras3, "LSTM", case, weights, x, mask, state)
+    calls = split(threads)
+    actual = run_ours("LSTM", case, weights, x, mask, state)
+    assert calls == [threads]
+    for got, want in zip(actual, expected, strict=True):
+        assert got.shape == want.shape and got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)
+
+
+def test_masked_lstm_stays_on_one_thread(keras3, split):
+    case = {"units": 64, "mask": "irregular", "return_sequences": True}
+    weights, x, mask, state = make_inputs("LSTM", case, seed=5)
+    calls = split(2)
+    actual = run_ours("LSTM", case, weights, x, mask, state)
+    assert calls == []
+    expected = run_keras(keras3, "LSTM", case, weights, x, mask, state)
+    for got, want in zip(actual, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)
+
+
+def test_split_keeps_its_layouts_between_calls(split):
+    case = {"units": 64, "return_sequences": True}
+    weights, x, _, _ = make_inputs("LSTM", case, seed=3)
+    calls = split(2)
+    prepared: dict = {}
+    options = {"activation": np.tanh, "recurrent_activation": lambda v: 1 / (1 + np.exp(-v))}
+    first = lstm_forward(x, *weights, prepared=prepared, **options)
+    kept = dict(prepared)
+    second = lstm_forward(x, *weights, prepared=prepared, **options)
+    assert calls == [2, 2] and prepared.keys() == kept.keys()
+    assert all(prepared[key] is kept[key] for key in kept)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("failing", ["worker", "caller"])
+def test_a_failing_part_raises_and_leaves_no_thread(split, failing):
+    """An activation that raises on one thread: the caller gets the error, no thread waits on."""
+    case = {"units": 64, "time": 20}
+    weights, x, _, _ = make_inputs("LSTM", case, seed=4)
+    split(2)
+    caller = threading.current_thread()
+    steps = {"count": 0}
+
+    def activation(values: np.ndarray) -> np.ndarray:
+        steps["count"] += 1
+        on_caller = threading.current_thread() is caller
+        if steps["count"] > 10 and on_caller == (failing == "caller"):
+            raise ArithmeticError(f"stop on the {failing}")
+        return np.tanh(values)
+
+    before = threading.active_count()
+    with pytest.raises(ArithmeticError, match=f"stop on the {failing}"):
+        lstm_forward(x, *weights, activation=activation, recurrent_activation=np.tanh)
+    assert threading.active_count() == before
+
+
+@pytest.mark.parametrize(
+    "units, batch, threads, expected",
+    [
+        (256, 16, "2", [slice(0, 128), slice(128, 256)]),  # 2^22 multiply-adds a step
+        (256, 8, "2", [slice(0, 256)]),  # 2^21: threads cost more than they save
+        (1024, 1, "2", [slice(0, 512), slice(512, 1024)]),
+        (512, 32, "1", [slice(0, 512)]),
+        (512, 32, "3", [slice(0, 170), slice(170, 341), slice(341, 512)]),
+        (40, 4096, "2", [slice(0, 40)]),  # parts keep at least 32 units
+    ],
+)
+def test_units_split_by_the_size_of_a_step(monkeypatch, units, batch, threads, expected):
+    if not blas.per_thread_control():
+        pytest.skip("this numpy's BLAS cannot be held to one thread per caller")
+    monkeypatch.setenv(scan.THREADS_VARIABLE, threads)
+    assert scan.unit_parts(units, batch, 4, masked=False) == expected
+    assert scan.unit_parts(units, batch, 4, masked=True) == [slice(0, units)]

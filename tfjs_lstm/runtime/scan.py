@@ -1,0 +1,247 @@
+"""The time loops of the recurrent forwards: input projections, Keras's masking rules, and the
+split of a layer's units over threads.
+
+A step reads the whole state h and writes the next one, so the units of one layer can be split
+into parts that each run their own rows of the product and the gate arithmetic, and meet after
+every step (numpy's products and ufuncs release the GIL). Each part computes exactly what the
+whole layer computes for its units: same weights, same products per output element, same
+elementwise operations.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .blas import one_blas_thread, per_thread_control
+
+# step(xw_t, states, new_states): reads the states, writes the next ones, all [units, batch].
+# new_states may be the same arrays as states (updates in place).
+Step = Callable[[np.ndarray, list[np.ndarray], list[np.ndarray]], None]
+
+# Input projections are computed this many bytes at a time: large enough for efficient matrix
+# products, small enough to still be in cache when the steps read them.
+_PROJECTION_CHUNK_BYTES = 1 << 18
+# Threads split a layer only when a step's product has at least this many multiply-adds
+# (gates x units x units x batch): below it the threads' meeting after each step costs more
+# than they save. Measured on 2 idle cores (`bench/runtime.py`): 2^21 (batch 8 x 256 units,
+# batch 32 x 128 units) took 1.3-1.4x as long split, 2^22 (batch 16 x 256, batch 4 x 512,
+# batch 1 x 1024) 0.7-0.85x.
+PARALLEL_MIN_PRODUCT = 1 << 22
+# Each part keeps at least this many units.
+_MIN_PART_UNITS = 32
+THREADS_VARIABLE = "TFJS_LSTM_THREADS"
+
+
+@dataclass(frozen=True)
+class Part:
+    """The units `rows` of a layer, with the step and input projection weights made for them."""
+
+    rows: slice
+    step: Step
+    projection: np.ndarray
+
+
+def threads() -> int:
+    """Threads a layer may use: $TFJS_LSTM_THREADS if it is a positive integer, else the CPUs
+    this process may run on; 1 when BLAS cannot be held to one thread per caller."""
+    if not per_thread_control():
+        return 1
+    given = os.environ.get(THREADS_VARIABLE, "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+def unit_parts(units: int, batch: int, gates: int, masked: bool) -> list[slice]:
+    """How a layer's units split over threads: one slice (no split) for small steps, masked
+    inputs, or one thread."""
+    count = min(threads(), units // _MIN_PART_UNITS)
+    if masked or count < 2 or gates * units * units * batch < PARALLEL_MIN_PRODUCT:
+        return [slice(0, units)]
+    bounds = [units * k // count for k in range(count + 1)]
+    return [slice(start, stop) for start, stop in zip(bounds, bounds[1:], strict=False)]
+
+
+def projections(x: np.ndarray, weights: np.ndarray, go_backwards: bool) -> Iterator[np.ndarray]:
+    """weights' product with each timestep in processed order, as contiguous [G, batch].
+
+    Each chunk of timesteps is projected into one reused buffer (each yielded array is valid
+    until the next is requested): for batch 1 as one [steps, rows] @ [rows, G] product, whose
+    rows are already the [G, 1] columns; otherwise as one stacked product. Rows past the
+    features (the bias row) meet inputs fixed at 1.
+    """
+    batch, time, features = x.shape
+    rows, width = weights.shape if batch == 1 else weights.shape[::-1]
+    steps = x.transpose(1, 0, 2)
+    if go_backwards:
+        steps = steps[::-1]
+    chunk = max(1, min(time, _PROJECTION_CHUNK_BYTES // (batch * width * x.itemsize)))
+    buffer = np.empty((chunk, width, batch), dtype=x.dtype)
+    inputs = np.ones((chunk, rows, batch), dtype=x.dtype)
+    for start in range(0, time, chunk):
+        count = min(chunk, time - start)
+        block = buffer[:count]
+        np.copyto(inputs[:count, :features], steps[start : start + count].transpose(0, 2, 1))
+        if batch == 1:
+            np.matmul(inputs[:count, :, 0], weights, out=block[:, :, 0])
+        else:
+            np.matmul(weights, inputs[:count], out=block)
+        yield from block
+
+
+def scan(
+    step: Step,
+    x: np.ndarray,
+    projection: np.ndarray,
+    states: list[np.ndarray],
+    mask: ArrayLike | None,
+    go_backwards: bool,
+    return_sequences: bool,
+    zero_output_for_mask: bool,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Run `step` over time on the input projections with Keras' masking rules; return (output,
+    final states), both [batch, ...].
+
+    The first state is the step's output. With return_sequences each step copies it, while it
+    is still in cache, into the [batch, time, units] output in processed order, so no reversal
+    or final transpose is needed.
+    """
+    batch, time = x.shape[:2]
+    xw = projections(x, projection, go_backwards)
+    units = states[0].shape[0]
+    seq = np.empty((batch, time, units), x.dtype) if return_sequences else None
+
+    if mask is None:
+        for t, xw_t in enumerate(xw):
+            step(xw_t, states, states)
+            if seq is not None:
+                seq[:, t] = states[0].T
+        return outputs(seq, states)
+
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != (batch, time):
+        raise ValueError(f"mask has shape {mask.shape}, expected {(batch, time)}")
+    if go_backwards:
+        mask = mask[:, ::-1]
+    full = mask.all(axis=0)
+    spare = [np.empty_like(s) for s in states]
+    for t, xw_t in enumerate(xw):
+        step(xw_t, states, spare)
+        if full[t]:
+            states, spare = spare, states
+        else:
+            for state, candidate in zip(states, spare, strict=True):
+                np.copyto(state, candidate, where=mask[:, t])
+        if seq is not None:
+            seq[:, t] = states[0].T
+
+    # Keras' output at a masked step is zero (zero_output_for_mask) or the previous output, which
+    # is the state of the last unmasked step, or zero before any unmasked step.
+    shown = mask if zero_output_for_mask else np.logical_or.accumulate(mask, axis=1)
+    output, states = outputs(seq, states)
+    if seq is None:
+        output[~shown[:, -1]] = 0
+    else:
+        np.copyto(output, 0, where=~shown[:, :, None])
+    return output, states
+
+
+def outputs(
+    seq: np.ndarray | None, states: list[np.ndarray]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The output ([batch, time, units] or [batch, units]) and states back in [batch, units]."""
+    states = [s.T.copy() for s in states]
+    return (states[0].copy() if seq is None else seq), states
+
+
+def parallel_scan(
+    parts: Sequence[Part],
+    x: np.ndarray,
+    states: list[np.ndarray],
+    go_backwards: bool,
+    return_sequences: bool,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`scan` without a mask, each part on its own thread (the first on this one); returns
+    (output, final states), both [batch, ...].
+
+    The step output h lives in two buffers, read from one and written to the other in turn, so
+    a part may write its rows of the next h while another still reads the current one; the parts
+    meet after every step. Each thread runs its products on one BLAS thread.
+    """
+    batch, time = x.shape[:2]
+    buffers = [states[0], np.empty_like(states[0])]
+    seq = np.empty((batch, time, buffers[0].shape[0]), x.dtype) if return_sequences else None
+    meeting = _Meeting(len(parts) - 1)
+
+    def run(part: Part, meet: Callable[[], None]) -> None:
+        own = [state[part.rows] for state in states[1:]]
+        written = [buffers[1][part.rows], buffers[0][part.rows]]
+        with one_blas_thread():
+            for t, xw_t in enumerate(projections(x, part.projection, go_backwards)):
+                h = written[t % 2]
+                part.step(xw_t, [buffers[t % 2], *own], [h, *own])
+                if seq is not None:
+                    seq[:, t, part.rows] = h.T
+                meet()
+
+    workers = [threading.Thread(target=meeting.work, args=(index, run, part), daemon=True)
+               for index, part in enumerate(parts[1:])]
+    for worker in workers:
+        worker.start()
+    try:
+        run(parts[0], meeting.lead)
+    finally:
+        meeting.stop()
+        for worker in workers:
+            worker.join()
+    return outputs(seq, [buffers[time % 2], *states[1:]])
+
+
+class _Stopped(Exception):
+    """The lead stopped the loop: another part failed, or the lead itself did."""
+
+
+class _Meeting:
+    """Where the parts wait for each other after a step: the workers report to the lead (the
+    calling thread), which lets them all go on once every one has arrived."""
+
+    def __init__(self, workers: int) -> None:
+        self.arrived: queue.SimpleQueue[BaseException | None] = queue.SimpleQueue()
+        self.go = [queue.SimpleQueue() for _ in range(workers)]
+
+    def lead(self) -> None:
+        for _ in self.go:
+            failure = self.arrived.get()
+            if failure is not None:
+                raise failure
+        for gate in self.go:
+            gate.put(None)
+
+    def work(self, index: int, run: Callable[[Part, Callable[[], None]], None],
+             part: Part) -> None:
+        """A worker thread's body: run the part, meeting the lead after each step."""
+
+        def meet() -> None:
+            self.arrived.put(None)
+            if self.go[index].get() is not None:
+                raise _Stopped
+
+        try:
+            run(part, meet)
+        except _Stopped:
+            return
+        except BaseException as failure:  # handed to the lead, which raises it
+            self.arrived.put(failure)
+
+    def stop(self) -> None:
+        """Release every worker still waiting, telling it to stop."""
+        for gate in self.go:
+            gate.put(_Stopped())
