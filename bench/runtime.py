@@ -1,7 +1,8 @@
 """Time the numpy recurrent forwards (`tfjs_lstm.runtime`) against Keras 3, onnxruntime, tfjs.
 
 Run as `python bench/runtime.py [--quick] [--plan] [--layer lstm|gru|gru_before|simple_rnn]`.
-For each (batch, timesteps, units) case, with 64 input features, it times our forward, Keras
+For each (batch, timesteps, units) case, with 64 input features, it times our forward (as it
+runs, and kept to one thread of its own: $TFJS_LSTM_THREADS=1, no split of the units), Keras
 `model.predict`, the eager `model(x)` and onnxruntime on the same weights and inputs (median of
 interleaved runs after one warm-up), and TensorFlow.js 4.22's `predict` (LSTM only; cpu
 backend, in Node through js/harness.mjs, random weights of the same shapes: speed does not
@@ -44,6 +45,7 @@ import numpy as np
 
 from tfjs_lstm.activations import ACTIVATIONS
 from tfjs_lstm.runtime import gru_forward, lstm_forward, simple_rnn_forward
+from tfjs_lstm.runtime.scan import THREADS_VARIABLE
 
 FEATURES = 64
 FULL = {"batch": (1, 32, 256), "timesteps": (10, 100, 1000), "units": (64, 256, 1024)}
@@ -54,12 +56,13 @@ ONNX_PACKAGES = ("tf2onnx==1.17.0", "onnxruntime==1.32.0", "tensorflow==2.21.0")
 # Keras class, gates and options of each --layer.
 LAYERS = {"lstm": ("LSTM", 4, {}), "gru": ("GRU", 3, {"reset_after": True}),
           "gru_before": ("GRU", 3, {"reset_after": False}), "simple_rnn": ("SimpleRNN", 1, {})}
-PYTHON_RUNTIMES = ("ours", "predict", "call", "onnx")
+PYTHON_RUNTIMES = ("ours", "ours1", "predict", "call", "onnx")
 RUNTIMES = (*PYTHON_RUNTIMES, "tfjs")
 # Seconds one case may spend in one runtime (warm-up included). The full grid then takes about
 # 25 minutes on a 2-core machine; `--plan` shows the sum.
-BUDGET_S = {"ours": 150.0, "predict": 150.0, "call": 150.0, "onnx": 150.0, "tfjs": 120.0}
-MIN_REPEATS = {"ours": 3, "predict": 3, "call": 3, "onnx": 3, "tfjs": 1}
+BUDGET_S = {"ours": 150.0, "ours1": 150.0, "predict": 150.0, "call": 150.0, "onnx": 150.0,
+            "tfjs": 120.0}
+MIN_REPEATS = {"ours": 3, "ours1": 3, "predict": 3, "call": 3, "onnx": 3, "tfjs": 1}
 MAX_REPEATS = 5
 # Pause before each timed run: onnxruntime's and TensorFlow's idle threads spin for a while
 # after a run and slowed the next runtime's run (ours took 553 ms right after onnxruntime
@@ -127,9 +130,10 @@ def lstm_flops(batch: int, timesteps: int, units: int, gates: int = 4) -> float:
 # Keras predict has ~0.25 s of fixed cost per call, eager model(x) ~3-5 ms per step, tfjs's cpu
 # backend ~0.3 GFLOP/s plus ~0.5 ms per step.
 # onnxruntime's estimate adds the worker's TensorFlow import and tf2onnx export.
-CALL_S = {"ours": 0.0, "predict": 0.3, "call": 0.0, "onnx": 0.0, "tfjs": 0.0}
-STEP_S = {"ours": 25e-6, "predict": 200e-6, "call": 5e-3, "onnx": 25e-6, "tfjs": 0.5e-3}
-SLOWDOWN = {"ours": 1.5, "predict": 2.0, "call": 2.0, "onnx": 1.0}
+CALL_S = {"ours": 0.0, "ours1": 0.0, "predict": 0.3, "call": 0.0, "onnx": 0.0, "tfjs": 0.0}
+STEP_S = {"ours": 25e-6, "ours1": 25e-6, "predict": 200e-6, "call": 5e-3, "onnx": 25e-6,
+          "tfjs": 0.5e-3}
+SLOWDOWN = {"ours": 1.5, "ours1": 1.5, "predict": 2.0, "call": 2.0, "onnx": 1.0}
 ONNX_SETUP_S = 15.0
 
 
@@ -240,12 +244,27 @@ def our_forward(layer: str, arrays: dict[str, np.ndarray]) -> Callable[[], np.nd
                                **options)[0]
 
 
+def on_one_thread(run: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
+    """`run` with the runtime kept to one thread of its own (no split of a layer's units), to
+    time the split against the loop it replaces in the same run."""
+
+    def one_thread() -> np.ndarray:
+        os.environ[THREADS_VARIABLE] = "1"
+        try:
+            return run()
+        finally:
+            del os.environ[THREADS_VARIABLE]
+
+    return one_thread
+
+
 def run_case(keras, onnx: OnnxWorker | None, layer: str, batch: int, timesteps: int,
              units: int, runtimes: list[str]) -> dict:
     """Time the given Python runtimes (and onnxruntime) on one random layer; return seconds
     per runtime and the largest |difference| of ours from Keras and from onnxruntime."""
     arrays = case_arrays(layer, batch, timesteps, units)
-    runs: dict[str, Callable[[], object]] = {"ours": our_forward(layer, arrays)}
+    runs: dict[str, Callable[[], object]] = {"ours": our_forward(layer, arrays),
+                                             "ours1": on_one_thread(our_forward(layer, arrays))}
     if {"predict", "call"} & set(runtimes):
         class_name, _, options = LAYERS[layer]
         # Zero initializers: the real weights are set next; orthogonal init of big kernels is slow.
@@ -404,11 +423,13 @@ def rows(keras, onnx: OnnxWorker | None, layers: list[str], cases: list, runnabl
     """Run and print one table row per layer and case."""
     tfjs_cases = [case for case in cases if "tfjs" in runnable[case]] if "lstm" in layers else []
     tfjs = tfjs_times(tfjs_cases) if tfjs_cases else {}
-    print("| layer | batch | steps | units | GFLOP | ours ms | onnxruntime ms | predict ms "
+    print("| layer | batch | steps | units | GFLOP | ours ms | ours 1 thread ms "
+          "| onnxruntime ms | predict ms "
           "| call ms | tfjs ms | ours GFLOP/s | step mm GFLOP/s | ours/step mm "
-          "| ours/onnxruntime | ours/predict | ours/call | tfjs/ours | ONNX op "
+          "| ours/ours 1 thread | ours/onnxruntime | ours/predict | ours/call | tfjs/ours "
+          "| ONNX op "
           "| max diff Keras | max diff onnxruntime | runs |")
-    print("|---|" + "---:|" * 16 + "---|---:|---:|---:|")
+    print("|---|" + "---:|" * 18 + "---|---:|---:|---:|")
     for layer, case in itertools.product(layers, cases):
         python = [r for r in PYTHON_RUNTIMES if r in runnable[case]]
         needed = sum(case_seconds(r, case) for r in python)
@@ -429,17 +450,19 @@ def rows(keras, onnx: OnnxWorker | None, layers: list[str], cases: list, runnabl
         rate = {r: gflop / v * 1e3 if v else None for r, v in ms.items()}
         step = step_matmul_gflops(batch, units, gates)
         ratio = {r: ms["ours"] / ms[r] if ms["ours"] and ms[r] else None
-                 for r in ("predict", "call", "onnx")}
+                 for r in ("ours1", "predict", "call", "onnx")}
         tfjs_ratio = ms["tfjs"] / ms["ours"] if ms["ours"] and ms["tfjs"] else None
         runs = f"{t['repeats']}" if t else "-"
         if in_tfjs:
             runs += f", tfjs {tfjs[case]['runs']}"
         print(
             f"| {layer} | {batch} | {timesteps} | {units} | {fmt(gflop)} | {fmt(ms['ours'])} "
+            f"| {fmt(ms['ours1'])} "
             f"| {fmt(ms['onnx'])} | {fmt(ms['predict'])} | {fmt(ms['call'])} "
             f"| {fmt(ms['tfjs'])} | {fmt(rate['ours'])} | {fmt(step)} "
             f"| {fmt(rate['ours'] / step if rate['ours'] else None, '.0%')} "
-            f"| {fmt(ratio['onnx'])} | {fmt(ratio['predict'])} | {fmt(ratio['call'])} "
+            f"| {fmt(ratio['ours1'])} | {fmt(ratio['onnx'])} | {fmt(ratio['predict'])} "
+            f"| {fmt(ratio['call'])} "
             f"| {fmt(tfjs_ratio)} | {t.get('graph', '-')} | {fmt(t.get('diff'), '.1e')} "
             f"| {fmt(t.get('onnx diff'), '.1e')} | {runs} |",
             flush=True,
