@@ -4,9 +4,12 @@
 // .wasm files from "wasmPaths", the package's dist/ folder).
 // The page (written by tfjs_lstm/browser.py) holds one request in <script id="request">:
 //   {"backend": "webgl" | "webgl-f16" | "cpu" | "wasm", "wasmPaths": "file:///.../dist/",
+//    "companion": "file:///.../companion/index.js" | null,
 //    "cases": [{"model": {"modelJson": {...}, "weights": base64 of the shards in order},
 //               "inputs": [{shape, data, dtype?}], "calls": n, "timeRuns": r?}]}
-// (with timeRuns, r more predicts after the calls, each timed: "times" in ms, as harness.mjs)
+// (with timeRuns, r more predicts after the calls, each timed: "times" in ms, as harness.mjs;
+// with "companion", the companion package is imported first: the page's import map resolves its
+// '@tensorflow/tfjs' to this page's tf, so its classes register where loadLayersModel looks)
 // and this script writes the reply into <pre id="reply">, in the form js/harness.mjs prints:
 //   {"tfjs", "backend", "reply": [{"outputs": [{shape, data}]} | {"error": "..."}]}
 //   or {"tfjs", "backendError": "..."} when the backend cannot start.
@@ -31,9 +34,18 @@
     return;
   }
   const f16 = tf.env().getBool('WEBGL_FORCE_F16_TEXTURES');
+  let companionError = null;
+  if (request.companion) {
+    try {
+      await import(request.companion);
+    } catch (e) {
+      companionError = `the companion package failed to load: ${message(e)}`;
+    }
+  }
   const replies = [];
   for (const c of request.cases) {
     try {
+      if (companionError) throw new Error(companionError);
       const bytes = Uint8Array.from(atob(c.model.weights), (ch) => ch.charCodeAt(0));
       const json = c.model.modelJson;
       const model = await tf.loadLayersModel(tf.io.fromMemory({

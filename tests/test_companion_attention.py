@@ -14,11 +14,12 @@ import shutil
 
 import numpy as np
 import pytest
-from outputs import as_list, assert_close, randomize
+from outputs import TOLERANCE, as_list, assert_close, randomize
 
 from tfjs_lstm.cli import main
 from tfjs_lstm.convert import convert, load
 from tfjs_lstm.errors import NotExpressibleError
+from tfjs_lstm.golden.runtimes import BACKEND_TOLERANCE
 from tfjs_lstm.runtime.engine import run
 from tfjs_lstm.summary import render_tfjs
 from tfjs_lstm.validate import validate_file
@@ -139,6 +140,21 @@ def test_tfjs_with_the_companion_predicts_what_keras_predicts(converted, name):
     _, _, inputs, expected, theirs = converted[name]
     assert not isinstance(theirs, str), f"tfjs failed: {theirs}"
     assert_close(theirs, expected, f"tfjs with the companion, {name}")
+
+
+@pytest.mark.parametrize("backend", ["webgl", "webgl-f16"])
+def test_the_companion_classes_run_in_the_browser(converted, tfjs_browser, backend):
+    """Every case in one Chromium page importing the package, as Node does. With float16 textures
+    the classes take Keras's float16 masking constants (1e9 is NaN there); the measured bound of
+    that backend applies (2e-2)."""
+    replies = tfjs_browser.predict_folders([(c[0], c[2]) for c in converted.values()],
+                                           backend=backend, companion=True)
+    tolerance = max(TOLERANCE, BACKEND_TOLERANCE[backend])
+    for (name, case), reply in zip(converted.items(), replies, strict=True):
+        assert not isinstance(reply, str), f"{name} on {backend}: {reply}"
+        for got, want in zip(reply, case[3], strict=True):
+            assert got.shape == want.shape, name
+            assert np.abs(got - want).max() < tolerance, (name, float(np.abs(got - want).max()))
 
 
 @pytest.mark.parametrize("name", ("masked", "mha_key_causal", "residual", "k2_mha_attention",

@@ -134,15 +134,21 @@ def test_every_fixture_passes_on_the_wasm_backend_within_its_measured_noise(tfjs
     assert max(r.max_abs for r in compared) < 2e-6  # measured 9.5e-7 (README) << 1e-5
 
 
+# The cases whose tfjs folders use the companion package, which the page imports as Node does.
+COMPANION_CASES = ("k3_gru_companion", "k3_attention")
+
+
 @pytest.mark.parametrize(("backends", "browser", "needs", "delta", "more"), [
     ("cpu,wasm", False, "tfjs_wasm", 1e-3, ()),
-    ("cpu,wasm", True, "tfjs_browser", 1e-3, ()),
+    ("cpu,wasm", True, "tfjs_browser", 1e-3, COMPANION_CASES),
     ("webgl,webgl-f16", False, "tfjs_browser", 0.5,
-     ("k3_500_steps_batch1", "k3_bidirectional_concat"))])
+     ("k3_500_steps_batch1", "k3_bidirectional_concat", *COMPANION_CASES))])
 def test_a_drifted_weight_fails_on_every_backend_and_the_other_cases_pass(
         request, tmp_path, capsys, backends, browser, needs, delta, more):
-    """In the browser, a GRU over 500 steps and a Bidirectional pass too (every case runs on
-    cpu and wasm in Node in the tests above); `--browser` runs cpu and wasm in Chromium."""
+    """In the browser, a GRU over 500 steps, a Bidirectional and the companion package's layers
+    (masked GRU and Bidirectional, Attention with a causal mask, MultiHeadAttention) pass too
+    (every case runs on cpu and wasm in Node in the tests above); `--browser` runs cpu and wasm
+    in Chromium."""
     request.getfixturevalue(needs)
     others = ("tfjs_defaults_dense", "k3_stateful_two_calls", *more)
     root = perturbed_copy(tmp_path, "k3_stacked", delta=delta, others=others)

@@ -36,10 +36,15 @@ BUNDLE = Path("node_modules/@tensorflow/tfjs/dist/tf.min.js")
 WASM_DIST = Path("node_modules/@tensorflow/tfjs-backend-wasm/dist")  # bundle and .wasm files
 FLAGS = ("--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
          "--allow-file-access-from-files", "--virtual-time-budget=3600000", "--dump-dom")
+# The companion package imports '@tensorflow/tfjs' as an ES module: the page maps that name to a
+# module re-exporting the page's one tfjs (tf.min.js's global), so the classes it registers are
+# the ones tf.loadLayersModel finds.
+TFJS_MODULE = "tfjs-global.mjs"
 PAGE = """<!doctype html>
 <meta charset="utf-8">
 <pre id="reply"></pre>
 <script id="request" type="application/json">{request}</script>
+<script type="importmap">{{"imports": {{"@tensorflow/tfjs": "./{module}"}}}}</script>
 <script src="{bundle}"></script>
 {wasm}<script src="{script}"></script>
 """
@@ -78,27 +83,32 @@ class BrowserHarness:
         return cls(binary, js_folder())
 
     def predict_folders(self, cases: list[tuple[Path, list[np.ndarray]]],
-                        calls: list[int] | None = None, backend: str = "webgl"
-                        ) -> list[list[np.ndarray] | str]:
-        """As NodeHarness.predict_folders, in one page on a browser backend."""
-        return outputs_or_errors(self._predict(cases, calls, backend, 0))
+                        calls: list[int] | None = None, backend: str = "webgl", *,
+                        companion: bool = False) -> list[list[np.ndarray] | str]:
+        """As NodeHarness.predict_folders, in one page on a browser backend (`companion`: the
+        page imports the companion package first)."""
+        return outputs_or_errors(self._predict(cases, calls, backend, 0, companion))
 
     def time_folders(self, cases: list[tuple[Path, list[np.ndarray]]], runs: int,
-                     backend: str = "webgl") -> list[list[float] | str]:
+                     backend: str = "webgl", *, companion: bool = False
+                     ) -> list[list[float] | str]:
         """As NodeHarness.time_folders, in one page on a browser backend."""
-        return times_or_errors(self._predict(cases, None, backend, runs))
+        return times_or_errors(self._predict(cases, None, backend, runs, companion))
 
     def _predict(self, cases: list[tuple[Path, list[np.ndarray]]], calls: list[int] | None,
-                 backend: str, runs: int) -> list[dict[str, Any]]:
+                 backend: str, runs: int, companion: bool) -> list[dict[str, Any]]:
         counts = [1] * len(cases) if calls is None else calls
         wasm = self.folder / WASM_DIST
-        request = {"backend": backend, "wasmPaths": wasm.as_uri() + "/", "cases": [
+        package = self.folder / "companion" / "index.js"
+        request = {"backend": backend, "wasmPaths": wasm.as_uri() + "/",
+                   "companion": package.as_uri() if companion else None, "cases": [
             {"model": _inlined(folder), "calls": count, "inputs": input_tensors(inputs),
              "timeRuns": runs} for (folder, inputs), count in zip(cases, counts, strict=True)]}
         with tempfile.TemporaryDirectory() as tmp:
             page = Path(tmp) / "page.html"
+            (Path(tmp) / TFJS_MODULE).write_text(_tfjs_module(package.parent), encoding="utf-8")
             page.write_text(PAGE.format(
-                request=json.dumps(request).replace("</", "<\\/"),
+                request=json.dumps(request).replace("</", "<\\/"), module=TFJS_MODULE,
                 bundle=(self.folder / BUNDLE).as_uri(),
                 wasm=(f'<script src="{(wasm / "tf-backend-wasm.min.js").as_uri()}"></script>\n'
                       if backend == "wasm" else ""),
@@ -110,6 +120,14 @@ class BrowserHarness:
         if done.returncode != 0 or found is None:
             raise BackendUnavailable(f"headless Chromium gave no reply: {done.stderr[-500:]}")
         return unwrap(json.loads(html.unescape(found.group(1))), backend)
+
+
+def _tfjs_module(package: Path) -> str:
+    """An ES module exporting, from the page's global tf, every name the companion package's
+    sources read from it (`tf.name`)."""
+    names = sorted({name for source in sorted(package.glob("*.js"))
+                    for name in re.findall(r"\btf\.(\w+)", source.read_text(encoding="utf-8"))})
+    return "export const {" + ", ".join(names) + "} = globalThis.tf;\n"
 
 
 def _inlined(folder: Path) -> dict[str, Any]:

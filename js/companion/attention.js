@@ -42,10 +42,20 @@ function causalKeep(rows, cols) {
   return tf.cast(tf.linalg.bandPart(tf.ones([rows, cols]), -1, 0), 'bool');
 }
 
+function float16Storage() {
+  // Whether this backend keeps values as float16: tfjs's webgl without float32 render targets
+  // (or with WEBGL_FORCE_F16_TEXTURES). Keras's float16 masking constants apply there, as they
+  // would for a float16 Keras model: its float32 ones are out of float16's range (NaN in webgl).
+  return tf.getBackend() === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED');
+}
+
 function maskedSoftmax(scores, keep) {
-  // Keras: scores -= 1e9 where the mask hides a position, then softmax over the last axis.
+  // Keras: scores -= 1e9 (65504 in float16) where the mask hides a position, then softmax over
+  // the last axis. Chosen by tf.where rather than as `scores - 1e9 * hidden`: the same numbers,
+  // and no 0 * Infinity in float16.
   if (keep != null) {
-    scores = tf.sub(scores, tf.mul(tf.cast(tf.logicalNot(keep), scores.dtype), 1e9));
+    const hidden = tf.sub(scores, float16Storage() ? 65504 : 1e9);
+    scores = tf.where(tf.broadcastTo(keep, scores.shape), scores, hidden);
   }
   return tf.softmax(scores, -1);
 }
@@ -301,7 +311,8 @@ export class TfjsLstmMultiHeadAttention extends CalledLayer {
     if (valueMask != null) and(tf.reshape(tf.cast(valueMask, 'bool'), [-1, 1, 1, cols]));
     if (this.useCausalMask(kwargs)) and(causalKeep(rows, cols));
     if (keep == null) return scores;
-    return tf.where(tf.broadcastTo(keep, scores.shape), scores, tf.fill(scores.shape, -1e9));
+    const hidden = float16Storage() ? -3e4 : -1e9;  // Keras 3's Softmax: -3e4 in float16
+    return tf.where(tf.broadcastTo(keep, scores.shape), scores, tf.fill(scores.shape, hidden));
   }
 
   computeOutputShape(inputShape) {

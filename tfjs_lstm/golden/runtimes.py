@@ -235,9 +235,8 @@ class TfjsRuntime(Runtime):
             **self._options(ready)), [1] * len(jobs))
 
     def _options(self, ready: list) -> dict[str, Any]:
-        """Node imports the companion package when a folder uses its classes."""
-        return {} if self.browser else {
-            "companion": any(companion.used_in(folder) for _, folder, _, _ in ready)}
+        """Node or the page imports the companion package when a folder uses its classes."""
+        return {"companion": any(companion.used_in(folder) for _, folder, _, _ in ready)}
 
     def _each(self, jobs: Sequence[Job], send: Any, counts: list[int]) -> list[Any]:
         """`send(harness, ready)`'s reply for each job converted to a tfjs folder (one process
@@ -253,10 +252,6 @@ class TfjsRuntime(Runtime):
             ready = []
             for index, ((path, inputs), count) in enumerate(zip(jobs, counts, strict=True)):
                 folder = _in_format(path, self, Path(tmp) / str(index))
-                if self.browser and not isinstance(folder, NotRun) and \
-                        companion.used_in(folder):
-                    folder = NotRun(f"{self.label}: the companion package is loaded in Node "
-                                    "only")
                 results.append(folder if isinstance(folder, NotRun) else [])
                 if not isinstance(folder, NotRun):
                     ready.append((index, folder, inputs, count))
