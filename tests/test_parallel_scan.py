@@ -17,8 +17,8 @@ from tfjs_lstm.runtime.recurrent import lstm_forward
 def split(monkeypatch):
     """Every unmasked LSTM splits (threshold 0) over the given number of threads; returns the
     list of part counts each split call used."""
-    if not blas.per_thread_control():
-        pytest.skip("this numpy's BLAS cannot be held to one thread per caller")
+    if not blas.controllable():
+        pytest.skip("this numpy's BLAS cannot be held to one thread")
     monkeypatch.setattr(scan, "PARALLEL_MIN_PRODUCT", 0)
     calls: list[int] = []
     real = recurrent.parallel_scan
@@ -121,8 +121,54 @@ def test_a_failing_part_raises_and_leaves_no_thread(split, failing):
     ],
 )
 def test_units_split_by_the_size_of_a_step(monkeypatch, units, batch, threads, expected):
-    if not blas.per_thread_control():
-        pytest.skip("this numpy's BLAS cannot be held to one thread per caller")
+    if not blas.controllable():
+        pytest.skip("this numpy's BLAS cannot be held to one thread")
     monkeypatch.setenv(scan.THREADS_VARIABLE, threads)
     assert scan.unit_parts(units, batch, 4, masked=False) == expected
     assert scan.unit_parts(units, batch, 4, masked=True) == [slice(0, units)]
+
+
+def test_one_blas_thread_holds_the_count_until_the_last_holder_leaves():
+    """OpenBLAS's count is the process's: held at one while any thread holds it, given back
+    as it was when the last leaves (parallel_scan's threads enter and leave in any order)."""
+    if not blas.controllable():
+        pytest.skip("this numpy's BLAS cannot be held to one thread")
+    _, count = blas._controls()
+    before = count()
+    first_in, second_out = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def other() -> None:
+        with blas.one_blas_thread():
+            first_in.set()
+            second_out.wait(10)
+            seen.append(count())
+
+    thread = threading.Thread(target=other)
+    with blas.one_blas_thread():
+        thread.start()
+        first_in.wait(10)
+        seen.append(count())
+    seen.append(count())  # the other thread still holds it
+    second_out.set()
+    thread.join()
+    assert seen == [1, 1, 1] and count() == before
+
+
+@pytest.mark.parametrize("batch, units, held", [(1, 256, True), (32, 64, True), (8, 256, True),
+                                                (16, 256, False)])
+def test_small_steps_run_on_one_blas_thread(monkeypatch, batch, units, held):
+    """Below 2^22 multiply-adds a step (4 gates x units^2 x batch) the loop holds BLAS to one
+    thread; from 16 x 256 on it splits, or (one thread of its own) leaves BLAS as it is."""
+    entered: list[bool] = []
+    real = scan.one_blas_thread
+
+    def spy():
+        entered.append(True)
+        return real()
+
+    monkeypatch.setattr(scan, "one_blas_thread", spy)
+    monkeypatch.setenv(scan.THREADS_VARIABLE, "1")
+    weights, x, _, _ = make_inputs("LSTM", {"batch": batch, "units": units, "time": 3}, seed=2)
+    lstm_forward(x, *weights, activation=np.tanh, recurrent_activation=np.tanh)
+    assert entered == ([True] if held else [])

@@ -10,6 +10,7 @@ elementwise operations.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .blas import one_blas_thread, per_thread_control
+from .blas import controllable, one_blas_thread
 
 # step(xw_t, states, new_states): reads the states, writes the next ones, all [units, batch].
 # new_states may be the same arrays as states (updates in place).
@@ -28,11 +29,14 @@ Step = Callable[[np.ndarray, list[np.ndarray], list[np.ndarray]], None]
 # Input projections are computed this many bytes at a time: large enough for efficient matrix
 # products, small enough to still be in cache when the steps read them.
 _PROJECTION_CHUNK_BYTES = 1 << 18
-# Threads split a layer only when a step's product has at least this many multiply-adds
-# (gates x units x units x batch): below it the threads' meeting after each step costs more
-# than they save. Measured on 2 idle cores (`bench/runtime.py`): 2^21 (batch 8 x 256 units,
-# batch 32 x 128 units) took 1.3-1.4x as long split, 2^22 (batch 16 x 256, batch 4 x 512,
-# batch 1 x 1024) 0.7-0.85x.
+# A step's product (gates x units x units x batch multiply-adds) below this runs on one BLAS
+# thread: on 2 idle cores 0.93-1.13x the time two BLAS threads take (batch 1 x 256 units to
+# batch 32 x 128), at half the CPU time, and under load (two busy processes beside it)
+# 0.32-0.78x, as two BLAS threads wait on each other at every step. From this size on, the
+# units split over threads of their own, one BLAS thread in all (`parallel_scan`): whole
+# processes on 2 idle cores took 1.0x (batch 32 x 256 units), 0.88x (32 x 512) and 0.92x
+# (128 x 512, 200 steps) the time of the loop on two BLAS threads, with 15-20% less CPU time,
+# and 0.39x under load (32 x 512).
 PARALLEL_MIN_PRODUCT = 1 << 22
 # Each part keeps at least this many units.
 _MIN_PART_UNITS = 32
@@ -50,8 +54,8 @@ class Part:
 
 def threads() -> int:
     """Threads a layer may use: $TFJS_LSTM_THREADS if it is a positive integer, else the CPUs
-    this process may run on; 1 when BLAS cannot be held to one thread per caller."""
-    if not per_thread_control():
+    this process may run on; 1 when BLAS cannot be held to one thread (`blas`)."""
+    if not controllable():
         return 1
     given = os.environ.get(THREADS_VARIABLE, "")
     if given.isdigit() and int(given) > 0:
@@ -112,8 +116,26 @@ def scan(
 
     The first state is the step's output. With return_sequences each step copies it, while it
     is still in cache, into the [batch, time, units] output in processed order, so no reversal
-    or final transpose is needed.
+    or final transpose is needed. A step whose product is small runs on one BLAS thread.
     """
+    batch = x.shape[0]
+    width = projection.shape[1 if batch == 1 else 0]  # the gate columns: [G, rows] or [rows, G]
+    small = width * states[0].shape[0] * batch < PARALLEL_MIN_PRODUCT
+    with one_blas_thread() if small else contextlib.nullcontext():
+        return _scan(step, x, projection, states, mask, go_backwards, return_sequences,
+                     zero_output_for_mask)
+
+
+def _scan(
+    step: Step,
+    x: np.ndarray,
+    projection: np.ndarray,
+    states: list[np.ndarray],
+    mask: ArrayLike | None,
+    go_backwards: bool,
+    return_sequences: bool,
+    zero_output_for_mask: bool,
+) -> tuple[np.ndarray, list[np.ndarray]]:
     batch, time = x.shape[:2]
     xw = projections(x, projection, go_backwards)
     units = states[0].shape[0]
@@ -174,7 +196,7 @@ def parallel_scan(
 
     The step output h lives in two buffers, read from one and written to the other in turn, so
     a part may write its rows of the next h while another still reads the current one; the parts
-    meet after every step. Each thread runs its products on one BLAS thread.
+    meet after every step. BLAS is held to one thread meanwhile.
     """
     batch, time = x.shape[:2]
     buffers = [states[0], np.empty_like(states[0])]
