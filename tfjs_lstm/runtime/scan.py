@@ -118,62 +118,47 @@ def scan(
     is still in cache, into the [batch, time, units] output in processed order, so no reversal
     or final transpose is needed. A step whose product is small runs on one BLAS thread.
     """
-    batch = x.shape[0]
+    batch, time = x.shape[:2]
     width = projection.shape[1 if batch == 1 else 0]  # the gate columns: [G, rows] or [rows, G]
     small = width * states[0].shape[0] * batch < PARALLEL_MIN_PRODUCT
     with one_blas_thread() if small else contextlib.nullcontext():
-        return _scan(step, x, projection, states, mask, go_backwards, return_sequences,
-                     zero_output_for_mask)
+        xw = projections(x, projection, go_backwards)
+        units = states[0].shape[0]
+        seq = np.empty((batch, time, units), x.dtype) if return_sequences else None
 
+        if mask is None:
+            for t, xw_t in enumerate(xw):
+                step(xw_t, states, states)
+                if seq is not None:
+                    seq[:, t] = states[0].T
+            return outputs(seq, states)
 
-def _scan(
-    step: Step,
-    x: np.ndarray,
-    projection: np.ndarray,
-    states: list[np.ndarray],
-    mask: ArrayLike | None,
-    go_backwards: bool,
-    return_sequences: bool,
-    zero_output_for_mask: bool,
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    batch, time = x.shape[:2]
-    xw = projections(x, projection, go_backwards)
-    units = states[0].shape[0]
-    seq = np.empty((batch, time, units), x.dtype) if return_sequences else None
-
-    if mask is None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (batch, time):
+            raise ValueError(f"mask has shape {mask.shape}, expected {(batch, time)}")
+        if go_backwards:
+            mask = mask[:, ::-1]
+        full = mask.all(axis=0)
+        spare = [np.empty_like(s) for s in states]
         for t, xw_t in enumerate(xw):
-            step(xw_t, states, states)
+            step(xw_t, states, spare)
+            if full[t]:
+                states, spare = spare, states
+            else:
+                for state, candidate in zip(states, spare, strict=True):
+                    np.copyto(state, candidate, where=mask[:, t])
             if seq is not None:
                 seq[:, t] = states[0].T
-        return outputs(seq, states)
 
-    mask = np.asarray(mask, dtype=bool)
-    if mask.shape != (batch, time):
-        raise ValueError(f"mask has shape {mask.shape}, expected {(batch, time)}")
-    if go_backwards:
-        mask = mask[:, ::-1]
-    full = mask.all(axis=0)
-    spare = [np.empty_like(s) for s in states]
-    for t, xw_t in enumerate(xw):
-        step(xw_t, states, spare)
-        if full[t]:
-            states, spare = spare, states
+        # Keras' output at a masked step is zero (zero_output_for_mask) or the previous output,
+        # which is the state of the last unmasked step, or zero before any unmasked step.
+        shown = mask if zero_output_for_mask else np.logical_or.accumulate(mask, axis=1)
+        output, states = outputs(seq, states)
+        if seq is None:
+            output[~shown[:, -1]] = 0
         else:
-            for state, candidate in zip(states, spare, strict=True):
-                np.copyto(state, candidate, where=mask[:, t])
-        if seq is not None:
-            seq[:, t] = states[0].T
-
-    # Keras' output at a masked step is zero (zero_output_for_mask) or the previous output, which
-    # is the state of the last unmasked step, or zero before any unmasked step.
-    shown = mask if zero_output_for_mask else np.logical_or.accumulate(mask, axis=1)
-    output, states = outputs(seq, states)
-    if seq is None:
-        output[~shown[:, -1]] = 0
-    else:
-        np.copyto(output, 0, where=~shown[:, :, None])
-    return output, states
+            np.copyto(output, 0, where=~shown[:, :, None])
+        return output, states
 
 
 def outputs(
