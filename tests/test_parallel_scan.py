@@ -61,13 +61,25 @@ def test_split_lstm_matches_keras(keras3, split, threads, case):
         np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)
 
 
-def test_masked_lstm_stays_on_one_thread(keras3, split):
-    case = {"units": 64, "mask": "irregular", "return_sequences": True}
-    weights, x, mask, state = make_inputs("LSTM", case, seed=5)
+MASKED_SPLIT_CASES = [
+    {"units": 64, "mask": "irregular", "initial_state": True, "return_sequences": True},
+    {"units": 64, "mask": "irregular", "go_backwards": True, "return_sequences": True,
+     "zero_output_for_mask": True},
+    {"units": 65, "batch": 3, "time": 20, "mask": "trailing", "go_backwards": True},
+    {"units": 64, "mask": "trailing", "activation": "relu",
+     "recurrent_activation": "hard_sigmoid", "return_sequences": True},
+]
+
+
+@pytest.mark.parametrize("case", MASKED_SPLIT_CASES,
+                         ids=[case_id(("LSTM", c)) for c in MASKED_SPLIT_CASES])
+def test_masked_split_lstm_matches_keras(keras3, split, case):
+    """Masked batch rows keep their states in every part; outputs at masked steps as Keras."""
+    weights, x, mask, state = make_inputs("LSTM", case, seed=case["units"] + len(case))
+    expected = run_keras(keras3, "LSTM", case, weights, x, mask, state)
     calls = split(2)
     actual = run_ours("LSTM", case, weights, x, mask, state)
-    assert calls == []
-    expected = run_keras(keras3, "LSTM", case, weights, x, mask, state)
+    assert calls == [2]
     for got, want in zip(actual, expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)
 
@@ -124,8 +136,7 @@ def test_units_split_by_the_size_of_a_step(monkeypatch, units, batch, threads, e
     if not blas.controllable():
         pytest.skip("this numpy's BLAS cannot be held to one thread")
     monkeypatch.setenv(scan.THREADS_VARIABLE, threads)
-    assert scan.unit_parts(units, batch, 4, masked=False) == expected
-    assert scan.unit_parts(units, batch, 4, masked=True) == [slice(0, units)]
+    assert scan.unit_parts(units, batch, 4) == expected
 
 
 def test_one_blas_thread_holds_the_count_until_the_last_holder_leaves():

@@ -14,7 +14,7 @@ few products over chunks of timesteps, small enough to stay in cache until their
 them. tanh and sigmoid (see `activations.tanh_form`) get their inner scale folded into the
 weights (exact), so an LSTM step with both runs one in-place tanh over all four gates.
 Weights in these layouts are made once per `prepared` dict (a `Runner` keeps one per layer).
-An unmasked LSTM whose steps are large enough splits its units over the CPUs (`scan.unit_parts`,
+An LSTM whose steps are large enough splits its units over the CPUs (`scan.unit_parts`,
 `scan.parallel_scan`): each part runs its own rows of the weights on its own thread.
 """
 
@@ -68,10 +68,10 @@ def lstm_forward(
     scale = _gate_scale(x.dtype, (gate, 3 * u), (cell, u))
     states = _initial_states(initial_state, 2, batch, u, dtype, "LSTM")
     parts = [_lstm_part(rows, kernel, recurrent_kernel, bias, scale, gate, cell, made, batch)
-             for rows in unit_parts(u, batch, 4, mask is not None)]
+             for rows in unit_parts(u, batch, 4)]
     if len(parts) > 1:
-        output, (h_last, c_last) = parallel_scan(parts, x, states, go_backwards,
-                                                 return_sequences)
+        output, (h_last, c_last) = parallel_scan(parts, x, states, mask, go_backwards,
+                                                 return_sequences, zero_output_for_mask)
     else:
         output, (h_last, c_last) = scan(parts[0].step, x, parts[0].projection, states, mask,
                                         go_backwards, return_sequences, zero_output_for_mask)

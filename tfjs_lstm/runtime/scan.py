@@ -64,11 +64,11 @@ def threads() -> int:
     return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
-def unit_parts(units: int, batch: int, gates: int, masked: bool) -> list[slice]:
-    """How a layer's units split over threads: one slice (no split) for small steps, masked
-    inputs, or one thread."""
+def unit_parts(units: int, batch: int, gates: int) -> list[slice]:
+    """How a layer's units split over threads: one slice (no split) for small steps or one
+    thread."""
     count = min(threads(), units // _MIN_PART_UNITS)
-    if masked or count < 2 or gates * units * units * batch < PARALLEL_MIN_PRODUCT:
+    if count < 2 or gates * units * units * batch < PARALLEL_MIN_PRODUCT:
         return [slice(0, units)]
     bounds = [units * k // count for k in range(count + 1)]
     return [slice(start, stop) for start, stop in zip(bounds, bounds[1:], strict=False)]
@@ -133,11 +133,7 @@ def scan(
                     seq[:, t] = states[0].T
             return outputs(seq, states)
 
-        mask = np.asarray(mask, dtype=bool)
-        if mask.shape != (batch, time):
-            raise ValueError(f"mask has shape {mask.shape}, expected {(batch, time)}")
-        if go_backwards:
-            mask = mask[:, ::-1]
+        mask = _processed_mask(mask, batch, time, go_backwards)
         full = mask.all(axis=0)
         spare = [np.empty_like(s) for s in states]
         for t, xw_t in enumerate(xw):
@@ -150,15 +146,28 @@ def scan(
             if seq is not None:
                 seq[:, t] = states[0].T
 
-        # Keras' output at a masked step is zero (zero_output_for_mask) or the previous output,
-        # which is the state of the last unmasked step, or zero before any unmasked step.
-        shown = mask if zero_output_for_mask else np.logical_or.accumulate(mask, axis=1)
-        output, states = outputs(seq, states)
-        if seq is None:
-            output[~shown[:, -1]] = 0
-        else:
-            np.copyto(output, 0, where=~shown[:, :, None])
-        return output, states
+        return _masked_outputs(seq, states, mask, zero_output_for_mask)
+
+
+def _processed_mask(mask: ArrayLike, batch: int, time: int, go_backwards: bool) -> np.ndarray:
+    """The [batch, time] bool mask in processed order."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != (batch, time):
+        raise ValueError(f"mask has shape {mask.shape}, expected {(batch, time)}")
+    return mask[:, ::-1] if go_backwards else mask
+
+
+def _masked_outputs(seq: np.ndarray | None, states: list[np.ndarray], mask: np.ndarray,
+                    zero_output_for_mask: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`outputs`, with Keras' output at a masked step: zero (zero_output_for_mask) or the
+    previous output, which is the state of the last unmasked step, or zero before any."""
+    shown = mask if zero_output_for_mask else np.logical_or.accumulate(mask, axis=1)
+    output, states = outputs(seq, states)
+    if seq is None:
+        output[~shown[:, -1]] = 0
+    else:
+        np.copyto(output, 0, where=~shown[:, :, None])
+    return output, states
 
 
 def outputs(
@@ -173,11 +182,13 @@ def parallel_scan(
     parts: Sequence[Part],
     x: np.ndarray,
     states: list[np.ndarray],
+    mask: ArrayLike | None,
     go_backwards: bool,
     return_sequences: bool,
+    zero_output_for_mask: bool,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """`scan` without a mask, each part on its own thread (the first on this one); returns
-    (output, final states), both [batch, ...].
+    """`scan`, each part on its own thread (the first on this one); returns (output, final
+    states), both [batch, ...].
 
     The step output h lives in two buffers, read from one and written to the other in turn, so
     a part may write its rows of the next h while another still reads the current one; the parts
@@ -186,15 +197,26 @@ def parallel_scan(
     batch, time = x.shape[:2]
     buffers = [states[0], np.empty_like(states[0])]
     seq = np.empty((batch, time, buffers[0].shape[0]), x.dtype) if return_sequences else None
+    if mask is not None:
+        mask = _processed_mask(mask, batch, time, go_backwards)
+        full, hidden = mask.all(axis=0), ~mask
     meeting = _Meeting(len(parts) - 1)
 
     def run(part: Part, meet: Callable[[], None]) -> None:
         own = [state[part.rows] for state in states[1:]]
+        spare = [np.empty_like(state) for state in own]
         written = [buffers[1][part.rows], buffers[0][part.rows]]
+        read = [buffers[0][part.rows], buffers[1][part.rows]]
         with one_blas_thread():
             for t, xw_t in enumerate(projections(x, part.projection, go_backwards)):
                 h = written[t % 2]
-                part.step(xw_t, [buffers[t % 2], *own], [h, *own])
+                if mask is None or full[t]:
+                    part.step(xw_t, [buffers[t % 2], *own], [h, *own])
+                else:  # masked batch rows keep their states
+                    part.step(xw_t, [buffers[t % 2], *own], [h, *spare])
+                    np.copyto(h, read[t % 2], where=hidden[:, t])
+                    for state, candidate in zip(own, spare, strict=True):
+                        np.copyto(state, candidate, where=mask[:, t])
                 if seq is not None:
                     seq[:, t, part.rows] = h.T
                 meet()
@@ -209,7 +231,10 @@ def parallel_scan(
         meeting.stop()
         for worker in workers:
             worker.join()
-    return outputs(seq, [buffers[time % 2], *states[1:]])
+    final = [buffers[time % 2], *states[1:]]
+    if mask is None:
+        return outputs(seq, final)
+    return _masked_outputs(seq, final, mask, zero_output_for_mask)
 
 
 class _Stopped(Exception):
