@@ -1,6 +1,7 @@
 """What a target runtime computes otherwise than the model's own runtime, or cannot run: the
 problems a writer raises before anything is written (and a reader of such a file, where the
-file then means another computation). Masks, initial states, and tfjs 4.22's executor."""
+file then means another computation). Masks, initial states, and tfjs 4.22's executor
+(freed tensors, stateful layers applied more than once)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def target_problems(model: Model, dialect: str, companion: bool = False) -> list
     problems = mask_problems(model, dialect) + state_problems(model, dialect)
     if dialects.FAMILY_OF[dialect] == "tfjs":
         problems += tfjs_executor.freed_problems(model, dialect)
+        problems += tfjs_executor.repeated_state_problems(model, dialect)
         if companion:
             problems += first_mask_problems(model, dialect)
             problems += call_argument_problems(model, dialect)
