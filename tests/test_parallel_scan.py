@@ -15,8 +15,8 @@ from tfjs_lstm.runtime.recurrent import lstm_forward
 
 @pytest.fixture
 def split(monkeypatch):
-    """Every unmasked LSTM splits (threshold 0) over the given number of threads; returns the
-    list of part counts each split call used."""
+    """Every LSTM splits (threshold 0) over the given number of threads; returns the list of
+    part counts each split call used."""
     if not blas.controllable():
         pytest.skip("this numpy's BLAS cannot be held to one thread")
     monkeypatch.setattr(scan, "PARALLEL_MIN_PRODUCT", 0)
@@ -124,9 +124,9 @@ def test_a_failing_part_raises_and_leaves_no_thread(split, failing):
 @pytest.mark.parametrize(
     "units, batch, threads, expected",
     [
-        (256, 16, "2", [slice(0, 128), slice(128, 256)]),  # 2^22 multiply-adds a step
-        (256, 8, "2", [slice(0, 256)]),  # 2^21: threads cost more than they save
-        (1024, 1, "2", [slice(0, 512), slice(512, 1024)]),
+        (256, 64, "2", [slice(0, 128), slice(128, 256)]),  # 2^24 multiply-adds a step
+        (256, 32, "2", [slice(0, 256)]),  # 2^23: threads save nothing
+        (2048, 1, "2", [slice(0, 1024), slice(1024, 2048)]),
         (512, 32, "1", [slice(0, 512)]),
         (512, 32, "3", [slice(0, 170), slice(170, 341), slice(341, 512)]),
         (40, 4096, "2", [slice(0, 40)]),  # parts keep at least 32 units
@@ -170,7 +170,7 @@ def test_one_blas_thread_holds_the_count_until_the_last_holder_leaves():
                                                 (16, 256, False)])
 def test_small_steps_run_on_one_blas_thread(monkeypatch, batch, units, held):
     """Below 2^22 multiply-adds a step (4 gates x units^2 x batch) the loop holds BLAS to one
-    thread; from 16 x 256 on it splits, or (one thread of its own) leaves BLAS as it is."""
+    thread; from 16 x 256 on it leaves BLAS as it is (and splits from 2^24)."""
     entered: list[bool] = []
     real = scan.one_blas_thread
 

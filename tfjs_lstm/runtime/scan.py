@@ -32,12 +32,14 @@ _PROJECTION_CHUNK_BYTES = 1 << 18
 # A step's product (gates x units x units x batch multiply-adds) below this runs on one BLAS
 # thread: on 2 idle cores 0.93-1.13x the time two BLAS threads take (batch 1 x 256 units to
 # batch 32 x 128), at half the CPU time, and under load (two busy processes beside it)
-# 0.32-0.78x, as two BLAS threads wait on each other at every step. From this size on, the
-# units split over threads of their own, one BLAS thread in all (`parallel_scan`): whole
-# processes on 2 idle cores took 1.0x (batch 32 x 256 units), 0.88x (32 x 512) and 0.92x
-# (128 x 512, 200 steps) the time of the loop on two BLAS threads, with 15-20% less CPU time,
-# and 0.39x under load (32 x 512).
-PARALLEL_MIN_PRODUCT = 1 << 22
+# 0.32-0.78x, as two BLAS threads wait on each other at every step.
+ONE_BLAS_THREAD_BELOW = 1 << 22
+# From this size on, the units split over threads of their own, one BLAS thread in all
+# (`parallel_scan`). Against the loop on two BLAS threads, on 2 idle cores: 2^22 (batch 16 x
+# 256 units, batch 1 x 1024) 1.3x the time, 2^23 (32 x 256) 1.0-1.04x, 2^24 (64 x 256) 0.89x,
+# 2^25 (32 x 512) 0.79-0.88x, 2^27 (128 x 512) 0.84-0.92x, with 15-20% less CPU time; under
+# load (two busy processes) 0.39x at 2^25.
+PARALLEL_MIN_PRODUCT = 1 << 24
 # Each part keeps at least this many units.
 _MIN_PART_UNITS = 32
 THREADS_VARIABLE = "TFJS_LSTM_THREADS"
@@ -120,7 +122,7 @@ def scan(
     """
     batch, time = x.shape[:2]
     width = projection.shape[1 if batch == 1 else 0]  # the gate columns: [G, rows] or [rows, G]
-    small = width * states[0].shape[0] * batch < PARALLEL_MIN_PRODUCT
+    small = width * states[0].shape[0] * batch < ONE_BLAS_THREAD_BELOW
     with one_blas_thread() if small else contextlib.nullcontext():
         xw = projections(x, projection, go_backwards)
         units = states[0].shape[0]
