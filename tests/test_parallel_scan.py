@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from test_recurrent_kernels import TOLERANCE, case_id, make_inputs, run_keras, run_ours
 
+from tfjs_lstm.errors import InputError
 from tfjs_lstm.runtime import blas, recurrent, scan
 from tfjs_lstm.runtime.recurrent import lstm_forward
 
@@ -183,3 +184,19 @@ def test_small_steps_run_on_one_blas_thread(monkeypatch, batch, units, held):
     weights, x, _, _ = make_inputs("LSTM", {"batch": batch, "units": units, "time": 3}, seed=2)
     lstm_forward(x, *weights, activation=np.tanh, recurrent_activation=np.tanh)
     assert entered == ([True] if held else [])
+
+
+def test_threads_default_to_the_cpus_at_most_two(monkeypatch):
+    if not blas.controllable():
+        pytest.skip("this numpy's BLAS cannot be held to one thread")
+    monkeypatch.delenv(scan.THREADS_VARIABLE, raising=False)
+    monkeypatch.setattr(scan.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert scan.threads() == 2
+    monkeypatch.setattr(scan.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert scan.threads() == 1
+    monkeypatch.setenv(scan.THREADS_VARIABLE, "4")
+    assert scan.threads() == 4
+    for wrong in ("many", "0", "-2", ""):
+        monkeypatch.setenv(scan.THREADS_VARIABLE, wrong)
+        with pytest.raises(InputError, match="TFJS_LSTM_THREADS must be a positive integer"):
+            scan.threads()

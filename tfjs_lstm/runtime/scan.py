@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..errors import InputError
 from .blas import controllable, one_blas_thread
 
 # step(xw_t, states, new_states): reads the states, writes the next ones, all [units, batch].
@@ -43,6 +44,9 @@ PARALLEL_MIN_PRODUCT = 1 << 24
 # Each part keeps at least this many units.
 _MIN_PART_UNITS = 32
 THREADS_VARIABLE = "TFJS_LSTM_THREADS"
+# The split is measured on 2 cores only: more threads by default would meet more often per step
+# for less work each, untimed. $TFJS_LSTM_THREADS allows more.
+DEFAULT_MAX_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -55,15 +59,19 @@ class Part:
 
 
 def threads() -> int:
-    """Threads a layer may use: $TFJS_LSTM_THREADS if it is a positive integer, else the CPUs
-    this process may run on; 1 when BLAS cannot be held to one thread (`blas`)."""
+    """Threads a layer may use: $TFJS_LSTM_THREADS (a positive integer) if set, else the CPUs
+    this process may run on, at most DEFAULT_MAX_THREADS; 1 when BLAS cannot be held to one
+    thread (`blas`)."""
+    given = os.environ.get(THREADS_VARIABLE)
+    if given is not None and not (given.strip().isdigit() and int(given) > 0):
+        raise InputError(f"${THREADS_VARIABLE} must be a positive integer, got {given!r}")
     if not controllable():
         return 1
-    given = os.environ.get(THREADS_VARIABLE, "")
-    if given.isdigit() and int(given) > 0:
+    if given is not None:
         return int(given)
     affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity else os.cpu_count() or 1
+    cpus = len(affinity(0)) if affinity else os.cpu_count() or 1
+    return min(cpus, DEFAULT_MAX_THREADS)
 
 
 def unit_parts(units: int, batch: int, gates: int) -> list[slice]:
