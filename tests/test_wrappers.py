@@ -7,7 +7,7 @@ import pytest
 from outputs import randomize
 
 from tfjs_lstm.convert import convert, load
-from tfjs_lstm.errors import NotExpressibleError
+from tfjs_lstm.errors import InputError, NotExpressibleError
 from tfjs_lstm.runtime.engine import run
 
 TOLERANCE = 1e-5
@@ -152,3 +152,98 @@ def test_a_backward_layer_that_is_the_forward_one_reversed_is_not_custom(tf_kera
         L.Bidirectional(L.LSTM(3, name="fw"), backward_layer=L.LSTM(3, go_backwards=True))])
     model.save(tmp_path / "m.h5")
     assert load(tmp_path / "m.h5").layers[model.layers[0].name].backward_layer is None
+
+
+# Documents of 3 sentences of 5 words (0 pads); the first document's last sentence is empty.
+SENTENCES = np.array([[[1, 2, 0, 0, 0], [3, 0, 0, 0, 0], [0, 0, 0, 0, 0]],
+                      [[1, 2, 3, 4, 5], [5, 4, 3, 0, 0], [2, 2, 0, 0, 0]]], np.int32)
+
+
+def masked_sentence_models(keras):
+    """TimeDistributed over sentences of masked word embeddings: Keras 3 hands the wrapped
+    layer each sentence's mask (an empty sentence leaves a recurrent layer's zero state)."""
+    L = keras.layers
+    wrapped = {"lstm": lambda: L.LSTM(4, name="inner"),
+               "gru_sequences": lambda: L.GRU(3, return_sequences=True, name="inner"),
+               "bidirectional": lambda: L.Bidirectional(L.SimpleRNN(2, name="inner"),
+                                                        name="inner_bidi"),
+               "average": lambda: L.GlobalAveragePooling1D(name="inner")}
+    models = {}
+    for name, make in wrapped.items():
+        words = keras.Input((3, 5), dtype="int32")
+        embedded = L.Embedding(10, 4, mask_zero=True, name="words")(words)
+        models[name] = randomize(keras.Model(words, L.TimeDistributed(make(), name="td")(
+            embedded)), rng)
+    return models
+
+
+def test_time_distributed_hands_the_wrapped_layer_each_steps_mask_as_keras3(keras3, tmp_path):
+    for name, model in masked_sentence_models(keras3).items():
+        # An empty sentence averages nothing: NaN in Keras, so the average gets full ones.
+        x = SENTENCES if name != "average" else np.maximum(SENTENCES, [[[1, 0, 0, 0, 0]]])
+        model.save(tmp_path / f"{name}.keras")
+        [mine] = run(load(tmp_path / f"{name}.keras"), [x])
+        theirs = model.predict(x, verbose=0)
+        assert np.abs(mine - theirs).max() < TOLERANCE, name
+
+
+def test_masked_time_distributed_over_a_mask_reading_layer_is_refused_outside_keras3(
+        keras3, tmp_path):
+    """tfjs hands the wrapped layer the whole mask at every step, tf-keras gives the output
+    another mask: both refused, naming the layer and the mask, before anything is written."""
+    model = masked_sentence_models(keras3)["lstm"]
+    model.save(tmp_path / "sentences.keras")
+    for target in ("sentences_tfjs", "sentences.h5"):
+        with pytest.raises(NotExpressibleError) as caught:
+            convert(tmp_path / "sentences.keras", tmp_path / target)
+        assert [(p.layer, p.key) for p in caught.value.problems] == [("td", "mask")]
+        assert not (tmp_path / target).exists()
+
+
+def test_masked_time_distributed_dense_converts_to_tfjs_with_keras3s_numbers(keras3, tfjs,
+                                                                            tmp_path):
+    """A wrapped layer that computes without the mask (Dense) is not refused: tfjs gives it
+    the mask too, and Dense ignores it in every runtime."""
+    L = keras3.layers
+    model = randomize(keras3.Sequential([keras3.Input((4, 3)), L.Masking(),
+                                         L.LSTM(3, return_sequences=True),
+                                         L.TimeDistributed(L.Dense(2))]), rng)
+    x = rng.normal(0, 1, (2, 4, 3)).astype(np.float32)
+    x[0, 2:] = 0
+    model.save(tmp_path / "dense.keras")
+    convert(tmp_path / "dense.keras", tmp_path / "dense")
+    [got] = tfjs.predict_folders([(tmp_path / "dense", [x])])
+    assert np.abs(got[0] - model.predict(x, verbose=0)).max() < TOLERANCE
+
+
+def test_a_tf_keras_file_with_a_masked_time_distributed_lstm_is_refused_on_reading(
+        tf_keras, tmp_path):
+    """tf-keras reduces the mask after TimeDistributed(LSTM) to [batch, sentences] and its
+    next LSTM skips empty sentences; Keras 3 passes the words' mask on (and cannot run the
+    model), so the reference runtime cannot compute what the file means."""
+    L = tf_keras.layers
+    words = tf_keras.Input((3, 5), dtype="int32")
+    embedded = L.Embedding(10, 4, mask_zero=True)(words)
+    sentences = L.TimeDistributed(L.LSTM(4), name="td")(embedded)
+    model = tf_keras.Model(words, L.LSTM(2)(sentences))
+    assert model.predict(SENTENCES, verbose=0).shape == (2, 2)
+    model.save(tmp_path / "han.h5")
+    with pytest.raises(NotExpressibleError) as caught:
+        load(tmp_path / "han.h5")
+    assert [(p.layer, p.key) for p in caught.value.problems] == [("td", "mask")]
+
+
+def test_a_recurrent_layer_after_a_masked_time_distributed_is_one_clear_error(keras3,
+                                                                              tmp_path):
+    """In Keras 3 the words' [batch, sentences, words] mask passes TimeDistributed and reaches
+    the next LSTM, which cannot take it: Keras 3 fails, and so does run, naming the layer."""
+    L = keras3.layers
+    words = keras3.Input((3, 5), dtype="int32")
+    embedded = L.Embedding(10, 4, mask_zero=True)(words)
+    sentences = L.TimeDistributed(L.LSTM(4))(embedded)
+    model = keras3.Model(words, L.LSTM(2, name="documents")(sentences))
+    with pytest.raises(Exception):  # noqa: B017 - Keras 3's own shape error
+        model.predict(SENTENCES, verbose=0)
+    model.save(tmp_path / "han.keras")
+    with pytest.raises(InputError, match="layer 'documents' .* mask of shape \\[2, 3, 5\\]"):
+        run(load(tmp_path / "han.keras"), [SENTENCES])

@@ -18,13 +18,14 @@ import h5py
 import numpy as np
 
 from .. import __version__
-from ..errors import InputError
+from ..errors import InputError, NotExpressibleError
 from ..layers import REGISTRY
 from ..model import Model, masked_layers
 from ..runtime.engine import output_shapes
 from .atomic import staged_file
 from .cudnn import as_native, from_cudnn
 from .hdf5 import H5_ERRORS, child, hdf5_reason, open_hdf5, read_dataset
+from .refusals import mask_problems
 from .topology import check_weights, model_to_topology, topology_to_model
 from .untrusted import parse_json, regular_file
 
@@ -53,6 +54,10 @@ def read_keras_h5(path: str | os.PathLike) -> Model:
         if masked:
             raise InputError(f"layer '{masked[0]}': a CuDNN layer does not support masking; "
                              "Keras refuses a mask reaching it", file=where)
+        if model.family != "keras3":
+            problems = mask_problems(model, _dialect(version))
+            if problems:  # this Keras computes these layers otherwise where a mask reaches them
+                raise NotExpressibleError(problems, file=where, reading=True)
         group = child(h5, "model_weights", where) or h5
         by_layer = _read_weights(group, model, where, cudnn)
         for name, kind in cudnn.items():
@@ -70,10 +75,14 @@ def _config_to_model(config: Any, file: str, version: str) -> Model:
         from .keras3_file import config_to_model
 
         return config_to_model(config, file)
-    # Standalone Keras 2.0-2.2 left out keys its layers lacked (GRU's reset_after before
-    # 2.1.3): they take that Keras's defaults, not tf.keras 2's.
+    return topology_to_model(config, file, "", dialect=_dialect(version))
+
+
+def _dialect(version: str) -> str:
+    """The dialect of a Keras 2 file. Standalone Keras 2.0-2.2 left out keys its layers
+    lacked (GRU's reset_after before 2.1.3): they take that Keras's defaults, not tf.keras 2's."""
     standalone = version.startswith(("2.0.", "2.1.", "2.2.")) and "-tf" not in version
-    return topology_to_model(config, file, "", dialect="keras2.2" if standalone else "keras2")
+    return "keras2.2" if standalone else "keras2"
 
 
 def _read_weights(group: Any, model: Model, file: str,

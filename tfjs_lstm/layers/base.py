@@ -136,6 +136,9 @@ class LayerType:
     that passes a mask on otherwise computes each step from that step alone, unless
     `mixes_steps(config, rank)` says it mixes steps of an input of that rank (LayerNormalization
     over the steps axis). `model.mask_escapes` follows values at masked steps with them.
+    `reads_mask` layers compute with the mask their call receives besides the recurrent ones
+    (Keras 3 hands it to a call that takes `mask`, and TimeDistributed each step's slice of it);
+    a function of the config where it depends on the settings.
     `call_kwargs` maps each non-tensor call argument the layer honours (Attention's
     use_causal_mask) to its default; `forward` sees a call's values as config fields.
     `input_names` names the tensors of a layer called on several positional tensors
@@ -168,6 +171,7 @@ class LayerType:
     companion: Companion | None = None
     skips_masked_steps: bool = False
     mixes_steps: Callable[[LayerConfig, int], bool] | None = None
+    reads_mask: bool | Callable[[LayerConfig], bool] = False
     call_kwargs: Mapping[str, Any] = field(default_factory=dict)
     input_names: tuple[str, ...] = ()
     doc: str = ""
@@ -196,6 +200,12 @@ class LayerType:
     def shape_argument(self, input_shapes: list[tuple]) -> tuple | list[tuple]:
         """What `weights` and `output_shape` take: all input shapes, or the first one."""
         return list(input_shapes) if self.multi_input else input_shapes[0]
+
+    def computes_with_mask(self, config: LayerConfig) -> bool:
+        """Whether a mask reaching this layer changes what it computes (`reads_mask`; every
+        recurrent layer skips masked steps)."""
+        reads = self.reads_mask(config) if callable(self.reads_mask) else self.reads_mask
+        return self.skips_masked_steps or reads
 
     def masked_refusals(self, config: LayerConfig) -> dict[str, str]:
         """Family -> why it cannot compute this layer, with these settings, when a mask

@@ -89,6 +89,10 @@ def _execute(runner: Runner, inputs: Sequence[np.ndarray],
         config = layer.as_called(model.layers[call.layer], call.kwargs)
         arrays = [_tensor(tensors, ref, call.layer)[0] for ref in call.inputs]
         masks = [_tensor(tensors, ref, call.layer)[1] for ref in call.inputs]
+        if layer.skips_masked_steps and masks[0] is not None and np.ndim(masks[0]) != 2:
+            raise InputError(f"layer '{call.layer}' ({config.class_name}) gets a mask of shape "
+                             f"{list(np.shape(masks[0]))} from the layers before it, where a "
+                             "recurrent layer takes [batch, steps] (nor can Keras run it)")
         unmasked = masks[0] is not None and ignores_mask(model, call)
         if unmasked:  # Keras 3: the layer runs over every step, its output keeps the mask
             passed, masks = masks[0], [None] * len(masks)

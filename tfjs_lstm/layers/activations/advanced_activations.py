@@ -172,6 +172,7 @@ SOFTMAX = LayerType(
     for_input_shapes=_softmax_for_tfjs,
     refuse_masked={family: _MASKED_SOFTMAX for family in ("keras3", "keras2", "keras2.2",
                                                            "tfjs")},
+    reads_mask=True,
     doc="Softmax over the given axis.",
 )
 

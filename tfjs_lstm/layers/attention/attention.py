@@ -115,7 +115,7 @@ def _attention_type(class_name: str, fields: tuple[Field, ...], weights, scores_
     return LayerType(class_name=class_name, fields=(*fields, *common_fields(
         "attention" if class_name == "Attention" else "additive_attention")),
         weights=weights, output_shape=_output_shape, forward=_forward(scores_of),
-        multi_input=True, families=KERAS, call_kwargs={"use_causal_mask": False},
+        multi_input=True, families=KERAS, reads_mask=True, call_kwargs={"use_causal_mask": False},
         companion=Companion(f"TfjsLstm{class_name}", always=True, first_mask=True), doc=doc)
 
 

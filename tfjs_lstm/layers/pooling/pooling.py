@@ -158,6 +158,7 @@ def _global_pooling(class_name: str, mode: str, default_name: str, doc: str,
         forward=_global(mode),
         mask_out=lambda config, input_masked: False,
         refuse_masked=refuse_masked,
+        reads_mask=mode == "average" and rank == 1,
         doc=doc,
     )
 

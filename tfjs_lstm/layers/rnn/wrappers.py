@@ -284,11 +284,42 @@ def _td_output_shape(config: LayerConfig, input_shape: tuple) -> tuple:
 
 
 def _td_forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
+    """The wrapped layer over batch x steps samples, each with its step's slice of the mask
+    (Keras 3); the input's mask passes on unchanged, as in Keras 3."""
     x = np.asarray(inputs[0])
     batch, steps = x.shape[:2]
     flat = x.reshape(batch * steps, *x.shape[2:])
-    [y], _ = _inner_type(config.layer).forward(config.layer, weights, [flat], [None], dtype)
+    mask = masks[0]
+    if mask is not None:
+        mask = np.asarray(mask, bool)
+        if mask.shape[:2] != (batch, steps) or mask.ndim >= x.ndim:
+            raise InputError(f"TimeDistributed layer '{config.name}' got a mask of shape "
+                             f"{mask.shape} for inputs of shape {x.shape}")
+        mask = mask.reshape(batch * steps, *mask.shape[2:])
+    [y], _ = _inner_type(config.layer).forward(config.layer, weights, [flat], [mask], dtype)
     return [y.reshape(batch, steps, *y.shape[1:])], [masks[0]]
+
+
+_TD_MASKS = {
+    "tfjs": "TensorFlow.js 4.22's TimeDistributed hands the wrapped layer the whole [batch, "
+            "steps, ...] mask at every step, not the step's slice: predict throws, or computes "
+            "with the wrong mask",
+    "keras2": "tf-keras's TimeDistributed gives its output the wrapped layer's mask, or the "
+              "input's mask reduced to [batch, steps], where Keras 3 passes the input's mask on",
+    "keras2.2": "standalone Keras 2.0-2.2's TimeDistributed does not hand the wrapped layer its "
+                "mask in every version, and gives its output another mask than Keras 3's",
+}
+
+
+def _td_reads_mask(config: LayerConfig) -> bool:
+    return _inner_type(config.layer).computes_with_mask(config.layer)
+
+
+def _td_refuse_masked(config: LayerConfig) -> dict[str, str]:
+    """The wrapped layer's own refusals; and where it computes with the mask, every runtime
+    but Keras 3's, which hand it another mask or give the output another one."""
+    refusals = dict(_TD_MASKS) if _td_reads_mask(config) else {}
+    return {**refusals, **_inner_type(config.layer).masked_refusals(config.layer)}
 
 
 def _td_after_read(values: dict, family: str, given: set[str]) -> None:
@@ -328,6 +359,8 @@ TIME_DISTRIBUTED = LayerType(
     forward=_td_forward,
     keras3_weight_paths=_td_keras3_paths,
     for_input_shapes=_td_for_input_shapes,
+    reads_mask=_td_reads_mask,
+    refuse_masked=_td_refuse_masked,
     after_read=_td_after_read,
     before_write=_td_before_write,
     sequence_input=True,
