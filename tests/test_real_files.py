@@ -148,6 +148,9 @@ def world(keras3, tfjs, tmp_path_factory):
     folders["camel_keys"] = write_folder(root / "camel_keys", camel_keys(
         [input_layer(), lstm(recurrent_activation="sigmoid"), bidirectional()]),
         TFJS_FORM_WEIGHTS)
+    folders["reset_after"] = write_folder(root / "reset_after", [
+        input_layer(), gru("gru", reset_after=True)],
+        [("gru/kernel", (3, 9)), ("gru/recurrent_kernel", (3, 9)), ("gru/bias", (2, 9))])
     renamed = root / "renamed_weight"
     shutil.copytree(folders["converter_layout"], renamed)
     document = json.loads((renamed / "model.json").read_text())
@@ -231,6 +234,15 @@ def test_keepdims_tfjs_ignores_is_refused_where_it_would_keep_the_pooled_axis(tm
     assert [(p.layer, p.key) for p in caught.value.problems] == [("pool", "keepdims")]
     [finding] = validate_file(folder / "model.json").findings
     assert finding.pointer.endswith("/layers/2/config/keepdims")
+
+
+def test_a_gru_with_reset_after_is_refused_saying_tfjs_throws_on_it_as_it_does(world):
+    folders, tfjs_outputs, _, _ = world
+    assert "does not support reset_after" in tfjs_outputs["reset_after"]
+    with pytest.raises(NotExpressibleError) as caught:
+        load(folders["reset_after"])
+    assert "layer 'gru', key 'resetAfter'" in str(caught.value)
+    assert "throws on loading 'resetAfter' True: it computes False only" in str(caught.value)
 
 
 def test_a_weight_name_tfjs_cannot_match_is_a_validate_finding(world):
