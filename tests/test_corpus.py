@@ -38,20 +38,31 @@ def materialize(name: str, root: Path) -> Path:
     """The corpus file as a model folder: its model.json unchanged, its shards filled with
     seeded normal float32 weights of the manifest's shapes (spread 1/sqrt(fan-in) at most 0.3,
     as trained weights keep activations in range, so float32 rounding is not amplified; a
-    BatchNormalization's moving variance positive, as a variance is), the group's bytes split
-    evenly over the group's shard files."""
+    BatchNormalization's moving variance positive, as a variance is), each stored as its entry
+    says (a quantized weight as the nearest step of its min and scale, clipped to its integer
+    type, or as float16), the group's bytes split evenly over the group's shard files."""
     document = json.loads((CORPUS / name).read_text(encoding="utf-8"))
     folder = root / name.removesuffix(".json")
     folder.mkdir()
     rng = np.random.default_rng(sum(name.encode()))
     for group in document["weightsManifest"]:
-        data = b"".join(_values(rng, weight).astype("<f4").tobytes()
+        data = b"".join(_stored(_values(rng, weight), weight.get("quantization"))
                         for weight in group["weights"])
         size = -(-len(data) // len(group["paths"]))
         for index, path in enumerate(group["paths"]):
             (folder / path).write_bytes(data[index * size:(index + 1) * size])
     (folder / "model.json").write_text(json.dumps(document), encoding="utf-8")
     return folder
+
+
+def _stored(values: np.ndarray, quantization: dict | None) -> bytes:
+    if quantization is None:
+        return values.astype("<f4").tobytes()
+    if quantization["dtype"] == "float16":
+        return values.astype("<f2").tobytes()
+    steps = np.round((values - quantization["min"]) / quantization["scale"])
+    kind = np.dtype(quantization["dtype"]).newbyteorder("<")
+    return np.clip(steps, 0, np.iinfo(kind).max).astype(kind).tobytes()
 
 
 def _values(rng: np.random.Generator, weight: dict) -> np.ndarray:

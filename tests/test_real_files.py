@@ -1,5 +1,6 @@
 """Files as people have them: the converter's model.json layout, browser-download weight paths,
-keys TensorFlow.js loads and ignores, and Keras 3 topologies the converter copies verbatim.
+keys TensorFlow.js loads and ignores, topologies with camelCase keys (tfjs camelCases every
+key it reads), and Keras 3 topologies the converter copies verbatim.
 
 Every verdict is checked against TensorFlow.js 4.22 in Node (one process for the whole module):
 what tfjs-lstm accepts, tfjs loads and computes alike; what it repairs, tfjs cannot load before
@@ -17,6 +18,7 @@ import pytest
 from converter_emulation import convert_keras_file, convert_keras_h5
 from outputs import as_list, assert_close, randomize
 
+from tfjs_lstm.casing import to_camel_case
 from tfjs_lstm.cli import main
 from tfjs_lstm.convert import load
 from tfjs_lstm.errors import NotExpressibleError
@@ -95,6 +97,22 @@ def ignored_keys_layers() -> list[dict]:
             bidirectional(gru("backward_gru", go_backwards=True))]
 
 
+def pooled_layers(keepdims: bool = False) -> list[dict]:
+    """An LSTM sequence pooled by a global pooling layer carrying the data_format and keepdims
+    that Keras 2.21 writes, which tfjs's 1D global pooling layers ignore."""
+    return [input_layer(), lstm(), {"class_name": "GlobalMaxPooling1D", "config": {
+        "name": "pool", "data_format": "channels_last", "keepdims": keepdims}}]
+
+
+def camel_keys(value):
+    """A topology with every key camelCased, as a hand-written converter writes it."""
+    if isinstance(value, list):
+        return [camel_keys(item) for item in value]
+    if isinstance(value, dict):
+        return {to_camel_case(key): camel_keys(item) for key, item in value.items()}
+    return value
+
+
 def keras3_models(keras):
     """Keras 3 models the converter copies verbatim: a functional hard_sigmoid stack with a
     Bidirectional, a Sequential with Dropout and GRU(reset_after=False), and a default GRU."""
@@ -125,6 +143,14 @@ def world(keras3, tfjs, tmp_path_factory):
         "ignored_keys": write_folder(root / "ignored_keys", ignored_keys_layers(),
                                      TFJS_FORM_WEIGHTS),
     }
+    folders["pooled"] = write_folder(root / "pooled", pooled_layers(),
+                                     lstm_weights("lstm", 3, 4))
+    folders["camel_keys"] = write_folder(root / "camel_keys", camel_keys(
+        [input_layer(), lstm(recurrent_activation="sigmoid"), bidirectional()]),
+        TFJS_FORM_WEIGHTS)
+    folders["reset_after"] = write_folder(root / "reset_after", [
+        input_layer(), gru("gru", reset_after=True)],
+        [("gru/kernel", (3, 9)), ("gru/recurrent_kernel", (3, 9)), ("gru/bias", (2, 9))])
     renamed = root / "renamed_weight"
     shutil.copytree(folders["converter_layout"], renamed)
     document = json.loads((renamed / "model.json").read_text())
@@ -149,7 +175,7 @@ def world(keras3, tfjs, tmp_path_factory):
     return folders, dict(zip(folders, results, strict=True)), expected, root
 
 
-@pytest.mark.parametrize("name", ["converter_layout", "ignored_keys"])
+@pytest.mark.parametrize("name", ["converter_layout", "ignored_keys", "pooled", "camel_keys"])
 def test_tfjs_form_files_validate_and_run_as_tfjs_runs_them(world, name):
     folders, tfjs_outputs, _, _ = world
     report = validate_file(folders[name] / "model.json")
@@ -190,6 +216,33 @@ def test_ignored_keys_that_would_change_outputs_are_refused_by_name(tmp_path, ch
     assert [(p.layer, p.key) for p in caught.value.problems] == [(layer, key)]
     [finding] = validate_file(folder / "model.json").findings
     assert finding.pointer.startswith("/modelTopology/model_config/config/layers/")
+
+
+def test_camel_case_keys_read_as_tfjs_reads_them_one_key_with_the_snake_case_one(world):
+    folders, tfjs_outputs, _, _ = world
+    assert_close(tfjs_outputs["camel_keys"], tfjs_outputs["converter_layout"], "tfjs")
+    topology = json.loads((folders["camel_keys"] / "model.json").read_text())["modelTopology"]
+    layers = topology["model_config"]["config"]["layers"]
+    assert "className" in layers[0] and "batchInputShape" in layers[0]["config"]
+
+
+def test_keepdims_tfjs_ignores_is_refused_where_it_would_keep_the_pooled_axis(tmp_path):
+    folder = write_folder(tmp_path / "kept", pooled_layers(keepdims=True),
+                          lstm_weights("lstm", 3, 4))
+    with pytest.raises(NotExpressibleError) as caught:
+        load(folder)
+    assert [(p.layer, p.key) for p in caught.value.problems] == [("pool", "keepdims")]
+    [finding] = validate_file(folder / "model.json").findings
+    assert finding.pointer.endswith("/layers/2/config/keepdims")
+
+
+def test_a_gru_with_reset_after_is_refused_saying_tfjs_throws_on_it_as_it_does(world):
+    folders, tfjs_outputs, _, _ = world
+    assert "does not support reset_after" in tfjs_outputs["reset_after"]
+    with pytest.raises(NotExpressibleError) as caught:
+        load(folders["reset_after"])
+    assert "layer 'gru', key 'resetAfter'" in str(caught.value)
+    assert "throws on loading 'resetAfter' True: it computes False only" in str(caught.value)
 
 
 def test_a_weight_name_tfjs_cannot_match_is_a_validate_finding(world):

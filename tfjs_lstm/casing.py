@@ -50,6 +50,22 @@ def to_camel_case(identifier: str) -> str:
     return _UNDERSCORES.sub(lambda m: m.group(1).upper(), identifier)
 
 
+def keys_as_read(value: Any) -> Any:
+    """A model.json topology with each key spelled snake_case as tfjs reads it: tfjs camelCases
+    every key (`convertPythonicToTs`), so `className` and `class_name` are one key to it. A key
+    whose snake_case spelling tfjs would read as another key (`W_regularizer`) stays as it is."""
+    if isinstance(value, list):
+        return [keys_as_read(item) for item in value]
+    if isinstance(value, dict):
+        return {_key_as_read(key): keys_as_read(item) for key, item in value.items()}
+    return value
+
+
+def _key_as_read(key: str) -> str:
+    snake = to_snake_case(key)
+    return snake if to_camel_case(snake) == to_camel_case(key) else key
+
+
 def pythonic_to_ts(value: Any) -> Any:
     """A snake_case model.json layer config as tfjs reads it into constructor args."""
     if isinstance(value, str):

@@ -230,7 +230,9 @@ def _check_ignored(layer: LayerType, family: str, values: dict[str, Any],
         companion = layer.companion if layer.companion and name in layer.companion.fields \
             else None
         refusal = (f"this runtime ignores '{key}', so {_shown(value)} would run as if it were "
-                   "absent")
+                   "absent") if family not in spec.thrown_by else (
+            f"this runtime throws on loading '{key}' {_shown(value)}: it computes "
+            f"{_shown(spec.default_for(family))} only")
         if reason is None and layer.without_mask and spec.omit_reason and spec.omit_reason(
                 layer.without_mask(as_written, family), name) is not None:
             ctx.mask_problems.append(Problem(ctx.layer, key, ctx.dialect,

@@ -182,8 +182,10 @@ def _validate_model_json(file: str, data: dict[str, Any]) -> tuple[list[Finding]
     with its notes as warnings. A Keras 3 topology copied verbatim by the converter is read
     as Keras 3 reads it, with a warning that TensorFlow.js 4.22 cannot load it."""
     from .formats.tfjs_model import match_weights, read_topology
-    from .formats.topology import keras3_forms, model_topology
+    from .formats.topology import as_read, keras3_forms, model_topology
 
+    if isinstance(data.get("modelTopology"), dict):
+        data = as_read(data)
     topology, pointer = (model_topology(data) if isinstance(data.get("modelTopology"), dict)
                          else ({}, "/modelTopology"))
     forms = keras3_forms(topology, pointer)

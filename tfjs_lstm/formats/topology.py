@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import __version__, dialects
 from .. import companion as companions
+from ..casing import keys_as_read
 from ..errors import InputError, NotExpressibleError, Problem
 from ..layers import LayerConfig
 from ..layers.rnn.rnn import LAYER_OF_CELL
@@ -37,11 +38,24 @@ from .untrusted import expect, nonnegative_index
 def model_topology(document: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The model config in a model.json and its pointer: tfjs's model.save() writes it as
     `modelTopology`, the converter as `modelTopology.model_config` beside keras_version,
-    backend and training_config (which tfjs reads only to compile the model)."""
-    topology, pointer = document["modelTopology"], "/modelTopology"
+    backend and training_config (which tfjs reads only to compile the model). Its keys are
+    spelled as tfjs reads them (`as_read`)."""
+    topology, pointer = as_read(document)["modelTopology"], "/modelTopology"
     if isinstance(topology.get("model_config"), dict):
         return topology["model_config"], f"{pointer}/model_config"
     return topology, pointer
+
+
+def as_read(document: dict[str, Any]) -> dict[str, Any]:
+    """A model.json whose model config has its keys spelled snake_case as tfjs reads them:
+    tfjs camelCases every key of it, so a camelCase `className` is tfjs's `class_name`
+    (`casing.keys_as_read`). tfjs looks for `model_config` as spelled, so that key is not."""
+    topology = document["modelTopology"]
+    if isinstance(topology.get("model_config"), dict):
+        topology = {**topology, "model_config": keys_as_read(topology["model_config"])}
+    else:
+        topology = keys_as_read(topology)
+    return {**document, "modelTopology": topology}
 
 
 def keras3_forms(topology: dict[str, Any], pointer: str) -> list[tuple[str, str]]:

@@ -29,6 +29,8 @@ class Field:
     `accepted_by` lists families whose constructors take the key without ever writing it back.
     `ignored_by` lists families whose loaders accept the key and then ignore it: a reader keeps
     the runtime's default, and refuses when `omit_reason` says the ignored value matters.
+    `thrown_by` lists the families among those whose loaders throw on a value that matters
+    instead (tfjs's GRUCell on resetAfter=true): the refusal says so.
     `null_is_default` follows tfjs, whose constructors treat null like a missing argument.
     `written_when` says when a writer emits the key at all (tfjs keeps dtype only with a shape).
     `keys` spells the key differently in some families (Keras 3's InputLayer `batch_shape`).
@@ -40,6 +42,7 @@ class Field:
     families: tuple[str, ...] = FAMILIES
     accepted_by: tuple[str, ...] = ()
     ignored_by: tuple[str, ...] = ()
+    thrown_by: tuple[str, ...] = ()
     omit_reason: Callable[[LayerConfig, str], str | None] | None = None
     null_is_default: bool = True
     written_when: Callable[[LayerConfig, str], bool] | None = None

@@ -5,13 +5,13 @@ defaults it to 2; strides default to the pool size; global pooling writes data_f
 keepdims; only GlobalAveragePooling1D takes a mask, averaging the unmasked steps), tf-keras 2.21
 `layers/pooling/` (pool_size 2 for both; the same mask rule), Keras 2.2.4 `layers/pooling.py`
 (no keepdims) and TensorFlow.js 4.22 `tfjs-layers/src/layers/pooling.ts` (poolSize 2, strides
-the pool size; no dataFormat, no keepdims; GlobalAveragePooling1D is a plain mean that ignores
-any mask). The 2D layers (Keras 3 `{max,average}_pooling2d.py`, tf-keras `pooling/*2d.py`,
-tfjs `Pooling2D`, `GlobalPooling2D`) take the same keys with two sizes: pool_size (2, 2) except
-Keras 3's AveragePooling2D, which requires it; tfjs has dataFormat for them, computing
-channelsFirst by transposing, and no keepdims. Average pooling with 'same' padding divides by
-the positions inside the input only, as TensorFlow's and tfjs-core's avgPool do. No mask
-leaves a pooling layer.
+the pool size; no dataFormat, no keepdims: a converter's data_format and keepdims are ignored;
+GlobalAveragePooling1D is a plain mean that ignores any mask). The 2D layers (Keras 3
+`{max,average}_pooling2d.py`, tf-keras `pooling/*2d.py`, tfjs `Pooling2D`, `GlobalPooling2D`)
+take the same keys with two sizes: pool_size (2, 2) except Keras 3's AveragePooling2D, which
+requires it; tfjs has dataFormat for them, computing channelsFirst by transposing, and no
+keepdims. Average pooling with 'same' padding divides by the positions inside the input only,
+as TensorFlow's and tfjs-core's avgPool do. No mask leaves a pooling layer.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _pooling_fields(default_name: str, pool_size_default, rank: int) -> tuple[Fi
 def _global_fields(default_name: str, rank: int) -> tuple[Field, ...]:
     return (
         _data_format(rank),
-        Field("keepdims", k.BOOLEAN, False, families=("keras3", "keras2"),
+        Field("keepdims", k.BOOLEAN, False, families=("keras3", "keras2"), ignored_by=("tfjs",),
               omit_reason=lambda c, n: None if c.keepdims else "the pooled axes are dropped"),
         *common_fields(default_name),
     )

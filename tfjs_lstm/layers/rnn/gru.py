@@ -26,7 +26,7 @@ FIELDS = (
     rnn.GATED_IMPLEMENTATION,
     Field("reset_after", k.BOOLEAN,
           {"keras3": True, "keras2": True, "keras2.2": False, "tfjs": False},
-          ignored_by=("tfjs",),
+          ignored_by=("tfjs",), thrown_by=("tfjs",),
           omit_reason=rnn.only_if(False, "TensorFlow.js computes the reset_after=False variant"),
           doc="apply the reset gate after the recurrent matrix product (the cuDNN variant); "
               "TensorFlow.js has only false"),
