@@ -132,3 +132,25 @@ def test_map_and_validate_refuse_bad_layer_configs_in_one_line(tmp_path, content
     (tmp_path / "layer.json").write_text(content)
     refused(cli("map", "--from", "tfjs", "--to", "keras3", tmp_path / "layer.json"),
             "layer.json", needle)
+
+
+@pytest.mark.parametrize("change, text, needle", [
+    (lambda d: d.update(tolerance="a"), None, "case.json:/tolerance: expected the tolerance"),
+    (lambda d: d.update(tolerance=float("nan")), None, "case.json:/tolerance"),
+    (lambda d: d.update(inputs=True), None, "case.json:/inputs: expected an object"),
+    (lambda d: d["inputs"].update(shapes=3), None, "case.json:/inputs/shapes: expected"),
+    (lambda d: d.update(calls=2**31), None, "case.json:/calls: 'calls' must be"),
+    (None, "[" * 100_000 + "]" * 100_000, "case.json: JSON nested deeper than"),
+    (None, '{"case": "\xe9"}'.encode("latin-1"), "case.json: not UTF-8 text"),
+])
+def test_golden_case_json_is_read_within_bounds_and_by_pointer(tmp_path, change, text, needle):
+    """case.json was read with json.loads and trusted: a wrong type ended in an internal
+    error, calls=2**31 ran for ever, deep nesting overflowed the recursion limit."""
+    case = tmp_path / "case"
+    shutil.copytree(ROOT / "fixtures" / "k2_embedding_gru", case)
+    if change is not None:
+        document = json.loads((case / "case.json").read_text())
+        change(document)
+        text = json.dumps(document)
+    (case / "case.json").write_bytes(text if isinstance(text, bytes) else text.encode())
+    refused(cli("golden", "check", case, "--runtimes", "reference", timeout=60), needle)
