@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +143,22 @@ def test_refusals_of_what_a_file_holds_name_the_file(tmp_path):
     (tmp_path / "layer.json").write_text(json.dumps(layer))
     refused(cli("map", "--from", "keras3", "--to", "tfjs", tmp_path / "layer.json"),
             "layer.json: cannot be expressed exactly", "optional", code=1)
+
+
+@pytest.mark.parametrize("destination, to", [
+    ("m.keras", "tfjs"), ("m.keras", None), (".", "tfjs"), ("web", None),
+    ("web/model.json", "tfjs"), ("web/group1-shard1of1.bin", "keras2")])
+def test_a_destination_that_holds_the_source_is_refused(tmp_path, destination, to):
+    """`convert m.keras m.keras --to tfjs` replaced the model with its conversion: the
+    rename at the end deleted the source."""
+    shutil.copy(EXAMPLE, tmp_path / "m.keras")
+    shutil.copytree(TFJS_FOLDER, tmp_path / "web")
+    source = "web" if destination.startswith("web") else "m.keras"
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "tfjs_lstm", "convert", source, destination,
+                           *(("--to", to) if to else ())], cwd=tmp_path, text=True,
+                          capture_output=True, check=False, env=env)
+    refused(done, f"{destination}: the destination holds the source", "replace")
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

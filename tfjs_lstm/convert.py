@@ -112,6 +112,7 @@ def convert(source: str | os.PathLike, destination: str | os.PathLike, *,
             to: str | None = None, progress: Callable[[int, int], None] | None = None,
             **options: Any) -> dict[str, Any]:
     """Convert a model file, exactly or not at all (NotExpressibleError before writing)."""
+    _check_destination(source, destination)
     model = load(source)
     quantize = {k: options.pop(k) for k in ("float16", "uint8", "uint16") if k in options}
     if any(v is not None for v in quantize.values()):
@@ -125,6 +126,26 @@ def convert(source: str | os.PathLike, destination: str | os.PathLike, *,
     report["params"] = sum(int(np.prod(a.shape)) for arrays in model.weights.values()
                            for a in arrays.values())
     return report
+
+
+def _check_destination(source: str | os.PathLike, destination: str | os.PathLike) -> None:
+    """Refuse a destination whose replacement would delete the source: the source itself, a
+    folder holding it, or (a tfjs source) an existing entry of its folder."""
+    def real(path: str | os.PathLike) -> Path:  # the last part unresolved: a link is replaced
+        path = Path(os.path.abspath(path))
+        return Path(os.path.realpath(path.parent)) / path.name if path.name else path
+
+    if detect_format(source) == "tfjs":
+        from .formats.tfjs_model import model_json_path
+
+        held = Path(os.path.realpath(model_json_path(source).parent))
+    else:
+        held = Path(os.path.realpath(source))
+    target = real(destination)
+    if target == held or target in held.parents or \
+            (target.parent == held and os.path.lexists(target) and held.is_dir()):
+        raise InputError(f"the destination holds the source {str(source)!r}; writing it would "
+                         "replace the model being converted", file=str(destination))
 
 
 def random_inputs(model: Model, batch: int = 2, seed: int = 0) -> list[np.ndarray]:
