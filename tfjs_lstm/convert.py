@@ -159,14 +159,38 @@ def random_inputs(model: Model, batch: int = 2, seed: int = 0) -> list[np.ndarra
         concrete = [batch if i == 0 and d is None else (7 if d is None else d)
                     for i, d in enumerate(shape)]
         require_memory(8 * math.prod(concrete), f"a random input of shape {concrete}")
-        vocabularies = [model.layers[call.layer].input_dim for call in model.calls
-                        if ref in call.inputs
-                        and model.layers[call.layer].class_name == "Embedding"]
+        vocabularies = _vocabularies(model, ref)
         if vocabularies:
             arrays.append(rng.integers(0, min(vocabularies), concrete, dtype=np.int32))
         else:
             arrays.append(rng.normal(0, 1, concrete).astype(np.float32))
     return arrays
+
+
+MOVING_LAYERS = ("Reshape", "Flatten", "Permute", "RepeatVector")
+"""Layers that only move values: an Embedding after one still reads the model's input ids."""
+
+
+def _vocabularies(model: Model, ref: Any) -> list[int]:
+    """The input_dim of every Embedding the input `ref` reaches directly or through
+    MOVING_LAYERS (tfjs's own nested-model test feeds ids through a Reshape)."""
+    from .model import TensorRef
+
+    found, frontier, seen = [], [ref], set()
+    while frontier:
+        tensor = frontier.pop()
+        nodes: dict[str, int] = {}
+        for call in model.calls:
+            node = nodes[call.layer] = nodes.get(call.layer, -1) + 1
+            if tensor not in call.inputs or (call.layer, node) in seen:
+                continue
+            seen.add((call.layer, node))
+            config = model.layers[call.layer]
+            if config.class_name == "Embedding":
+                found.append(config.input_dim)
+            elif config.class_name in MOVING_LAYERS:
+                frontier.append(TensorRef(call.layer, node, 0))
+    return found
 
 
 def quantization_errors(source: str | os.PathLike, destination: str | os.PathLike
