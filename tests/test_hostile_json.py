@@ -154,3 +154,20 @@ def test_golden_case_json_is_read_within_bounds_and_by_pointer(tmp_path, change,
         text = json.dumps(document)
     (case / "case.json").write_bytes(text if isinstance(text, bytes) else text.encode())
     refused(cli("golden", "check", case, "--runtimes", "reference", timeout=60), needle)
+
+
+def test_a_long_json_array_is_checked_without_a_pointer_per_element():
+    """The string and depth check pushed (item, JSON pointer, depth) for every element: a
+    15 MB model.json holding one long list took 1 GB, a 250 MB one ran out of memory."""
+    import tracemalloc
+
+    from tfjs_lstm.formats.untrusted import parse_json
+
+    data = b"[" + b'"",' * 999_999 + b'""]'
+    tracemalloc.start()
+    try:
+        assert len(parse_json(data, "long.json")) == 1_000_000
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 24 << 20, peak  # the parsed list is 8 MB; a pointer each made it 130 MB

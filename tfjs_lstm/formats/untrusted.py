@@ -14,6 +14,7 @@ import stat
 import tokenize
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -175,30 +176,42 @@ def _bounded_int(digits: str) -> int:
 
 
 def _check_tree(value: Any, file: str, pointer: str) -> None:
-    """Depth and string checks without recursion, so a deep document cannot overflow."""
-    stack = [(value, pointer, 0)]
+    """Depth and string checks without recursion, holding one iterator per open container (at
+    most MAX_DEPTH + 1), so neither a deep nor a long document costs more than its parse."""
+    keys: list[Any] = []  # where each open container below the root sits in its parent
+    stack: list[Iterator[tuple[Any, Any]]] = [iter([(None, value)])]
     while stack:
-        item, at, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            if len(stack) >= 2:
+                keys.pop()
+            continue
+        key, item = entry
+
+        def at(key: Any = key) -> str:
+            return pointer_join(pointer, *keys, key) if len(stack) >= 2 else pointer
+
+        if len(stack) - 1 > MAX_DEPTH:
             raise InputError(f"JSON nested deeper than {MAX_DEPTH} levels", file=file,
-                             pointer=at or "/")
+                             pointer=at() or "/")
         if isinstance(item, str):
             _check_text(item, file, at)
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                _check_text(key, file, at)
-                stack.append((child, pointer_join(at, key), depth + 1))
-        elif isinstance(item, list):
-            stack.extend((child, pointer_join(at, index), depth + 1)
-                         for index, child in enumerate(item))
+        elif isinstance(item, (dict, list)):
+            if isinstance(item, dict):
+                for name in item:
+                    _check_text(name, file, at)
+            if len(stack) >= 2:
+                keys.append(key)
+            stack.append(iter(item.items()) if isinstance(item, dict) else enumerate(item))
 
 
-def _check_text(text: str, file: str, at: str) -> None:
+def _check_text(text: str, file: str, at: Callable[[], str]) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise InputError("a string holds a lone surrogate (\\ud800-\\udfff), which is not "
-                         "Unicode text", file=file, pointer=at or "/") from None
+                         "Unicode text", file=file, pointer=at() or "/") from None
 
 
 def _reason(error: BaseException) -> str:
