@@ -171,3 +171,14 @@ def test_a_long_json_array_is_checked_without_a_pointer_per_element():
     finally:
         tracemalloc.stop()
     assert peak < 24 << 20, peak  # the parsed list is 8 MB; a pointer each made it 130 MB
+
+
+def test_a_recurrent_layer_on_a_rank_2_input_is_refused_when_read(tmp_path):
+    """An LSTM fed another's last step (return_sequences false): summary printed it and run
+    ended in an internal error from the LSTM kernel."""
+    folder = tmp_path / "model"
+    shutil.copytree(ROOT / "fixtures" / "k3_stacked" / "model", folder)
+    _edit(folder, lambda d: _layers(d)[0]["config"].update(return_sequences=False))
+    for command in (("summary", folder), ("check", folder, folder, "--runtimes", "reference")):
+        refused(cli(*command), "model.json", "layer 'lstm_b': a recurrent layer takes "
+                "[batch, steps, features], got an input of rank 2")
