@@ -182,3 +182,19 @@ def test_a_recurrent_layer_on_a_rank_2_input_is_refused_when_read(tmp_path):
     for command in (("summary", folder), ("check", folder, folder, "--runtimes", "reference")):
         refused(cli(*command), "model.json", "layer 'lstm_b': a recurrent layer takes "
                 "[batch, steps, features], got an input of rank 2")
+
+
+def test_windows_that_leave_no_positions_run_as_tensorflow_reduces_them(tmp_path):
+    """A stride of 2**31 leaves a max pooling no positions: the next convolution's reshape
+    could not infer a size from nothing and the global max pooling reduced an empty array
+    (internal errors); TensorFlow reduces no positions to its identity, -inf."""
+    import numpy as np
+
+    folder = tmp_path / "model"
+    shutil.copytree(ROOT / "fixtures" / "k3_conv2d_pooling" / "model", folder)
+    _edit(folder, lambda d: _layers(d)[0]["config"]["layer"]["config"].update(
+        strides=[2**31, 1]))
+    np.save(tmp_path / "x.npy", np.ones((2, 3, 6, 6, 2), np.float32))
+    done = cli("run", folder, "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
+    assert done.returncode == 0 and "internal error" not in done.stderr, done.stderr
+    assert np.load(tmp_path / "y.npy").shape == (2, 3)
