@@ -14,7 +14,7 @@ import stat
 import tokenize
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -188,30 +188,33 @@ def _check_tree(value: Any, file: str, pointer: str) -> None:
                 keys.pop()
             continue
         key, item = entry
-
-        def at(key: Any = key) -> str:
-            return pointer_join(pointer, *keys, key) if len(stack) >= 2 else pointer
-
-        if len(stack) - 1 > MAX_DEPTH:
+        if len(stack) > MAX_DEPTH + 1:
             raise InputError(f"JSON nested deeper than {MAX_DEPTH} levels", file=file,
-                             pointer=at() or "/")
+                             pointer=_pointer(pointer, keys, key, len(stack)) or "/")
         if isinstance(item, str):
-            _check_text(item, file, at)
+            _check_text(item, file, pointer, keys, key, len(stack))
         elif isinstance(item, (dict, list)):
             if isinstance(item, dict):
                 for name in item:
-                    _check_text(name, file, at)
+                    _check_text(name, file, pointer, keys, key, len(stack))
             if len(stack) >= 2:
                 keys.append(key)
             stack.append(iter(item.items()) if isinstance(item, dict) else enumerate(item))
 
 
-def _check_text(text: str, file: str, at: Callable[[], str]) -> None:
+def _pointer(base: str, keys: list[Any], key: Any, open_containers: int) -> str:
+    """The JSON pointer of item `key` of the innermost of `open_containers` iterators."""
+    return pointer_join(base, *keys, key) if open_containers >= 2 else base
+
+
+def _check_text(text: str, file: str, base: str, keys: list[Any], key: Any,
+                open_containers: int) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise InputError("a string holds a lone surrogate (\\ud800-\\udfff), which is not "
-                         "Unicode text", file=file, pointer=at() or "/") from None
+                         "Unicode text", file=file,
+                         pointer=_pointer(base, keys, key, open_containers) or "/") from None
 
 
 def _reason(error: BaseException) -> str:
