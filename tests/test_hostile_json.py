@@ -185,7 +185,7 @@ def test_a_recurrent_layer_on_a_rank_2_input_is_refused_when_read(tmp_path):
 
 
 def test_windows_that_leave_no_positions_run_as_tensorflow_reduces_them(tmp_path):
-    """A stride of 2**31 leaves a max pooling no positions: the next convolution's reshape
+    """A stride of 2**31 - 1 leaves a max pooling no positions: the next convolution's reshape
     could not infer a size from nothing and the global max pooling reduced an empty array
     (internal errors); TensorFlow reduces no positions to its identity, -inf."""
     import numpy as np
@@ -193,8 +193,19 @@ def test_windows_that_leave_no_positions_run_as_tensorflow_reduces_them(tmp_path
     folder = tmp_path / "model"
     shutil.copytree(ROOT / "fixtures" / "k3_conv2d_pooling" / "model", folder)
     _edit(folder, lambda d: _layers(d)[0]["config"]["layer"]["config"].update(
-        strides=[2**31, 1]))
+        strides=[2**31 - 1, 1]))
     np.save(tmp_path / "x.npy", np.ones((2, 3, 6, 6, 2), np.float32))
     done = cli("run", folder, "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
     assert done.returncode == 0 and "internal error" not in done.stderr, done.stderr
     assert np.load(tmp_path / "y.npy").shape == (2, 3)
+
+
+@pytest.mark.parametrize("strides", [2**31, 2**63, [1, 2**63]])
+def test_window_sizes_beyond_int32_are_refused_by_pointer(folder, strides):
+    """A stride of 2**63 read fine and overflowed numpy's index arithmetic at run time."""
+    path = ROOT / "fixtures" / "k3_conv2d_pooling" / "model"
+    shutil.rmtree(folder)
+    shutil.copytree(path, folder)
+    _edit(folder, lambda d: _layers(d)[0]["config"]["layer"]["config"].update(strides=strides))
+    refused(cli("summary", folder), "model.json:/modelTopology/config/layers/0/config/layer/"
+            "config/strides", "below 2**31")
