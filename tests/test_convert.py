@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from outputs import keras3_models_in_tfjs, randomize
 
-from tfjs_lstm.convert import convert, load
+from tfjs_lstm.convert import convert, load, random_inputs
 from tfjs_lstm.errors import NotExpressibleError
 from tfjs_lstm.runtime.engine import run
 
@@ -228,3 +228,13 @@ def test_the_package_api_converts_loads_runs_and_checks(tmp_path):
                                                 .batch_input_shape[1:])).astype(np.float32)
     assert tfjs_lstm.run(model, [x])[0].shape[0] == 2
     assert tfjs_lstm.check(example, tmp_path / "web", [x]) < 1e-5
+
+
+def test_check_inputs_reach_an_embedding_behind_a_reshape_as_ids():
+    """tfjs's nested-model test feeds ids through a Reshape to an Embedding: `convert --check`
+    drew normal floats for it, and the Embedding refused them after the conversion was
+    written."""
+    model = load(Path(__file__).parent / "runtime_files" / "tfjs-recurrent_test-nested-model")
+    [ids] = random_inputs(model)
+    assert ids.dtype == np.int32 and 0 <= ids.min() and ids.max() < 10
+    run(model, [ids])

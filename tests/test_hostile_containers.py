@@ -4,6 +4,7 @@ holds, and never reading bytes from outside the model."""
 
 from __future__ import annotations
 
+import os
 import struct
 import zipfile
 import zlib
@@ -258,3 +259,41 @@ def test_bytes_cut_from_a_keras_zip_are_named_as_such(tmp_path):
     path = tmp_path / "cut.keras"
     path.write_bytes(data[:3000] + data[3500:])
     refused(cli("summary", path), "cut.keras", "points outside the file")
+
+
+GOLDEN_CASE = ROOT / "fixtures" / "k2_embedding_gru"
+
+
+def _npy_bytes(shape: tuple, descr: str = "<f4", body: bytes = bytes(64)) -> bytes:
+    header = repr({"descr": descr, "fortran_order": False, "shape": shape}).encode()
+    header += b" " * (63 - (len(header) + 10) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + body
+
+
+def _npz_with_method(path: Path, method: int) -> None:
+    """inputs.npz whose central directory names compression `method`."""
+    data = bytearray(path.read_bytes())
+    entry = data.find(b"PK\x01\x02")
+    data[entry + 10:entry + 12] = struct.pack("<H", method)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage, needle", [
+    (lambda p: write_keras(p, {"input_0.npy": _npy_bytes((10**12,))}, zipfile.ZIP_DEFLATED),
+     "input_0.npy: the header declares shape [1000000000000]"),
+    (lambda p: p.write_bytes(b""), "not a readable .npz file"),
+    (lambda p: _npz_with_method(p, 14), "a compression numpy never writes"),
+    (lambda p: write_keras(p, {"x.npy": _npy_bytes((2, 7), "<i4", bytes(56))}),
+     "member 'x' is not named <prefix>_<index>.npy"),
+    (lambda p: (p.unlink(), os.mkfifo(p)), "a FIFO"),
+])
+def test_golden_check_reads_npz_files_within_what_they_hold(tmp_path, damage, needle):
+    """A case's .npz went to numpy's np.load: a forged header allocated terabytes, damage
+    escaped as EOFError or NotImplementedError, a FIFO hung the command."""
+    import shutil
+
+    case = tmp_path / "case"
+    shutil.copytree(GOLDEN_CASE, case)
+    damage(case / "inputs.npz")
+    refused(cli("golden", "check", case, "--runtimes", "reference", timeout=30,
+                memory=512 << 20), "inputs.npz", needle)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile import EXAMPLE, ROOT, cli, refused
+from hostile import EXAMPLE, ROOT, cli, keras_members, refused
 
 from tfjs_lstm.convert import convert
 
@@ -123,3 +125,40 @@ def test_converted_files_get_the_permissions_open_would_give(tmp_path):
     (tmp_path / "plain").write_bytes(b"")  # what open() gives under this process's umask
     assert (tmp_path / "y.npy").stat().st_mode & 0o777 == \
         (tmp_path / "plain").stat().st_mode & 0o777
+
+
+def test_refusals_of_what_a_file_holds_name_the_file(tmp_path):
+    """Refusals raised past the reader (the target cannot express a layer, an input the
+    model does not take) used to print without saying which file they are about."""
+    source = ROOT / "fixtures" / "k3_gru_reset_after" / "source.keras"
+    refused(cli("convert", source, tmp_path / "web"),
+            "source.keras: cannot be expressed exactly", "reset_after", code=1)
+    assert not (tmp_path / "web").exists()
+    np.save(tmp_path / "x.npy", np.zeros((1, 10, 9), np.float32))
+    refused(cli("run", TFJS_FOLDER, "--input", tmp_path / "x.npy", "--output",
+                tmp_path / "y.npy"), "tfjs_seed_lstm32/model: input", "expects shape")
+    assert not (tmp_path / "y.npy").exists()
+    layer = json.loads(keras_members()["config.json"])["config"]["layers"][0]
+    layer["config"]["optional"] = True
+    (tmp_path / "layer.json").write_text(json.dumps(layer))
+    refused(cli("map", "--from", "keras3", "--to", "tfjs", tmp_path / "layer.json"),
+            "layer.json: cannot be expressed exactly", "optional", code=1)
+
+
+@pytest.mark.parametrize("destination, to", [
+    ("m.keras", "tfjs"), ("m.keras", None), (".", "tfjs"), ("web", None),
+    ("web/model.json", "tfjs"), ("web/group1-shard1of1.bin", "keras2")])
+def test_a_destination_that_holds_the_source_is_refused(tmp_path, destination, to):
+    """`convert m.keras m.keras --to tfjs` replaced the model with its conversion: the
+    rename at the end deleted the source."""
+    shutil.copy(EXAMPLE, tmp_path / "m.keras")
+    shutil.copytree(TFJS_FOLDER, tmp_path / "web")
+    source = "web" if destination.startswith("web") else "m.keras"
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "tfjs_lstm", "convert", source, destination,
+                           *(("--to", to) if to else ())], cwd=tmp_path, text=True,
+                          capture_output=True, check=False, env=env)
+    refused(done, f"{destination}: the destination holds the source", "replace")
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

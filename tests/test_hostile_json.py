@@ -132,3 +132,80 @@ def test_map_and_validate_refuse_bad_layer_configs_in_one_line(tmp_path, content
     (tmp_path / "layer.json").write_text(content)
     refused(cli("map", "--from", "tfjs", "--to", "keras3", tmp_path / "layer.json"),
             "layer.json", needle)
+
+
+@pytest.mark.parametrize("change, text, needle", [
+    (lambda d: d.update(tolerance="a"), None, "case.json:/tolerance: expected the tolerance"),
+    (lambda d: d.update(tolerance=float("nan")), None, "case.json:/tolerance"),
+    (lambda d: d.update(inputs=True), None, "case.json:/inputs: expected an object"),
+    (lambda d: d["inputs"].update(shapes=3), None, "case.json:/inputs/shapes: expected"),
+    (lambda d: d.update(calls=2**31), None, "case.json:/calls: 'calls' must be"),
+    (None, "[" * 100_000 + "]" * 100_000, "case.json: JSON nested deeper than"),
+    (None, '{"case": "\xe9"}'.encode("latin-1"), "case.json: not UTF-8 text"),
+])
+def test_golden_case_json_is_read_within_bounds_and_by_pointer(tmp_path, change, text, needle):
+    """case.json was read with json.loads and trusted: a wrong type ended in an internal
+    error, calls=2**31 ran for ever, deep nesting overflowed the recursion limit."""
+    case = tmp_path / "case"
+    shutil.copytree(ROOT / "fixtures" / "k2_embedding_gru", case)
+    if change is not None:
+        document = json.loads((case / "case.json").read_text())
+        change(document)
+        text = json.dumps(document)
+    (case / "case.json").write_bytes(text if isinstance(text, bytes) else text.encode())
+    refused(cli("golden", "check", case, "--runtimes", "reference", timeout=60), needle)
+
+
+def test_a_long_json_array_is_checked_without_a_pointer_per_element():
+    """The string and depth check pushed (item, JSON pointer, depth) for every element: a
+    15 MB model.json holding one long list took 1 GB, a 250 MB one ran out of memory."""
+    import tracemalloc
+
+    from tfjs_lstm.formats.untrusted import parse_json
+
+    data = b"[" + b'"",' * 999_999 + b'""]'
+    tracemalloc.start()
+    try:
+        assert len(parse_json(data, "long.json")) == 1_000_000
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 24 << 20, peak  # the parsed list is 8 MB; a pointer each made it 130 MB
+
+
+def test_a_recurrent_layer_on_a_rank_2_input_is_refused_when_read(tmp_path):
+    """An LSTM fed another's last step (return_sequences false): summary printed it and run
+    ended in an internal error from the LSTM kernel."""
+    folder = tmp_path / "model"
+    shutil.copytree(ROOT / "fixtures" / "k3_stacked" / "model", folder)
+    _edit(folder, lambda d: _layers(d)[0]["config"].update(return_sequences=False))
+    for command in (("summary", folder), ("check", folder, folder, "--runtimes", "reference")):
+        refused(cli(*command), "model.json", "layer 'lstm_b': a recurrent layer takes "
+                "[batch, steps, features], got an input of rank 2")
+
+
+def test_windows_that_leave_no_positions_run_as_tensorflow_reduces_them(tmp_path):
+    """A stride of 2**31 - 1 leaves a max pooling no positions: the next convolution's reshape
+    could not infer a size from nothing and the global max pooling reduced an empty array
+    (internal errors); TensorFlow reduces no positions to its identity, -inf."""
+    import numpy as np
+
+    folder = tmp_path / "model"
+    shutil.copytree(ROOT / "fixtures" / "k3_conv2d_pooling" / "model", folder)
+    _edit(folder, lambda d: _layers(d)[0]["config"]["layer"]["config"].update(
+        strides=[2**31 - 1, 1]))
+    np.save(tmp_path / "x.npy", np.ones((2, 3, 6, 6, 2), np.float32))
+    done = cli("run", folder, "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
+    assert done.returncode == 0 and "internal error" not in done.stderr, done.stderr
+    assert np.load(tmp_path / "y.npy").shape == (2, 3)
+
+
+@pytest.mark.parametrize("strides", [2**31, 2**63, [1, 2**63]])
+def test_window_sizes_beyond_int32_are_refused_by_pointer(folder, strides):
+    """A stride of 2**63 read fine and overflowed numpy's index arithmetic at run time."""
+    path = ROOT / "fixtures" / "k3_conv2d_pooling" / "model"
+    shutil.rmtree(folder)
+    shutil.copytree(path, folder)
+    _edit(folder, lambda d: _layers(d)[0]["config"]["layer"]["config"].update(strides=strides))
+    refused(cli("summary", folder), "model.json:/modelTopology/config/layers/0/config/layer/"
+            "config/strides", "below 2**31")

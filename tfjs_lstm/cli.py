@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import __version__, dialects
-from .errors import InputError, TfjsLstmError, reading
+from .errors import InputError, TfjsLstmError, naming, reading
 from .formats.atomic import staged_file
 from .formats.untrusted import load_npy
 from .summary import STYLES
@@ -26,7 +26,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
     data = load_json(args.file)
     name = "<stdin>" if args.file == "-" else args.file
-    with reading(name):
+    with reading(name), naming(name):
         return _map(args, data, name)
 
 
@@ -80,12 +80,14 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
     options = {"float16": args.quantize_float16, "uint8": args.quantize_uint8,
                "uint16": args.quantize_uint16}
-    inputs = _check_inputs(args.source) if args.check else None
+    with naming(args.source):
+        inputs = _check_inputs(args.source) if args.check else None
     if args.weight_shard_size_bytes is not None:
         options["shard_size_bytes"] = args.weight_shard_size_bytes
     if args.companion:
         options["companion"] = True
-    with Progress("convert", unit="bytes", minimum=PROGRESS_BYTES) as bar:
+    with Progress("convert", unit="bytes", minimum=PROGRESS_BYTES) as bar, \
+            naming(args.source):
         report = convert(args.source, args.destination, to=args.to, progress=bar.update,
                          **options)
     print(f"wrote {args.destination}: {report['layers']} layers, {report['params']:,} params, "
@@ -157,8 +159,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     model = load(args.model)
     inputs = [load_npy(path) for path in args.inputs]
-    states = dict(_initial_state(model, spec, inputs) for spec in args.initial_states)
-    outputs = _run_in_batches(model, inputs, states, args.batch_size, args.precision)
+    with naming(args.model):
+        states = dict(_initial_state(model, spec, inputs) for spec in args.initial_states)
+        outputs = _run_in_batches(model, inputs, states, args.batch_size, args.precision)
     with staged_file(args.output) as stage:
         if len(outputs) == 1:
             with open(stage, "wb") as handle:
@@ -273,7 +276,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     runtimes = _runtimes(args.runtimes, args.tfjs_backends, args.browser)
     _require_report(args.report)
     inputs = [load_npy(path) for path in args.inputs] if args.inputs else None
-    rows = check_pair(args.source, args.target, runtimes, inputs, args.tolerance)
+    with naming(args.source):
+        rows = check_pair(args.source, args.target, runtimes, inputs, args.tolerance)
     status = _print_rows(rows, args.report, f"tfjs-lstm check {args.source} {args.target}")
     if args.time:
         from .golden import format_times, time_pair

@@ -112,6 +112,7 @@ def convert(source: str | os.PathLike, destination: str | os.PathLike, *,
             to: str | None = None, progress: Callable[[int, int], None] | None = None,
             **options: Any) -> dict[str, Any]:
     """Convert a model file, exactly or not at all (NotExpressibleError before writing)."""
+    _check_destination(source, destination)
     model = load(source)
     quantize = {k: options.pop(k) for k in ("float16", "uint8", "uint16") if k in options}
     if any(v is not None for v in quantize.values()):
@@ -127,6 +128,26 @@ def convert(source: str | os.PathLike, destination: str | os.PathLike, *,
     return report
 
 
+def _check_destination(source: str | os.PathLike, destination: str | os.PathLike) -> None:
+    """Refuse a destination whose replacement would delete the source: the source itself, a
+    folder holding it, or (a tfjs source) an existing entry of its folder."""
+    def real(path: str | os.PathLike) -> Path:  # the last part unresolved: a link is replaced
+        path = Path(os.path.abspath(path))
+        return Path(os.path.realpath(path.parent)) / path.name if path.name else path
+
+    if detect_format(source) == "tfjs":
+        from .formats.tfjs_model import model_json_path
+
+        held = Path(os.path.realpath(model_json_path(source).parent))
+    else:
+        held = Path(os.path.realpath(source))
+    target = real(destination)
+    if target == held or target in held.parents or \
+            (target.parent == held and os.path.lexists(target) and held.is_dir()):
+        raise InputError(f"the destination holds the source {str(source)!r}; writing it would "
+                         "replace the model being converted", file=str(destination))
+
+
 def random_inputs(model: Model, batch: int = 2, seed: int = 0) -> list[np.ndarray]:
     """Inputs of the model's declared shapes (unknown sizes: batch `batch`, 7 steps): normal
     float32 values, or int32 ids in [0, input_dim) for an input that feeds an Embedding,
@@ -138,14 +159,38 @@ def random_inputs(model: Model, batch: int = 2, seed: int = 0) -> list[np.ndarra
         concrete = [batch if i == 0 and d is None else (7 if d is None else d)
                     for i, d in enumerate(shape)]
         require_memory(8 * math.prod(concrete), f"a random input of shape {concrete}")
-        vocabularies = [model.layers[call.layer].input_dim for call in model.calls
-                        if ref in call.inputs
-                        and model.layers[call.layer].class_name == "Embedding"]
+        vocabularies = _vocabularies(model, ref)
         if vocabularies:
             arrays.append(rng.integers(0, min(vocabularies), concrete, dtype=np.int32))
         else:
             arrays.append(rng.normal(0, 1, concrete).astype(np.float32))
     return arrays
+
+
+MOVING_LAYERS = ("Reshape", "Flatten", "Permute", "RepeatVector")
+"""Layers that only move values: an Embedding after one still reads the model's input ids."""
+
+
+def _vocabularies(model: Model, ref: Any) -> list[int]:
+    """The input_dim of every Embedding the input `ref` reaches directly or through
+    MOVING_LAYERS (tfjs's own nested-model test feeds ids through a Reshape)."""
+    from .model import TensorRef
+
+    found, frontier, seen = [], [ref], set()
+    while frontier:
+        tensor = frontier.pop()
+        nodes: dict[str, int] = {}
+        for call in model.calls:
+            node = nodes[call.layer] = nodes.get(call.layer, -1) + 1
+            if tensor not in call.inputs or (call.layer, node) in seen:
+                continue
+            seen.add((call.layer, node))
+            config = model.layers[call.layer]
+            if config.class_name == "Embedding":
+                found.append(config.input_dim)
+            elif config.class_name in MOVING_LAYERS:
+                frontier.append(TensorRef(call.layer, node, 0))
+    return found
 
 
 def quantization_errors(source: str | os.PathLike, destination: str | os.PathLike

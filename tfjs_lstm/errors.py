@@ -71,3 +71,19 @@ def reading(file: str) -> Iterator[None]:
         detail = str(error)[:200] or "no detail"
         raise InputError(f"cannot read it: unexpected content ({type(error).__name__}: "
                          f"{detail})", file=file) from error
+
+
+@contextmanager
+def naming(file: str) -> Iterator[None]:
+    """Around work on one model: an error that does not say which file it is about gets the
+    model's name, so a refusal of what the file holds always says where."""
+    try:
+        yield
+    except InputError as error:
+        if error.file is not None:
+            raise
+        raise InputError(error.message, file=file, pointer=error.pointer) from error
+    except NotExpressibleError as error:
+        if error.file is not None:
+            raise
+        raise NotExpressibleError(list(error.problems), file=file) from error

@@ -12,8 +12,11 @@ import math
 import os
 import stat
 import tokenize
+import zipfile
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -96,29 +99,73 @@ def load_npy(path: str | os.PathLike) -> np.ndarray:
     where = str(path)
     try:
         with open(path, "rb") as handle:
-            version = np.lib.format.read_magic(handle)
-            if version not in ((1, 0), (2, 0)):
-                raise ValueError(f"format version {version} (1.0 and 2.0 are read)")
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                np.lib.format.read_array_header_2_0
-            shape, fortran, dtype = read_header(handle, max_header_size=1 << 16)
-            if dtype.kind not in "fiub" or dtype.hasobject or dtype.fields:
-                raise InputError(f"the array has dtype {dtype}; a model takes numbers",
-                                 file=where)
-            if not shape:
-                raise InputError("the array is a scalar; an input needs a batch axis first",
-                                 file=where)
-            if not shape[0]:
-                raise InputError(f"the array holds no samples (shape {list(shape)})", file=where)
-            held = os.fstat(handle.fileno()).st_size - handle.tell()
-            needed = math.prod(shape) * dtype.itemsize
-            if needed != held:
-                raise InputError(f"the header declares shape {list(shape)} of {dtype} "
-                                 f"({needed:,} bytes) but the file holds {held:,}", file=where)
-            data = np.fromfile(handle, dtype=dtype, count=math.prod(shape))
-    except (ValueError, SyntaxError, TypeError, OverflowError, OSError, EOFError,
-            tokenize.TokenError) as error:
+            array = _npy_array(handle, os.fstat(handle.fileno()).st_size, where)
+    except _NPY_ERRORS as error:
         raise InputError(f"not a readable .npy array: {error}", file=where) from None
+    if not array.ndim:
+        raise InputError("the array is a scalar; an input needs a batch axis first", file=where)
+    if not array.shape[0]:
+        raise InputError(f"the array holds no samples (shape {list(array.shape)})", file=where)
+    return array
+
+
+def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """The numeric arrays of an `.npz` by member name (without `.npy`), each header checked
+    against the bytes its member can hold (a deflated one at most MAX_DEFLATE_RATIO times its
+    stored size) before anything is allocated; pickled objects are never loaded."""
+    where = str(regular_file(path, ".npz file"))
+    arrays = {}
+    try:
+        with zipfile.ZipFile(where) as archive:
+            for info in archive.infolist():
+                at = f"{where}!{info.filename}"
+                deflated = info.compress_type == zipfile.ZIP_DEFLATED
+                if info.flag_bits & 0x1 or not deflated and \
+                        info.compress_type != zipfile.ZIP_STORED:
+                    raise InputError("the member is encrypted or uses a compression numpy "
+                                     "never writes", file=at)
+                room = min(info.file_size,
+                           info.compress_size * (MAX_DEFLATE_RATIO if deflated else 1))
+                with archive.open(info) as member:
+                    arrays[info.filename.removesuffix(".npy")] = _npy_array(member, room, at)
+                    member.read(1)  # at the member's end: zipfile checks its CRC-32
+    except _NPY_ERRORS + (zipfile.BadZipFile, zlib.error, NotImplementedError,
+                          RuntimeError) as error:
+        raise InputError(f"not a readable .npz file: {error}", file=where) from None
+    return arrays
+
+
+MAX_DEFLATE_RATIO = 1032
+"""Deflate expands data at most about 1032 times: a member claiming more was forged."""
+_NPY_ERRORS = (ValueError, SyntaxError, TypeError, OverflowError, OSError, EOFError,
+               tokenize.TokenError)
+"""What numpy's header parser and the reads raise on damaged bytes."""
+
+
+def _npy_array(handle: BinaryIO, size: int, where: str) -> np.ndarray:
+    """The numeric array of the `.npy` bytes `handle` reads, `size` bytes in all: its header
+    must declare exactly the bytes after it before the array is allocated."""
+    version = np.lib.format.read_magic(handle)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f"format version {version} (1.0 and 2.0 are read)")
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+        np.lib.format.read_array_header_2_0
+    shape, fortran, dtype = read_header(handle, max_header_size=1 << 16)
+    if dtype.kind not in "fiub" or dtype.hasobject or dtype.fields:
+        raise InputError(f"the array has dtype {dtype}; a model takes numbers", file=where)
+    held = size - handle.tell()
+    needed = math.prod(shape) * dtype.itemsize
+    if needed != held:
+        raise InputError(f"the header declares shape {list(shape)} of {dtype} ({needed:,} "
+                         f"bytes) but the file holds {held:,}", file=where)
+    data = np.empty(math.prod(shape), dtype=dtype)
+    view = memoryview(data.view(np.uint8))
+    filled = 0
+    while filled < needed:
+        got = handle.readinto(view[filled:])
+        if not got:
+            raise EOFError(f"the array's bytes end after {filled:,} of {needed:,}")
+        filled += got
     return data.reshape(shape, order="F" if fortran else "C")
 
 
@@ -129,30 +176,45 @@ def _bounded_int(digits: str) -> int:
 
 
 def _check_tree(value: Any, file: str, pointer: str) -> None:
-    """Depth and string checks without recursion, so a deep document cannot overflow."""
-    stack = [(value, pointer, 0)]
+    """Depth and string checks without recursion, holding one iterator per open container (at
+    most MAX_DEPTH + 1), so neither a deep nor a long document costs more than its parse."""
+    keys: list[Any] = []  # where each open container below the root sits in its parent
+    stack: list[Iterator[tuple[Any, Any]]] = [iter([(None, value)])]
     while stack:
-        item, at, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            if len(stack) >= 2:
+                keys.pop()
+            continue
+        key, item = entry
+        if len(stack) > MAX_DEPTH + 1:
             raise InputError(f"JSON nested deeper than {MAX_DEPTH} levels", file=file,
-                             pointer=at or "/")
+                             pointer=_pointer(pointer, keys, key, len(stack)) or "/")
         if isinstance(item, str):
-            _check_text(item, file, at)
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                _check_text(key, file, at)
-                stack.append((child, pointer_join(at, key), depth + 1))
-        elif isinstance(item, list):
-            stack.extend((child, pointer_join(at, index), depth + 1)
-                         for index, child in enumerate(item))
+            _check_text(item, file, pointer, keys, key, len(stack))
+        elif isinstance(item, (dict, list)):
+            if isinstance(item, dict):
+                for name in item:
+                    _check_text(name, file, pointer, keys, key, len(stack))
+            if len(stack) >= 2:
+                keys.append(key)
+            stack.append(iter(item.items()) if isinstance(item, dict) else enumerate(item))
 
 
-def _check_text(text: str, file: str, at: str) -> None:
+def _pointer(base: str, keys: list[Any], key: Any, open_containers: int) -> str:
+    """The JSON pointer of item `key` of the innermost of `open_containers` iterators."""
+    return pointer_join(base, *keys, key) if open_containers >= 2 else base
+
+
+def _check_text(text: str, file: str, base: str, keys: list[Any], key: Any,
+                open_containers: int) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise InputError("a string holds a lone surrogate (\\ud800-\\udfff), which is not "
-                         "Unicode text", file=file, pointer=at or "/") from None
+                         "Unicode text", file=file,
+                         pointer=_pointer(base, keys, key, open_containers) or "/") from None
 
 
 def _reason(error: BaseException) -> str:

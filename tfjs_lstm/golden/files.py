@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import zipfile
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..formats.untrusted import expect, load_json_file, load_npz
 
 PRODUCERS = ("keras3", "keras2", "tfjs")
 CASE_FILE = "case.json"
@@ -86,12 +88,10 @@ def discover(paths: Sequence[str | os.PathLike]) -> list[Path]:
 def load_case(folder: Path) -> Case:
     """Read case.json, inputs.npz and every stored runtime's outputs."""
     where = str(folder / CASE_FILE)
-    try:
-        info = json.loads((folder / CASE_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise InputError(f"cannot read the case: {error}", file=where) from None
+    info = load_json_file(folder / CASE_FILE, CASE_FILE)
     if not isinstance(info, dict):
         raise InputError("case.json must hold an object", file=where)
+    _check_info(info, where)
     inputs = read_npz(folder / INPUTS_FILE)
     _check_recorded_inputs(info, inputs, where)
     expected = {name: read_npz(folder / f"{name}.npz") for name in PRODUCERS
@@ -99,10 +99,33 @@ def load_case(folder: Path) -> Case:
     return Case(folder, info, inputs, expected)
 
 
+MAX_CALLS = 100
+"""Most predict calls a case may ask for: the fixtures make one or two."""
+
+
+def _check_info(info: dict[str, Any], where: str) -> None:
+    """The keys a check reads are of the types it reads them as: `inputs` an object of
+    lists, `tolerance` a finite number >= 0, `calls` a count up to MAX_CALLS, `case` text."""
+    expect(info.get("case", ""), str, where, "/case", "the case name (a string)")
+    recorded = expect(info.get("inputs", {}), dict, where, "/inputs",
+                      "an object recording the inputs")
+    for key in ("shapes", "dtypes"):
+        expect(recorded.get(key, []), list, where, f"/inputs/{key}", f"a list of {key}")
+    tolerance = info.get("tolerance", DEFAULT_TOLERANCE)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
+            or not 0 <= tolerance < math.inf:
+        raise InputError(f"expected the tolerance (a finite number >= 0), found "
+                         f"{json.dumps(tolerance)[:40]}", file=where, pointer="/tolerance")
+    calls = info.get("calls", 1)
+    if isinstance(calls, bool) or not isinstance(calls, int) or not 1 <= calls <= MAX_CALLS:
+        raise InputError(f"'calls' must be a whole number from 1 to {MAX_CALLS}, got "
+                         f"{json.dumps(calls)[:40]}", file=where, pointer="/calls")
+
+
 def _check_recorded_inputs(info: dict[str, Any], inputs: Sequence[np.ndarray],
                            where: str) -> None:
     """inputs.npz must hold what case.json records (shapes, dtypes when recorded: older files
-    have none) and `calls` must be a count, so a check reruns the case as it was made."""
+    have none), so a check reruns the case as it was made."""
     recorded = info.get("inputs", {})
     shapes = recorded.get("shapes", [list(np.shape(x)) for x in inputs])
     dtypes = recorded.get("dtypes", [str(np.asarray(x).dtype) for x in inputs])
@@ -110,9 +133,6 @@ def _check_recorded_inputs(info: dict[str, Any], inputs: Sequence[np.ndarray],
     if (shapes, dtypes) != found:
         raise InputError(f"{INPUTS_FILE} holds shapes {found[0]} and dtypes {found[1]}, "
                          f"case.json records {shapes} and {dtypes}", file=where)
-    calls = info.get("calls", 1)
-    if not isinstance(calls, int) or isinstance(calls, bool) or calls < 1:
-        raise InputError(f"'calls' must be a whole number >= 1, got {calls!r}", file=where)
 
 
 def write_npz(path: Path, arrays: Sequence[np.ndarray], prefix: str) -> None:
@@ -128,10 +148,14 @@ def write_npz(path: Path, arrays: Sequence[np.ndarray], prefix: str) -> None:
 
 
 def read_npz(path: Path) -> list[np.ndarray]:
-    """The arrays of an .npz written by write_npz, in order."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            names = sorted(data.files, key=lambda n: int(n.rpartition("_")[2]))
-            return [data[name] for name in names]
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise InputError(f"cannot read the arrays: {error}", file=str(path)) from None
+    """The arrays of an .npz written by write_npz, in the order of their `_<index>` names."""
+    arrays = load_npz(path)
+
+    def index(name: str) -> int:
+        number = name.rpartition("_")[2]
+        if not (number.isascii() and number.isdigit()) or len(number) > 9:
+            raise InputError(f"member {name!r} is not named <prefix>_<index>.npy",
+                             file=str(path))
+        return int(number)
+
+    return [arrays[name] for name in sorted(arrays, key=index)]

@@ -98,9 +98,10 @@ class Sizes(Kind):
             return None
         items = value if isinstance(value, (list, tuple)) else [value] * self.rank
         if len(items) != self.rank or not all(
-                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in items):
-            ctx.bad_input(key, f"expected a positive integer or a list of {self.rank}, "
-                               f"found {value!r}")
+                isinstance(v, int) and not isinstance(v, bool) and 1 <= v < 2**31
+                for v in items):  # TensorFlow holds window sizes as int32
+            ctx.bad_input(key, f"expected a positive integer below 2**31 or a list of "
+                               f"{self.rank}, found {value!r}")
         return tuple(items)
 
     def write(self, family: str, value: Any, ctx: Context, key: str) -> Any:

@@ -87,12 +87,13 @@ def conv_forward(config: LayerConfig, weights: dict, inputs: list, masks: list,
                             config.dilation_rate)
     batch, out = patches.shape[0], patches.shape[1:1 + rank]
     groups, taps = config.groups, math.prod(config.kernel_size)
-    patches = patches.reshape(batch * math.prod(out), taps, groups, -1)
+    per_group = x.shape[-1] // groups  # sizes spelled out: an empty output has no -1 to infer
+    patches = patches.reshape(batch * math.prod(out), taps, groups, per_group)
     kernel = np.asarray(weights["kernel"], dtype=dtype)
     kernel = kernel.reshape(taps, kernel.shape[-2], groups, -1)
     # One product per group over all (tap, channel) pairs: [groups, n, taps*c] @ [groups,
     # taps*c, f], so BLAS does the whole correlation.
-    rows = patches.transpose(2, 0, 1, 3).reshape(groups, patches.shape[0], -1)
+    rows = patches.transpose(2, 0, 1, 3).reshape(groups, patches.shape[0], taps * per_group)
     y = rows @ kernel.transpose(2, 0, 1, 3).reshape(groups, rows.shape[-1], -1)
     y = y.transpose(1, 0, 2).reshape(batch, *out, config.filters)
     if config.use_bias:

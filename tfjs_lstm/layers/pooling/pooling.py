@@ -111,7 +111,9 @@ def _global(mode: str):
     def forward(config: LayerConfig, weights: dict, inputs: list, masks: list, dtype) -> tuple:
         x = np.asarray(inputs[0], dtype=dtype)
         axes = _space_axes(config, x.ndim - 2)
-        if mode == "max":
+        if not all(x.shape[axis] for axis in axes):  # no positions: TF's reductions' identity
+            y = np.full(_global_shape(config, x.shape), -np.inf if mode == "max" else np.nan)
+        elif mode == "max":
             y = x.max(axis=axes, keepdims=config.keepdims)
         elif masks[0] is None or len(axes) > 1:  # Keras's 2D global pooling takes no mask
             y = x.mean(axis=axes, keepdims=config.keepdims)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ... import kinds as k
+from ...errors import InputError
 from ...objects import INITIALIZERS, KERNEL_INITIALIZER_DEFAULTS
 from ...transforms import ScaleGateColumns
 from ..base import Field, LayerConfig, LayerType, Weight
@@ -116,6 +117,9 @@ def implementation_one_with_recurrent_dropout(values: dict, family: str) -> dict
 
 def output_shape(config: LayerConfig, input_shape: tuple, states: int):
     """The output, then with return_state one [batch, units] shape per state."""
+    if len(input_shape) != 3:
+        raise InputError(f"layer '{config.name}': a recurrent layer takes [batch, steps, "
+                         f"features], got an input of rank {len(input_shape)}")
     batch, steps = input_shape[0], input_shape[1]
     output = (batch, steps, config.units) if config.return_sequences else (batch, config.units)
     if config.return_state:
