@@ -5,7 +5,7 @@
  *
  * Products: OpenBLAS sgemm/sgemv from the library numpy already loaded, passed in as function
  * pointers (numpy's wheels bundle an ILP64 OpenBLAS, so integer arguments are 64-bit), nothing
- * linked here. Gate arithmetic: AVX2/FMA with a vectorized tanh of our own (below), in the same
+ * linked here; or, for the step's product, a small kernel of our own on weights packed once. Gate arithmetic: AVX2/FMA with a vectorized tanh of our own (below), in the same
  * order of roundings as tfjs_lstm/runtime/recurrent.py (no FMA contraction outside tanh: build
  * with -ffp-contract=off).
  *
@@ -20,8 +20,8 @@
  *
  * Inputs: xin [rows, time*batch], the input with a last row of ones (the bias rides in the
  * projection as a fixed input, as in the package): column t*batch + b is x[b, t, :]. For each
- * part: recurrent [4n, units] (U.T, its gate rows) and projection [4n, rows] (kernel.T with
- * the bias as last column). Outputs: the last h and c, [units, batch]. */
+ * part: recurrent [4n, units] (U.T, its gate rows; for our own product packed, see
+ * own_product) and projection [4n, rows] (kernel.T with the bias as last column). Outputs: the last h and c, [units, batch]. */
 #include <immintrin.h>
 #include <pthread.h>
 #include <sched.h>
@@ -132,6 +132,56 @@ static void gates(long rows, long width, float *z, long gz, long lz, const float
     }
 }
 
+/* Rows of the weights in one block of the packed layout of our own product (below). */
+#define MR 6
+
+/* Our own product z[m, n] = A[m, k] @ h[k, n] (row-major, z's row stride n) with A packed once
+ * (packed_rows in measure_scan.py) as blocks of MR rows, k-major: packed[(ib*k + p)*MR + r] =
+ * A[ib*MR + r, p], zero rows padding m up to m_blocks*MR (z has room for them). h is first
+ * copied into strips of 16 columns, k-major (hs[(jb/16*k + p)*16 + q] = h[p, jb + q], zeros
+ * past n), so a 6x16 AVX2/FMA micro-kernel reads both operands contiguously: each block's
+ * packed rows (6k floats) stay in L1 while it sweeps the strips. Unlike OpenBLAS it does not
+ * re-pack the weights at every call, as onnxruntime's MLAS keeps them packed. */
+static void own_product(long m_blocks, long k, long n, const float *packed, const float *h,
+                        float *hs, float *z)
+{
+    const long strips = (n + 15) / 16;
+    for (long jb = 0; jb < strips; jb++) {
+        const long width = n - jb * 16 < 16 ? n - jb * 16 : 16;
+        for (long p = 0; p < k; p++) {
+            float *row = hs + (jb * k + p) * 16;
+            memcpy(row, h + p * n + jb * 16, (size_t)width * sizeof(float));
+            memset(row + width, 0, (size_t)(16 - width) * sizeof(float));
+        }
+    }
+    for (long ib = 0; ib < m_blocks; ib++) {
+        const float *a = packed + ib * k * MR;
+        float *zb = z + ib * MR * n;
+        for (long jb = 0; jb < strips; jb++) {
+            const float *strip = hs + jb * k * 16;
+            __m256 acc[MR][2];
+            for (int r = 0; r < MR; r++)
+                acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+            for (long p = 0; p < k; p++) {
+                const __m256 b0 = _mm256_load_ps(strip + p * 16);
+                const __m256 b1 = _mm256_load_ps(strip + p * 16 + 8);
+                for (int r = 0; r < MR; r++) {
+                    const __m256 ar = _mm256_broadcast_ss(a + p * MR + r);
+                    acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+                    acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+                }
+            }
+            const long left = n - jb * 16;
+            const __m256i m0 = tail_mask(left < 8 ? left : 8);
+            const __m256i m1 = tail_mask(left < 16 ? (left > 8 ? left - 8 : 0) : 8);
+            for (int r = 0; r < MR; r++) {
+                _mm256_maskstore_ps(zb + r * n + jb * 16, m0, acc[r][0]);
+                _mm256_maskstore_ps(zb + r * n + jb * 16 + 8, m1, acc[r][1]);
+            }
+        }
+    }
+}
+
 /* Where the parts wait for each other after a step: a sense-reversing spinning barrier, which
  * the caller stops when a part's thread could not be started. */
 typedef struct {
@@ -163,10 +213,13 @@ static int barrier_wait(barrier_t *barrier, int *own_sense)
 }
 
 /* What all parts share. */
+/* How a step's product runs. */
+enum { PRODUCT_SGEMM = 0, PRODUCT_SGEMV = 1, PRODUCT_OWN = 2 };
+
 typedef struct {
     sgemm_fn sgemm;
     sgemv_fn sgemv;
-    int use_gemv;
+    int product;
     long batch, time, rows, units;
     const float *xin;
     float *h[2], *c;
@@ -188,7 +241,11 @@ static void *run_part(void *arg)
     const long batch = s->batch, n = part->n, u = s->units, g4 = 4 * n;
     long chunk = PROJECTION_CHUNK_FLOATS / (batch * g4);
     chunk = chunk < 1 ? 1 : chunk > s->time ? s->time : chunk;
-    float *z = aligned_alloc(64, ((g4 * batch * sizeof(float)) + 63) / 64 * 64);
+    const long m_blocks = (g4 + MR - 1) / MR;
+    float *z = aligned_alloc(64, ((m_blocks * MR * batch * sizeof(float)) + 63) / 64 * 64);
+    float *hs = s->product == PRODUCT_OWN
+                    ? aligned_alloc(64, (size_t)((batch + 15) / 16 * 16 * u) * sizeof(float))
+                    : NULL;
     float *xw = aligned_alloc(64, ((chunk * g4 * batch * sizeof(float)) + 63) / 64 * 64);
     int sense = 0, stopped = 0;
     for (long t0 = 0; t0 < s->time && !stopped; t0 += chunk) {
@@ -204,7 +261,9 @@ static void *run_part(void *arg)
             const float *h = s->h[t % 2];
             float *h_next = s->h[(t + 1) % 2] + part->start * batch;
             float *c = s->c + part->start * batch;
-            if (s->use_gemv)
+            if (s->product == PRODUCT_OWN)
+                own_product(m_blocks, u, batch, part->recurrent, h, hs, z);
+            else if (s->product == PRODUCT_SGEMV)
                 s->sgemv(ROW_MAJOR, NO_TRANS, g4, u, 1.0f, part->recurrent, u, h, 1, 0.0f, z, 1);
             else
                 s->sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, g4, batch, u, 1.0f, part->recurrent, u,
@@ -220,18 +279,20 @@ static void *run_part(void *arg)
     }
     free(z);
     free(xw);
+    free(hs);
     return NULL;
 }
 
 /* The forward: h0 = c0 = 0, `parts` parts split at `bounds` ([parts + 1] unit indices), each
- * with its recurrent and projection weights; writes the last h and c ([units, batch]) into
+ * with its recurrent and projection weights; `product` is PRODUCT_SGEMM, PRODUCT_SGEMV (batch 1
+ * only) or PRODUCT_OWN (batch > 1 only); writes the last h and c ([units, batch]) into
  * h_out and c_out. Returns 0, or -1 if a thread could not be started. */
-int lstm_scan(void *sgemm, void *sgemv, int use_gemv, long batch, long time, long rows,
+int lstm_scan(void *sgemm, void *sgemv, int product, long batch, long time, long rows,
               long units, const float *xin, long parts, const long *bounds,
               const float *const *recurrent, const float *const *projection, float *h_out,
               float *c_out)
 {
-    scan_t s = {.sgemm = (sgemm_fn)sgemm, .sgemv = (sgemv_fn)sgemv, .use_gemv = use_gemv,
+    scan_t s = {.sgemm = (sgemm_fn)sgemm, .sgemv = (sgemv_fn)sgemv, .product = product,
                 .batch = batch, .time = time, .rows = rows, .units = units, .xin = xin,
                 .c = c_out};
     s.barrier.parties = (int)parts;

@@ -12,7 +12,10 @@ vectorized tanh of its own. Variants:
   as `tfjs_lstm.runtime.scan.parallel_scan`), each running its products on one OpenBLAS thread,
   meeting at a spinning barrier after every step;
 - at batch 1 also `gemv 1` and `gemv 2x1`: the same two loops on one OpenBLAS thread with the
-  step's product as sgemv instead of a one-column sgemm.
+  step's product as sgemv instead of a one-column sgemm;
+- at batch > 1 also `own 1` and `own 2x1`: the same two loops with the step's product by a
+  small AVX2 kernel of our own on recurrent weights packed once (as onnxruntime's MLAS keeps
+  them), the input projections still by OpenBLAS on one thread.
 
 Per case (B x T x U, 64 input features; the weights and input of `bench/runtime.py`'s
 `case_arrays`, the same for every runtime) it times `tfjs_lstm.runtime.lstm_forward` (weights
@@ -53,10 +56,15 @@ CASES = ["1x100x256", "32x100x256", "64x100x256", "32x100x512", "128x200x512"]
 # passes 64-bit integers, so only ILP64 builds are taken.
 SGEMM = ("scipy_cblas_sgemm64_", "cblas_sgemm64_")
 SGEMV = ("scipy_cblas_sgemv64_", "cblas_sgemv64_")
-# name: (parts, OpenBLAS held to one thread, product as sgemv); the gemv ones at batch 1 only.
-VARIANTS = {"C 1+blas2": (1, False, False), "C 1+blas1": (1, True, False),
-            "C 2x1": (2, True, False), "gemv 1": (1, True, True), "gemv 2x1": (2, True, True)}
-GEMV = ("gemv 1", "gemv 2x1")
+# The step's product in lstm_scan.c: OpenBLAS sgemm, sgemv (batch 1), our own kernel (batch > 1).
+SGEMM_PRODUCT, SGEMV_PRODUCT, OWN_PRODUCT = 0, 1, 2
+# Rows of a block of the own kernel's packed weights (MR in lstm_scan.c).
+OWN_BLOCK_ROWS = 6
+# name: (parts, OpenBLAS held to one thread, product).
+VARIANTS = {"C 1+blas2": (1, False, SGEMM_PRODUCT), "C 1+blas1": (1, True, SGEMM_PRODUCT),
+            "C 2x1": (2, True, SGEMM_PRODUCT), "gemv 1": (1, True, SGEMV_PRODUCT),
+            "gemv 2x1": (2, True, SGEMV_PRODUCT), "own 1": (1, True, OWN_PRODUCT),
+            "own 2x1": (2, True, OWN_PRODUCT)}
 
 
 def build(folder: str) -> ctypes.CDLL:
@@ -101,8 +109,23 @@ def tanh_error(lib: ctypes.CDLL) -> tuple[float, float]:
     return float(error.max()), float((error / ulp).max())
 
 
+def runs_at(product: int, batch: int) -> bool:
+    """Whether a variant with this product runs at this batch size."""
+    return product == SGEMM_PRODUCT or (product == SGEMV_PRODUCT) == (batch == 1)
+
+
+def packed_rows(a: np.ndarray) -> np.ndarray:
+    """A [m, k] in the own kernel's layout: blocks of OWN_BLOCK_ROWS rows (zero rows padding
+    m), each stored k-major, so the kernel reads a block's column p as consecutive floats."""
+    m, k = a.shape
+    blocks = -(-m // OWN_BLOCK_ROWS)
+    padded = np.zeros((blocks * OWN_BLOCK_ROWS, k), np.float32)
+    padded[:m] = a
+    return np.ascontiguousarray(padded.reshape(blocks, OWN_BLOCK_ROWS, k).transpose(0, 2, 1))
+
+
 def compiled_forward(lib: ctypes.CDLL, blas: tuple[int, int], arrays: dict[str, np.ndarray],
-                     parts: int, one_thread: bool, gemv: bool) -> Callable[[], np.ndarray]:
+                     parts: int, one_thread: bool, product: int) -> Callable[[], np.ndarray]:
     """One variant's forward (last h, [B, U]); its weights are laid out once, here, as a
     `Runner` keeps them: per part its units' rows of all four gates (Keras order i, f, c, o),
     the sigmoid gates' (i, f, o) scaled by 0.5."""
@@ -116,7 +139,8 @@ def compiled_forward(lib: ctypes.CDLL, blas: tuple[int, int], arrays: dict[str, 
     weights = []
     for start, stop in zip(bounds, bounds[1:], strict=False):
         order = np.concatenate([np.arange(start, stop) + g * u for g in range(4)])
-        weights.append((np.ascontiguousarray(recurrent[:, order].T),
+        rows = np.ascontiguousarray(recurrent[:, order].T)
+        weights.append((packed_rows(rows) if product == OWN_PRODUCT else rows,
                         np.ascontiguousarray(with_bias[:, order].T)))
     # The C call reads the weights through these addresses: `forward` keeps `weights` alive.
     pointers = [(ctypes.c_void_p * parts)(*(w[k].ctypes.data for w in weights)) for k in (0, 1)]
@@ -128,7 +152,7 @@ def compiled_forward(lib: ctypes.CDLL, blas: tuple[int, int], arrays: dict[str, 
         inputs[:features] = x.transpose(2, 1, 0).reshape(features, time * batch)
         assert len(weights) == parts
         with one_blas_thread() if one_thread else contextlib.nullcontext():
-            failed = lib.lstm_scan(*blas, gemv, batch, time, features + 1, u,
+            failed = lib.lstm_scan(*blas, product, batch, time, features + 1, u,
                                    inputs.ctypes.data, parts, bounds.ctypes.data, *pointers,
                                    h.ctypes.data, c.ctypes.data)
         if failed:
@@ -156,9 +180,9 @@ def run_case(lib, blas, keras, onnx, case: str, repeats: int) -> tuple[dict, dic
     args = [arrays[k] for k in ("x", "kernel", "recurrent", "bias")]
     runs: dict[str, Callable[[], object]] = {"ours": lambda: lstm_forward(
         *args, activation=tanh, recurrent_activation=sigmoid, prepared=prepared)[0]}
-    for name, (parts, one_thread, gemv) in VARIANTS.items():
-        if batch == 1 or name not in GEMV:
-            runs[name] = compiled_forward(lib, blas, arrays, parts, one_thread, gemv)
+    for name, (parts, one_thread, product) in VARIANTS.items():
+        if runs_at(product, batch):
+            runs[name] = compiled_forward(lib, blas, arrays, parts, one_thread, product)
     expected = keras_output(keras, arrays)
     diff = {name: float(np.abs(run() - expected).max()) for name, run in runs.items()}
     onnx_output, graph = onnx.prepare("lstm", units, arrays)
@@ -197,10 +221,11 @@ def main() -> None:
         print(f"wall ms, medians of {args.repeats} interleaved rounds after a warm-up, 1 s "
               f"pause before each run; onnxruntime on {bench_runtime.ONNX_PACKAGES[1]}, "
               f"{os.environ.get('ONNX_THREADS', '2')} intra-op threads\n")
-        print("| B | T | U | " + " | ".join(f"{n} ms" for n in names)
-              + " | ours/onnx | " + " | ".join(f"{n}/onnx" for n in names[1:-1])
-              + " | best C/ours | " + " | ".join(f"diff {n}" for n in names) + " |")
-        print("|" + "--:|" * (3 + 2 * len(names) + len(names) - 2 + 2))
+        header = ["B", "T", "U", *(f"{n} ms" for n in names), "ours/onnx",
+                  *(f"{n}/onnx" for n in VARIANTS), "best C/ours",
+                  *(f"diff Keras {n}" for n in names)]
+        print("| " + " | ".join(header) + " |")
+        print("|" + "--:|" * len(header))
         onnx = bench_runtime.OnnxWorker(Path(folder))
         try:
             for case in args.case or CASES:
