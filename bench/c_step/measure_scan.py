@@ -22,8 +22,9 @@ Per case (B x T x U, 64 input features; the weights and input of `bench/runtime.
 prepared once, as a `Runner` keeps them), each variant, and onnxruntime's LSTM op on the same
 Keras 3 model (bench/runtime.py's worker, 2 intra-op threads): wall time, medians of
 interleaved rounds after a warm-up, each run after a 1 s pause (onnxruntime's idle threads spin
-after a run). It prints the times, the ratios to onnxruntime, and the max |difference| of each
-from Keras 3 (`layer(x)`); and the vectorized tanh's error against float64.
+after a run). It prints the times and their ratios to onnxruntime twice, as medians and as the
+fastest round (on a loaded machine the fastest is nearer the idle time), the max |difference|
+of each from Keras 3 (`layer(x)`), and the vectorized tanh's error against float64.
 
 Run: `PYTHONPATH=. python bench/c_step/measure_scan.py [--case BxTxU ...] [--repeats N]
 [--onnx-venv PATH]` (needs gcc, an AVX2/FMA CPU and numpy's bundled ILP64 OpenBLAS).
@@ -35,9 +36,11 @@ import argparse
 import contextlib
 import ctypes
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -171,8 +174,22 @@ def keras_output(keras, arrays: dict[str, np.ndarray]) -> np.ndarray:
     return np.asarray(layer(arrays["x"]))
 
 
-def run_case(lib, blas, keras, onnx, case: str, repeats: int) -> tuple[dict, dict]:
-    """(median ms, max |difference| from Keras) of every runtime on one case."""
+def round_seconds(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, list]:
+    """Wall seconds of each run in each of `repeats` interleaved rounds, each run after
+    bench/runtime.py's pause; a run that returns a float (onnxruntime's worker) timed itself."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            time.sleep(bench_runtime.SETTLE_S)
+            start = time.perf_counter()
+            own = run()
+            wall = time.perf_counter() - start
+            times[name].append(own if isinstance(own, float) else wall)
+    return times
+
+
+def run_case(lib, blas, keras, onnx, case: str, repeats: int) -> tuple[dict, dict, dict]:
+    """(median ms, fastest ms, max |difference| from Keras) of every runtime on one case."""
     batch, time, units = map(int, case.split("x"))
     arrays = bench_runtime.case_arrays("lstm", batch, time, units)
     tanh, sigmoid = ACTIVATIONS["tanh"].function, ACTIVATIONS["sigmoid"].function
@@ -190,8 +207,24 @@ def run_case(lib, blas, keras, onnx, case: str, repeats: int) -> tuple[dict, dic
     diff["onnx"] = float(np.abs(onnx_output - expected).max())
     runs["onnx"] = onnx.seconds
     onnx.seconds()  # the worker's warm-up was its first run; one more, as ours had
-    seconds = bench_runtime.median_seconds(runs, repeats)
-    return {name: s * 1e3 for name, s in seconds.items()}, diff
+    seconds = round_seconds(runs, repeats)
+    return ({name: statistics.median(s) * 1e3 for name, s in seconds.items()},
+            {name: min(s) * 1e3 for name, s in seconds.items()}, diff)
+
+
+def time_rows(case: str, ms: dict[str, float]) -> list[str]:
+    """One row of a times table: ms of each runtime, ratios to onnxruntime, best C to ours."""
+    names = ["ours", *VARIANTS, "onnx"]
+    best = min(ms[n] for n in VARIANTS if n in ms)
+    return [*case.split("x"), *(f"{ms[n]:.2f}" if n in ms else "-" for n in names),
+            f"{ms['ours'] / ms['onnx']:.2f}",
+            *(f"{ms[n] / ms['onnx']:.2f}" if n in ms else "-" for n in VARIANTS),
+            f"{best / ms['ours']:.2f}"]
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    return "\n".join(["| " + " | ".join(header) + " |", "|" + "--:|" * len(header),
+                      *("| " + " | ".join(row) + " |" for row in rows)])
 
 
 def uptime() -> str:
@@ -218,27 +251,28 @@ def main() -> None:
         lib = build(folder)
         error, ulps = tanh_error(lib)
         print(f"C tanh against float64: max |error| {error:.1e}, max {ulps:.2f} ulp (float32)")
-        print(f"wall ms, medians of {args.repeats} interleaved rounds after a warm-up, 1 s "
-              f"pause before each run; onnxruntime on {bench_runtime.ONNX_PACKAGES[1]}, "
-              f"{os.environ.get('ONNX_THREADS', '2')} intra-op threads\n")
-        header = ["B", "T", "U", *(f"{n} ms" for n in names), "ours/onnx",
-                  *(f"{n}/onnx" for n in VARIANTS), "best C/ours",
-                  *(f"diff Keras {n}" for n in names)]
-        print("| " + " | ".join(header) + " |")
-        print("|" + "--:|" * len(header))
+        print(f"wall ms over {args.repeats} interleaved rounds after a warm-up, "
+              f"{bench_runtime.SETTLE_S:g} s pause before each run; onnxruntime "
+              f"{bench_runtime.ONNX_PACKAGES[1]}, {os.environ.get('ONNX_THREADS', '2')} "
+              "intra-op threads\n")
         onnx = bench_runtime.OnnxWorker(Path(folder))
+        medians, fastest, diffs = [], [], []
         try:
             for case in args.case or CASES:
-                ms, diff = run_case(lib, blas, keras, onnx, case, args.repeats)
-                best = min(ms[n] for n in VARIANTS if n in ms)
-                cells = [*case.split("x"), *(f"{ms[n]:.2f}" if n in ms else "-" for n in names),
-                         f"{ms['ours'] / ms['onnx']:.2f}",
-                         *(f"{ms[n] / ms['onnx']:.2f}" if n in ms else "-" for n in VARIANTS),
-                         f"{best / ms['ours']:.2f}",
-                         *(f"{diff[n]:.1e}" if n in diff else "-" for n in names)]
-                print("| " + " | ".join(cells) + " |", flush=True)
+                ms, least, diff = run_case(lib, blas, keras, onnx, case, args.repeats)
+                medians.append(time_rows(case, ms))
+                fastest.append(time_rows(case, least))
+                diffs.append([*case.split("x"),
+                              *(f"{diff[n]:.1e}" if n in diff else "-" for n in names)])
+                print(f"{case} done, {uptime()}", file=sys.stderr, flush=True)
         finally:
             onnx.close()
+    times = ["B", "T", "U", *(f"{n} ms" for n in names), "ours/onnx",
+             *(f"{n}/onnx" for n in VARIANTS), "best C/ours"]
+    print(f"Medians:\n\n{table(times, medians)}\n")
+    print(f"Fastest rounds:\n\n{table(times, fastest)}\n")
+    print("Max |difference| from Keras 3:\n\n"
+          + table(["B", "T", "U", *names], diffs))
     print(f"\nuptime at end: {uptime()}")
 
 
