@@ -5,12 +5,12 @@ right case and timestep; `golden make` is byte-identical twice; `check` and the 
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -293,8 +293,11 @@ def assert_same_fixture_files(made: dict[str, bytes], committed: dict[str, bytes
     assert sorted(made) == sorted(committed)
     for name, data in made.items():
         if name.endswith(OUTPUT_FILES):
-            with io.BytesIO(data) as a, io.BytesIO(committed[name]) as b:
-                ours, theirs = golden.read_npz(a), golden.read_npz(b)
+            with tempfile.TemporaryDirectory() as folder:
+                (Path(folder) / "ours.npz").write_bytes(data)
+                (Path(folder) / "theirs.npz").write_bytes(committed[name])
+                ours, theirs = (golden.read_npz(Path(folder) / f"{who}.npz")
+                                for who in ("ours", "theirs"))
             assert [(x.shape, x.dtype) for x in ours] == [(y.shape, y.dtype) for y in theirs]
             for x, y in zip(ours, theirs, strict=True):
                 np.testing.assert_allclose(x, y, rtol=0, atol=REMADE_OUTPUT_NOISE, err_msg=name)
@@ -459,7 +462,7 @@ def test_a_stateful_case_reruns_both_calls_with_the_states_carried(tmp_path):
     once = copied_case(tmp_path, "k3_stateful_two_calls", calls=1)
     assert {r.note for r in golden.check_cases([once], ("reference",))} == {
         "1 outputs against 2"}
-    with pytest.raises(InputError, match="'calls' must be a whole number >= 1, got 0"):
+    with pytest.raises(InputError, match="'calls' must be a whole number from 1 to 100, got 0"):
         golden.load_case(copied_case(tmp_path / "zero", "k3_stateful_two_calls", calls=0))
 
 
