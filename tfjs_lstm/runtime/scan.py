@@ -126,11 +126,12 @@ def scan(
 
     The first state is the step's output. With return_sequences each step copies it, while it
     is still in cache, into the [batch, time, units] output in processed order, so no reversal
-    or final transpose is needed. A step whose product is small runs on one BLAS thread.
+    or final transpose is needed. A step whose product is small runs on one BLAS thread, and
+    every step does where one thread is allowed ($TFJS_LSTM_THREADS=1, or one CPU).
     """
     batch, time = x.shape[:2]
     width = projection.shape[1 if batch == 1 else 0]  # the gate columns: [G, rows] or [rows, G]
-    small = width * states[0].shape[0] * batch < ONE_BLAS_THREAD_BELOW
+    small = width * states[0].shape[0] * batch < ONE_BLAS_THREAD_BELOW or threads() == 1
     with one_blas_thread() if small else contextlib.nullcontext():
         xw = projections(x, projection, go_backwards)
         units = states[0].shape[0]
