@@ -26,7 +26,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
     data = load_json(args.file)
     name = "<stdin>" if args.file == "-" else args.file
-    with reading(name), naming(name):
+    with reading(name):
         return _map(args, data, name)
 
 

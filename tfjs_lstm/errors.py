@@ -61,16 +61,13 @@ UNEXPECTED_CONTENT = (KeyError, IndexError, TypeError, ValueError, AttributeErro
 def reading(file: str) -> Iterator[None]:
     """The boundary around reading one input: content of a shape no check foresaw becomes an
     InputError naming the file, never a traceback (`--debug` still shows where it came from)."""
-    try:
-        yield
-    except InputError as error:
-        if error.file is not None:
-            raise
-        raise InputError(error.message, file=file, pointer=error.pointer) from error
-    except UNEXPECTED_CONTENT as error:
-        detail = str(error)[:200] or "no detail"
-        raise InputError(f"cannot read it: unexpected content ({type(error).__name__}: "
-                         f"{detail})", file=file) from error
+    with naming(file):
+        try:
+            yield
+        except UNEXPECTED_CONTENT as error:
+            detail = str(error)[:200] or "no detail"
+            raise InputError(f"cannot read it: unexpected content ({type(error).__name__}: "
+                             f"{detail})", file=file) from error
 
 
 @contextmanager
