@@ -10,11 +10,15 @@ depend on their values; its outputs are checked elsewhere). onnxruntime (CPU, $O
 intra-op threads, default 2) runs the same Keras 3 model exported by tf2onnx at opset 17, in a
 worker process inside the bench's own virtual environment (`bench/.onnx-venv`, created on first
 use; `bench/onnx_worker.py`), which times its own runs between ours; the table names the ONNX
-graph's recurrent op (LSTM, GRU, RNN) or says it has none (a Loop). It prints a Markdown table
-with achieved GFLOP/s (one forward is 2*B*T*(I+H)*G*H FLOPs for G gates) beside the machine's
-numpy float32 matmul GFLOP/s, both on 1024^3 and on the step's own product [B, H] @ [H, G*H]
-(the real ceiling of a recurrent step), the time ratios and the largest differences from Keras
-and from onnxruntime.
+graph's recurrent op (LSTM, GRU, RNN) or says it has none (a Loop). "products" times the
+forward's matrix products alone (the input projection and every step's recurrent product, in
+our layouts, on one BLAS thread where ours holds it there, no gate arithmetic): ours minus
+products is our gate arithmetic and per-call cost, and products/onnxruntime is what numpy's
+BLAS alone leaves of a ratio to onnxruntime. It prints a
+Markdown table with achieved GFLOP/s (one forward is 2*B*T*(I+H)*G*H FLOPs for G gates)
+beside the machine's numpy float32 matmul GFLOP/s, both on 1024^3 and on the step's own product
+[B, H] @ [H, G*H] (the real ceiling of a recurrent step), the time ratios and the largest
+differences from Keras and from onnxruntime.
 
 Each runtime of each case runs only if its estimated time (warm-up plus the minimum number of
 timed runs, from a cost model calibrated on this machine's step product) fits that runtime's
@@ -28,6 +32,7 @@ anything; `--case BxTxU` (repeatable) runs only the cases named.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -45,7 +50,8 @@ import numpy as np
 
 from tfjs_lstm.activations import ACTIVATIONS
 from tfjs_lstm.runtime import gru_forward, lstm_forward, simple_rnn_forward
-from tfjs_lstm.runtime.scan import THREADS_VARIABLE
+from tfjs_lstm.runtime.blas import one_blas_thread
+from tfjs_lstm.runtime.scan import ONE_BLAS_THREAD_BELOW, THREADS_VARIABLE, projections
 
 FEATURES = 64
 FULL = {"batch": (1, 32, 256), "timesteps": (10, 100, 1000), "units": (64, 256, 1024)}
@@ -56,13 +62,14 @@ ONNX_PACKAGES = ("tf2onnx==1.17.0", "onnxruntime==1.32.0", "tensorflow==2.21.0")
 # Keras class, gates and options of each --layer.
 LAYERS = {"lstm": ("LSTM", 4, {}), "gru": ("GRU", 3, {"reset_after": True}),
           "gru_before": ("GRU", 3, {"reset_after": False}), "simple_rnn": ("SimpleRNN", 1, {})}
-PYTHON_RUNTIMES = ("ours", "ours1", "predict", "call", "onnx")
+PYTHON_RUNTIMES = ("ours", "ours1", "products", "predict", "call", "onnx")
 RUNTIMES = (*PYTHON_RUNTIMES, "tfjs")
 # Seconds one case may spend in one runtime (warm-up included). The full grid then takes about
 # 25 minutes on a 2-core machine; `--plan` shows the sum.
-BUDGET_S = {"ours": 150.0, "ours1": 150.0, "predict": 150.0, "call": 150.0, "onnx": 150.0,
-            "tfjs": 120.0}
-MIN_REPEATS = {"ours": 3, "ours1": 3, "predict": 3, "call": 3, "onnx": 3, "tfjs": 1}
+BUDGET_S = {"ours": 150.0, "ours1": 150.0, "products": 150.0, "predict": 150.0, "call": 150.0,
+            "onnx": 150.0, "tfjs": 120.0}
+MIN_REPEATS = {"ours": 3, "ours1": 3, "products": 3, "predict": 3, "call": 3, "onnx": 3,
+               "tfjs": 1}
 MAX_REPEATS = 5
 # Pause before each timed run: onnxruntime's and TensorFlow's idle threads spin for a while
 # after a run and slowed the next runtime's run (ours took 553 ms right after onnxruntime
@@ -130,10 +137,12 @@ def lstm_flops(batch: int, timesteps: int, units: int, gates: int = 4) -> float:
 # Keras predict has ~0.25 s of fixed cost per call, eager model(x) ~3-5 ms per step, tfjs's cpu
 # backend ~0.3 GFLOP/s plus ~0.5 ms per step.
 # onnxruntime's estimate adds the worker's TensorFlow import and tf2onnx export.
-CALL_S = {"ours": 0.0, "ours1": 0.0, "predict": 0.3, "call": 0.0, "onnx": 0.0, "tfjs": 0.0}
-STEP_S = {"ours": 25e-6, "ours1": 25e-6, "predict": 200e-6, "call": 5e-3, "onnx": 25e-6,
-          "tfjs": 0.5e-3}
-SLOWDOWN = {"ours": 1.5, "ours1": 1.5, "predict": 2.0, "call": 2.0, "onnx": 1.0}
+CALL_S = {"ours": 0.0, "ours1": 0.0, "products": 0.0, "predict": 0.3, "call": 0.0,
+          "onnx": 0.0, "tfjs": 0.0}
+STEP_S = {"ours": 25e-6, "ours1": 25e-6, "products": 2e-6, "predict": 200e-6, "call": 5e-3,
+          "onnx": 25e-6, "tfjs": 0.5e-3}
+SLOWDOWN = {"ours": 1.5, "ours1": 1.5, "products": 1.0, "predict": 2.0, "call": 2.0,
+            "onnx": 1.0}
 ONNX_SETUP_S = 15.0
 
 
@@ -244,6 +253,39 @@ def our_forward(layer: str, arrays: dict[str, np.ndarray]) -> Callable[[], np.nd
                                **options)[0]
 
 
+def products_alone(layer: str, arrays: dict[str, np.ndarray]) -> Callable[[], np.ndarray]:
+    """The case's matrix products alone, as our forward lays them out: the input projection
+    (bias as a last row) by chunks of steps, then one [G*U, U] @ [U, B] product per step (a
+    vector-matrix product at batch 1), on BLAS's default threads or on one where our loop holds
+    it there (its step is small: two threads lose; see `scan.ONE_BLAS_THREAD_BELOW`)."""
+    x, kernel, recurrent = arrays["x"], arrays["kernel"], arrays["recurrent"]
+    batch, units = x.shape[0], recurrent.shape[0]
+    bias = arrays["bias"][0] if arrays["bias"].ndim == 2 else arrays["bias"]
+    weights = np.concatenate([kernel, bias[None]])
+    h = np.random.default_rng(0).standard_normal((units, batch), dtype=np.float32)
+    z = np.empty((recurrent.shape[1], batch), dtype=np.float32)
+    if batch == 1:
+        step_weights = np.ascontiguousarray(recurrent)
+
+        def step() -> None:
+            np.matmul(h.T, step_weights, out=z.T)
+    else:
+        weights, step_weights = np.ascontiguousarray(weights.T), np.ascontiguousarray(recurrent.T)
+
+        def step() -> None:
+            np.matmul(step_weights, h, out=z)
+
+    small = recurrent.size * batch < ONE_BLAS_THREAD_BELOW
+
+    def run() -> np.ndarray:
+        with one_blas_thread() if small else contextlib.nullcontext():
+            for _ in projections(x, weights, go_backwards=False):
+                step()
+        return z
+
+    return run
+
+
 def on_one_thread(run: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
     """`run` with the runtime kept to one thread of its own (no split of a layer's units), to
     time the split against the loop it replaces in the same run."""
@@ -264,7 +306,8 @@ def run_case(keras, onnx: OnnxWorker | None, layer: str, batch: int, timesteps: 
     per runtime and the largest |difference| of ours from Keras and from onnxruntime."""
     arrays = case_arrays(layer, batch, timesteps, units)
     runs: dict[str, Callable[[], object]] = {"ours": our_forward(layer, arrays),
-                                             "ours1": on_one_thread(our_forward(layer, arrays))}
+                                             "ours1": on_one_thread(our_forward(layer, arrays)),
+                                             "products": products_alone(layer, arrays)}
     if {"predict", "call"} & set(runtimes):
         class_name, _, options = LAYERS[layer]
         # Zero initializers: the real weights are set next; orthogonal init of big kernels is slow.
@@ -291,6 +334,7 @@ def run_case(keras, onnx: OnnxWorker | None, layer: str, batch: int, timesteps: 
     repeats = min(repeats_within(name, warm[name]) for name in runs)
     timings.update(median_seconds(runs, repeats))
     timings["repeats"] = repeats
+    results.pop("products", None)  # its output is not the layer's
     keras_outputs = [results[name] for name in ("predict", "call") if name in results]
     if "ours" in results and keras_outputs:
         timings["diff"] = max(float(np.abs(results["ours"] - y).max()) for y in keras_outputs)
@@ -423,13 +467,13 @@ def rows(keras, onnx: OnnxWorker | None, layers: list[str], cases: list, runnabl
     """Run and print one table row per layer and case."""
     tfjs_cases = [case for case in cases if "tfjs" in runnable[case]] if "lstm" in layers else []
     tfjs = tfjs_times(tfjs_cases) if tfjs_cases else {}
-    print("| layer | batch | steps | units | GFLOP | ours ms | ours 1 thread ms "
+    print("| layer | batch | steps | units | GFLOP | ours ms | ours 1 thread ms | products ms "
           "| onnxruntime ms | predict ms "
           "| call ms | tfjs ms | ours GFLOP/s | step mm GFLOP/s | ours/step mm "
-          "| ours/ours 1 thread | ours/onnxruntime | ours/predict | ours/call | tfjs/ours "
-          "| ONNX op "
+          "| ours/ours 1 thread | ours/onnxruntime | products/onnxruntime | ours/predict "
+          "| ours/call | tfjs/ours | ONNX op "
           "| max diff Keras | max diff onnxruntime | runs |")
-    print("|---|" + "---:|" * 18 + "---|---:|---:|---:|")
+    print("|---|" + "---:|" * 20 + "---|---:|---:|---:|")
     for layer, case in itertools.product(layers, cases):
         python = [r for r in PYTHON_RUNTIMES if r in runnable[case]]
         needed = sum(case_seconds(r, case) for r in python)
@@ -444,24 +488,27 @@ def rows(keras, onnx: OnnxWorker | None, layers: list[str], cases: list, runnabl
         batch, timesteps, units = case
         gates = LAYERS[layer][1]
         gflop = lstm_flops(*case, gates) / 1e9
+        # Before the runs: onnxruntime's idle threads spin for a while after its last run.
+        step = step_matmul_gflops(batch, units, gates)
         t = run_case(keras, onnx, layer, *case, python) if python else {}
         ms = {r: t[r] * 1e3 if r in t else None for r in PYTHON_RUNTIMES}
         ms["tfjs"] = tfjs[case]["medianMs"] if in_tfjs else None
         rate = {r: gflop / v * 1e3 if v else None for r, v in ms.items()}
-        step = step_matmul_gflops(batch, units, gates)
         ratio = {r: ms["ours"] / ms[r] if ms["ours"] and ms[r] else None
                  for r in ("ours1", "predict", "call", "onnx")}
+        floor = ms["products"] / ms["onnx"] if ms["products"] and ms["onnx"] else None
         tfjs_ratio = ms["tfjs"] / ms["ours"] if ms["ours"] and ms["tfjs"] else None
         runs = f"{t['repeats']}" if t else "-"
         if in_tfjs:
             runs += f", tfjs {tfjs[case]['runs']}"
         print(
             f"| {layer} | {batch} | {timesteps} | {units} | {fmt(gflop)} | {fmt(ms['ours'])} "
-            f"| {fmt(ms['ours1'])} "
+            f"| {fmt(ms['ours1'])} | {fmt(ms['products'])} "
             f"| {fmt(ms['onnx'])} | {fmt(ms['predict'])} | {fmt(ms['call'])} "
             f"| {fmt(ms['tfjs'])} | {fmt(rate['ours'])} | {fmt(step)} "
             f"| {fmt(rate['ours'] / step if rate['ours'] else None, '.0%')} "
-            f"| {fmt(ratio['ours1'])} | {fmt(ratio['onnx'])} | {fmt(ratio['predict'])} "
+            f"| {fmt(ratio['ours1'])} | {fmt(ratio['onnx'])} | {fmt(floor)} "
+            f"| {fmt(ratio['predict'])} "
             f"| {fmt(ratio['call'])} "
             f"| {fmt(tfjs_ratio)} | {t.get('graph', '-')} | {fmt(t.get('diff'), '.1e')} "
             f"| {fmt(t.get('onnx diff'), '.1e')} | {runs} |",
