@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 DEMO_LAYER := examples/tfjs_lstm_layer.json
 DEMO_MODEL := examples/keras3_lstm.keras
 DEMO_OUT := $(VENV)/demo/sensor_classifier_tfjs
+# pytest processes (pytest-xdist); each test module runs whole in one of them.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint schemas clean
 
@@ -33,7 +35,7 @@ test: $(VENV)/.test js/node_modules/.package-lock.json
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium) \
 		|| echo "chromium not installed: the report screenshot and webgl tests will be skipped"
 	$(BIN)/ruff check tfjs_lstm tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 schemas: $(VENV)/.runtime
 	$(BIN)/python -m tfjs_lstm.schema schemas
