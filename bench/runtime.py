@@ -1,8 +1,11 @@
 """Time the numpy recurrent forwards (`tfjs_lstm.runtime`) against Keras 3, onnxruntime, tfjs.
 
-Run as `python bench/runtime.py [--quick] [--plan] [--layer lstm|gru|gru_before|simple_rnn]`.
+Run as `python bench/runtime.py [--quick] [--plan] [--layer lstm|gru|gru_before|simple_rnn]
+[--case BxTxU] [--no-onnx] [--skip RUNTIME]`.
 For each (batch, timesteps, units) case, with 64 input features, it times our forward (as it
-runs, and kept to one thread of its own: $TFJS_LSTM_THREADS=1, no split of the units), Keras
+runs; kept to one thread of its own: $TFJS_LSTM_THREADS=1, no split of the units; and on BLAS's
+own threads: no split, no hold of BLAS to one thread, the loop `scan.py`'s thresholds choose
+against), Keras
 `model.predict`, the eager `model(x)` and onnxruntime on the same weights and inputs (median of
 interleaved runs after one warm-up), and TensorFlow.js 4.22's `predict` (LSTM only; cpu
 backend, in Node through js/harness.mjs, random weights of the same shapes: speed does not
@@ -49,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from tfjs_lstm.activations import ACTIVATIONS
-from tfjs_lstm.runtime import gru_forward, lstm_forward, simple_rnn_forward
+from tfjs_lstm.runtime import gru_forward, lstm_forward, scan, simple_rnn_forward
 from tfjs_lstm.runtime.blas import one_blas_thread
 from tfjs_lstm.runtime.scan import ONE_BLAS_THREAD_BELOW, THREADS_VARIABLE, projections
 
@@ -62,14 +65,14 @@ ONNX_PACKAGES = ("tf2onnx==1.17.0", "onnxruntime==1.32.0", "tensorflow==2.21.0")
 # Keras class, gates and options of each --layer.
 LAYERS = {"lstm": ("LSTM", 4, {}), "gru": ("GRU", 3, {"reset_after": True}),
           "gru_before": ("GRU", 3, {"reset_after": False}), "simple_rnn": ("SimpleRNN", 1, {})}
-PYTHON_RUNTIMES = ("ours", "ours1", "products", "predict", "call", "onnx")
+PYTHON_RUNTIMES = ("ours", "ours1", "oursb", "products", "predict", "call", "onnx")
 RUNTIMES = (*PYTHON_RUNTIMES, "tfjs")
 # Seconds one case may spend in one runtime (warm-up included). The full grid then takes about
 # 25 minutes on a 2-core machine; `--plan` shows the sum.
-BUDGET_S = {"ours": 150.0, "ours1": 150.0, "products": 150.0, "predict": 150.0, "call": 150.0,
-            "onnx": 150.0, "tfjs": 120.0}
-MIN_REPEATS = {"ours": 3, "ours1": 3, "products": 3, "predict": 3, "call": 3, "onnx": 3,
-               "tfjs": 1}
+BUDGET_S = {"ours": 150.0, "ours1": 150.0, "oursb": 150.0, "products": 150.0, "predict": 150.0,
+            "call": 150.0, "onnx": 150.0, "tfjs": 120.0}
+MIN_REPEATS = {"ours": 3, "ours1": 3, "oursb": 3, "products": 3, "predict": 3, "call": 3,
+               "onnx": 3, "tfjs": 1}
 MAX_REPEATS = 5
 # Pause before each timed run: onnxruntime's and TensorFlow's idle threads spin for a while
 # after a run and slowed the next runtime's run (ours took 553 ms right after onnxruntime
@@ -137,12 +140,12 @@ def lstm_flops(batch: int, timesteps: int, units: int, gates: int = 4) -> float:
 # Keras predict has ~0.25 s of fixed cost per call, eager model(x) ~3-5 ms per step, tfjs's cpu
 # backend ~0.3 GFLOP/s plus ~0.5 ms per step.
 # onnxruntime's estimate adds the worker's TensorFlow import and tf2onnx export.
-CALL_S = {"ours": 0.0, "ours1": 0.0, "products": 0.0, "predict": 0.3, "call": 0.0,
-          "onnx": 0.0, "tfjs": 0.0}
-STEP_S = {"ours": 25e-6, "ours1": 25e-6, "products": 2e-6, "predict": 200e-6, "call": 5e-3,
-          "onnx": 25e-6, "tfjs": 0.5e-3}
-SLOWDOWN = {"ours": 1.5, "ours1": 1.5, "products": 1.0, "predict": 2.0, "call": 2.0,
-            "onnx": 1.0}
+CALL_S = {"ours": 0.0, "ours1": 0.0, "oursb": 0.0, "products": 0.0, "predict": 0.3,
+          "call": 0.0, "onnx": 0.0, "tfjs": 0.0}
+STEP_S = {"ours": 25e-6, "ours1": 25e-6, "oursb": 25e-6, "products": 2e-6, "predict": 200e-6,
+          "call": 5e-3, "onnx": 25e-6, "tfjs": 0.5e-3}
+SLOWDOWN = {"ours": 1.5, "ours1": 1.5, "oursb": 1.5, "products": 1.0, "predict": 2.0,
+            "call": 2.0, "onnx": 1.0}
 ONNX_SETUP_S = 15.0
 
 
@@ -286,6 +289,21 @@ def products_alone(layer: str, arrays: dict[str, np.ndarray]) -> Callable[[], np
     return run
 
 
+def on_blas_threads(run: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
+    """`run` with neither the split of a layer's units nor BLAS held to one thread: every
+    step's product on BLAS's own threads, the loop the thresholds in `scan.py` choose against."""
+
+    def blas_threads() -> np.ndarray:
+        saved = scan.ONE_BLAS_THREAD_BELOW, scan.PARALLEL_MIN_PRODUCT
+        scan.ONE_BLAS_THREAD_BELOW, scan.PARALLEL_MIN_PRODUCT = 0, sys.maxsize
+        try:
+            return run()
+        finally:
+            scan.ONE_BLAS_THREAD_BELOW, scan.PARALLEL_MIN_PRODUCT = saved
+
+    return blas_threads
+
+
 def on_one_thread(run: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
     """`run` with the runtime kept to one thread of its own (no split of a layer's units), to
     time the split against the loop it replaces in the same run."""
@@ -307,6 +325,7 @@ def run_case(keras, onnx: OnnxWorker | None, layer: str, batch: int, timesteps: 
     arrays = case_arrays(layer, batch, timesteps, units)
     runs: dict[str, Callable[[], object]] = {"ours": our_forward(layer, arrays),
                                              "ours1": on_one_thread(our_forward(layer, arrays)),
+                                             "oursb": on_blas_threads(our_forward(layer, arrays)),
                                              "products": products_alone(layer, arrays)}
     if {"predict", "call"} & set(runtimes):
         class_name, _, options = LAYERS[layer]
@@ -406,6 +425,9 @@ def main() -> None:
     parser.add_argument("--layer", action="append", choices=sorted(LAYERS),
                         help="the layer to time (repeatable; default lstm)")
     parser.add_argument("--no-onnx", action="store_true", help="leave onnxruntime out")
+    parser.add_argument("--skip", action="append", default=[], metavar="RUNTIME",
+                        choices=[r for r in RUNTIMES if r != "ours"],
+                        help="leave this runtime out (repeatable): " + ", ".join(RUNTIMES[1:]))
     args = parser.parse_args()
     grid = QUICK if args.quick else FULL
     cases = list(itertools.product(grid["batch"], grid["timesteps"], grid["units"]))
@@ -416,9 +438,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     peak = matmul_gflops()
     runnable, skipped = plan(cases)
-    if args.no_onnx:
-        runnable = {case: [r for r in runtimes if r != "onnx"]
-                    for case, runtimes in runnable.items()}
+    left_out = {*args.skip, *(["onnx"] if args.no_onnx else [])}
+    runnable = {case: [r for r in runtimes if r not in left_out]
+                for case, runtimes in runnable.items()}
     if args.plan:
         print_plan(runnable, skipped)
         return
@@ -428,7 +450,7 @@ def main() -> None:
     import tensorflow as tf
 
     with tempfile.TemporaryDirectory() as folder:
-        onnx = None if args.no_onnx else OnnxWorker(Path(folder))
+        onnx = None if "onnx" in left_out else OnnxWorker(Path(folder))
         try:
             print_header(keras.__version__, tf.__version__, load, peak)
             rows(keras, onnx, layers, cases, runnable, skipped, started)
@@ -467,13 +489,15 @@ def rows(keras, onnx: OnnxWorker | None, layers: list[str], cases: list, runnabl
     """Run and print one table row per layer and case."""
     tfjs_cases = [case for case in cases if "tfjs" in runnable[case]] if "lstm" in layers else []
     tfjs = tfjs_times(tfjs_cases) if tfjs_cases else {}
-    print("| layer | batch | steps | units | GFLOP | ours ms | ours 1 thread ms | products ms "
+    print("| layer | batch | steps | units | GFLOP | ours ms | ours 1 thread ms "
+          "| ours BLAS threads ms | products ms "
           "| onnxruntime ms | predict ms "
           "| call ms | tfjs ms | ours GFLOP/s | step mm GFLOP/s | ours/step mm "
-          "| ours/ours 1 thread | ours/onnxruntime | products/onnxruntime | ours/predict "
+          "| ours/ours 1 thread | ours/ours BLAS threads | ours/onnxruntime "
+          "| products/onnxruntime | ours/predict "
           "| ours/call | tfjs/ours | ONNX op "
           "| max diff Keras | max diff onnxruntime | runs |")
-    print("|---|" + "---:|" * 20 + "---|---:|---:|---:|")
+    print("|---|" + "---:|" * 22 + "---|---:|---:|---:|")
     for layer, case in itertools.product(layers, cases):
         python = [r for r in PYTHON_RUNTIMES if r in runnable[case]]
         needed = sum(case_seconds(r, case) for r in python)
@@ -495,7 +519,7 @@ def rows(keras, onnx: OnnxWorker | None, layers: list[str], cases: list, runnabl
         ms["tfjs"] = tfjs[case]["medianMs"] if in_tfjs else None
         rate = {r: gflop / v * 1e3 if v else None for r, v in ms.items()}
         ratio = {r: ms["ours"] / ms[r] if ms["ours"] and ms[r] else None
-                 for r in ("ours1", "predict", "call", "onnx")}
+                 for r in ("ours1", "oursb", "predict", "call", "onnx")}
         floor = ms["products"] / ms["onnx"] if ms["products"] and ms["onnx"] else None
         tfjs_ratio = ms["tfjs"] / ms["ours"] if ms["ours"] and ms["tfjs"] else None
         runs = f"{t['repeats']}" if t else "-"
@@ -503,11 +527,12 @@ def rows(keras, onnx: OnnxWorker | None, layers: list[str], cases: list, runnabl
             runs += f", tfjs {tfjs[case]['runs']}"
         print(
             f"| {layer} | {batch} | {timesteps} | {units} | {fmt(gflop)} | {fmt(ms['ours'])} "
-            f"| {fmt(ms['ours1'])} | {fmt(ms['products'])} "
+            f"| {fmt(ms['ours1'])} | {fmt(ms['oursb'])} | {fmt(ms['products'])} "
             f"| {fmt(ms['onnx'])} | {fmt(ms['predict'])} | {fmt(ms['call'])} "
             f"| {fmt(ms['tfjs'])} | {fmt(rate['ours'])} | {fmt(step)} "
             f"| {fmt(rate['ours'] / step if rate['ours'] else None, '.0%')} "
-            f"| {fmt(ratio['ours1'])} | {fmt(ratio['onnx'])} | {fmt(floor)} "
+            f"| {fmt(ratio['ours1'])} | {fmt(ratio['oursb'])} | {fmt(ratio['onnx'])} "
+            f"| {fmt(floor)} "
             f"| {fmt(ratio['predict'])} "
             f"| {fmt(ratio['call'])} "
             f"| {fmt(tfjs_ratio)} | {t.get('graph', '-')} | {fmt(t.get('diff'), '.1e')} "
