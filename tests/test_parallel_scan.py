@@ -168,13 +168,13 @@ def test_one_blas_thread_holds_the_count_until_the_last_holder_leaves():
 
 
 @pytest.mark.parametrize("batch, units, threads, held", [
-    (1, 256, "2", True), (32, 64, "2", True), (8, 256, "2", True), (16, 256, "2", False),
-    (16, 256, "1", True), (64, 256, "1", True)])
+    (1, 256, "2", True), (32, 64, "2", True), (32, 256, "2", True), (1, 1024, "2", True),
+    (64, 256, "2", False), (16, 256, "1", True), (64, 256, "1", True)])
 def test_small_steps_or_one_thread_run_on_one_blas_thread(monkeypatch, batch, units, threads,
                                                           held):
-    """Below 2^22 multiply-adds a step (4 gates x units^2 x batch) the loop holds BLAS to one
-    thread; from 16 x 256 on it leaves BLAS as it is (and splits from 2^24), unless one thread
-    is all it may use."""
+    """Below 2^24 multiply-adds a step (4 gates x units^2 x batch) the loop holds BLAS to one
+    thread; from 64 x 256 on it leaves BLAS as it is (an LSTM splits instead), unless one
+    thread is all it may use."""
     if not blas.controllable():
         pytest.skip("this numpy's BLAS cannot be held to one thread")
     entered: list[bool] = []

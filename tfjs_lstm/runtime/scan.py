@@ -31,15 +31,21 @@ Step = Callable[[np.ndarray, list[np.ndarray], list[np.ndarray]], None]
 # products, small enough to still be in cache when the steps read them.
 _PROJECTION_CHUNK_BYTES = 1 << 18
 # A step's product (gates x units x units x batch multiply-adds) below this runs on one BLAS
-# thread: on 2 idle cores 0.93-1.13x the time two BLAS threads take (batch 1 x 256 units to
-# batch 32 x 128), at half the CPU time, and under load (two busy processes beside it)
-# 0.32-0.78x, as two BLAS threads wait on each other at every step.
-ONE_BLAS_THREAD_BELOW = 1 << 22
+# thread, because two BLAS threads wait on each other at every step when the machine has other
+# work. `bench/runtime.py`, "ours" against "ours, BLAS threads", LSTM, 100 steps, medians of 5:
+# beside two busy processes on 2 cores, in two runs, one thread took 0.20-0.46x the time of two
+# at 16 x 256 units, 0.27-0.81x at 32 x 256, 0.57-0.90x at 1 x 1024 (GRU 0.42-0.58x from 16 to
+# 64 x 256; at 8 x 256 the runs disagreed, 0.13x and 1.5x); idle, 1.3-1.6x (2.1-2.2x at 1 x
+# 1024) on a Zen 4 machine, 0.93-1.13x below 2^22 on a Haswell machine. Our users' CI machines
+# have other work, where two threads cost up to 8x; one costs at most 2.2x idle.
+ONE_BLAS_THREAD_BELOW = 1 << 24
 # From this size on, the units split over threads of their own, one BLAS thread in all
-# (`parallel_scan`). Against the loop on two BLAS threads, on 2 idle cores: 2^22 (batch 16 x
-# 256 units, batch 1 x 1024) 1.3x the time, 2^23 (32 x 256) 1.0-1.04x, 2^24 (64 x 256) 0.89x,
-# 2^25 (32 x 512) 0.79-0.88x, 2^27 (128 x 512) 0.84-0.92x, with 15-20% less CPU time; under
-# load (two busy processes) 0.39x at 2^25.
+# (`parallel_scan`). Against the loop on two BLAS threads, on 2 idle Haswell cores: 2^22 (batch
+# 16 x 256 units, batch 1 x 1024) 1.3x the time, 2^23 (32 x 256) 1.0-1.04x, 2^24 (64 x 256)
+# 0.89x, 2^25 (32 x 512) 0.79-0.88x, 2^27 (128 x 512) 0.84-0.92x, with 15-20% less CPU time;
+# on 2 idle Zen 4 cores 1.37x at 2^24, 1.21x at 2^25, 0.90x at 2^26 (256 x 256), 0.97x at
+# 2^27; under load (two busy processes) 0.39x at 2^25 (Haswell), 0.54-0.74x from 2^24 to 2^26
+# (Zen 4).
 PARALLEL_MIN_PRODUCT = 1 << 24
 # Each part keeps at least this many units.
 _MIN_PART_UNITS = 32
