@@ -162,3 +162,22 @@ def test_a_destination_that_holds_the_source_is_refused(tmp_path, destination, t
                           capture_output=True, check=False, env=env)
     refused(done, f"{destination}: the destination holds the source", "replace")
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_json_larger_than_the_limit_is_refused_before_parsing_in_every_format(tmp_path):
+    """A model.json, and an .h5 model_config attribute, past MAX_JSON_BYTES: one line naming
+    the file, with the process held to far less than Python's parser would take for it."""
+    import h5py
+
+    from tfjs_lstm.formats.untrusted import MAX_JSON_BYTES
+
+    text = '{"pad": "' + "x" * MAX_JSON_BYTES + '"}'
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.json").write_text(text)
+    refused(cli("summary", folder, memory=768 << 20), "model.json", "larger than")
+    with h5py.File(tmp_path / "model.h5", "w", libver="latest") as h5:
+        h5.attrs["model_config"] = text
+        h5.attrs["keras_version"] = "2.15.0"
+    refused(cli("summary", tmp_path / "model.h5", memory=768 << 20), "model.h5@model_config",
+            "larger than")

@@ -39,10 +39,10 @@ from .atomic import staged_file
 from .hdf5 import child, open_hdf5, read_dataset
 from .keras_zip import member_file, open_archive, read_member
 from .topology import check_weights, read_layers, write_layer_configs
-from .untrusted import expect, nonnegative_index, parse_json
+from .untrusted import MAX_JSON_BYTES, expect, nonnegative_index, parse_json
 
 MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
-MAX_MEMBER_BYTES = {"config.json": 64 << 20, "metadata.json": 1 << 20,
+MAX_MEMBER_BYTES = {"config.json": MAX_JSON_BYTES, "metadata.json": 1 << 20,
                     "model.weights.h5": 16 << 30}
 KERAS_VERSION = "3.15.1"
 

@@ -23,8 +23,9 @@ import numpy as np
 from ..context import pointer_join
 from ..errors import InputError
 
-MAX_JSON_BYTES = 256 << 20
-"""The largest JSON document read: a model.json of a thousand layers is a few megabytes."""
+MAX_JSON_BYTES = 64 << 20
+"""The largest JSON document read (a model.json, a .keras config.json, an .h5 model_config): one
+of a thousand layers is a few megabytes, and Python's parser needs about 6 times the text."""
 MAX_DEPTH = 64
 """Deepest nesting accepted; Keras configs nest a dozen levels (a nested model a few more)."""
 MAX_INTEGER_DIGITS = 20
@@ -69,7 +70,11 @@ def load_json_file(path: str | os.PathLike, what: str = "JSON file") -> Any:
 
 
 def parse_json(data: bytes | str, file: str, pointer: str = "") -> Any:
-    """Strict UTF-8 JSON with bounded nesting and integers, every string valid Unicode."""
+    """Strict UTF-8 JSON of at most MAX_JSON_BYTES, with bounded nesting and integers, every
+    string valid Unicode."""
+    if len(data) > MAX_JSON_BYTES:
+        raise InputError(f"the JSON text is larger than {MAX_JSON_BYTES:,} bytes", file=file,
+                         pointer=pointer or None)
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
