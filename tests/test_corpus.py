@@ -91,7 +91,7 @@ def corpus(tfjs, tmp_path_factory):
         inputs[name] = random_inputs(load(folders[name]), batch=1)
     for name in files("repaired"):
         convert(folders[name], root / f"repaired-{name}")
-    in_tfjs = [name for name in files("pass", "repaired") if "tfjs_run" not in BY_FILE[name]]
+    in_tfjs = files("pass", "repaired")
     cases = [(folders[name], inputs[name]) for name in in_tfjs]
     cases += [(root / f"repaired-{name}", inputs[name]) for name in files("repaired")]
     loaded = dict(zip(files("refused"), tfjs.load([folders[n] for n in files("refused")]),
@@ -131,8 +131,6 @@ def test_corpus_file_validates_and_its_summary_counts_the_manifest_params(corpus
 def test_corpus_file_runs_as_tfjs_runs_it(corpus, name):
     folders, inputs, tfjs_outputs, _, _ = corpus
     outputs = run(load(folders[name]), inputs[name])
-    if "tfjs_run" in BY_FILE[name]:
-        pytest.skip(BY_FILE[name]["tfjs_run"])
     assert not isinstance(tfjs_outputs[name], str), tfjs_outputs[name]
     assert_close(outputs, tfjs_outputs[name], name)
 
