@@ -134,3 +134,19 @@ def test_runner_prepares_weights_and_checks_memory_once_per_layout(keras3, tmp_p
     assert seen[0]["layouts"] > 0 and seen[2]["layouts"] > seen[0]["layouts"]
     assert seen[1] == seen[0] and seen[3] == seen[2] and seen[4] == seen[2]
     assert [s["memory"] for s in seen] == [1, 1, 2, 2, 2]
+
+
+def test_predict_in_batches_carries_stateful_states_as_keras3_predict_does(keras3, tmp_path):
+    """The Python API of `run --batch-size`: a stateful LSTM over three batches of two gives
+    Keras 3's `predict(x, batch_size=2)`; an initial state of the wrong shape is refused."""
+    import tfjs_lstm
+
+    L = keras3.layers
+    model = keras3.Sequential([keras3.Input(batch_shape=(2, 5, 3)),
+                               L.LSTM(4, stateful=True, name="carry"), L.Dense(2)])
+    model.save(tmp_path / "s.keras")
+    x = np.random.default_rng(9).normal(0, 1, (6, 5, 3)).astype(np.float32)
+    ours = tfjs_lstm.predict_in_batches(load(tmp_path / "s.keras"), [x], batch_size=2)
+    assert np.abs(ours[0] - model.predict(x, batch_size=2, verbose=0)).max() < 1e-5
+    with pytest.raises(InputError, match="every batch must hold 2 samples"):
+        tfjs_lstm.predict_in_batches(load(tmp_path / "s.keras"), [x], batch_size=3)

@@ -156,12 +156,14 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .convert import load
+    from .runtime.batches import predict_in_batches
 
     model = load(args.model)
     inputs = [load_npy(path) for path in args.inputs]
     with naming(args.model):
         states = dict(_initial_state(model, spec, inputs) for spec in args.initial_states)
-        outputs = _run_in_batches(model, inputs, states, args.batch_size, args.precision)
+        outputs = predict_in_batches(model, inputs, states, batch_size=args.batch_size,
+                                     precision=args.precision)
     with staged_file(args.output) as stage:
         if len(outputs) == 1:
             with open(stage, "wb") as handle:
@@ -177,79 +179,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _initial_state(model, spec: str, inputs: list[np.ndarray]) -> tuple[str, list[np.ndarray]]:
     """`LAYER=H.npy[,C.npy]` read and checked against the layer's states: count and shapes."""
-    from .layers import REGISTRY
-    from .runtime.engine import shapes_for_inputs
+    from .runtime.batches import checked_initial_states
 
     layer, _, paths = spec.partition("=")
     if not paths:
         raise InputError(f"--initial-state {spec!r}: expected LAYER=H.npy[,C.npy]")
-    def recurrent(config) -> bool:
-        return REGISTRY[config.class_name].cell_name is not None
-
-    config = model.layers.get(layer)
-    if config is None or not recurrent(config):
-        known = [n for n, c in model.layers.items() if recurrent(c)]
-        raise InputError(f"--initial-state: layer '{layer}' is not a recurrent layer of the "
-                         f"model (recurrent layers: {', '.join(known) or 'none'})")
-    if config.stateful:
-        raise InputError(f"--initial-state: layer '{layer}' is stateful; it carries its own "
-                         "states from batch to batch")
-    call = model.layer_calls(layer)[0]
-    shapes = shapes_for_inputs(model, [array.shape for array in inputs])
-    described = REGISTRY[config.class_name]
-    wanted = described.output_shape(config.replace(return_state=True),
-                                    described.shape_argument([shapes[r] for r in call.inputs]))
-    wanted = [tuple(shape) for shape in wanted[1:]]
-    arrays = [load_npy(path) for path in paths.split(",")]
-    if len(arrays) != len(wanted):
-        raise InputError(f"--initial-state: layer '{layer}' has {len(wanted)} state(s) "
-                         f"{_shapes_text(wanted)}, got {len(arrays)} file(s)")
-    for path, array, shape in zip(paths.split(","), arrays, wanted, strict=True):
-        if array.shape != shape:
-            raise InputError(f"--initial-state: layer '{layer}' takes states of shape "
-                             f"{_shapes_text([shape])}, got {list(array.shape)}", file=path)
-    return layer, arrays
-
-
-def _shapes_text(shapes: list[tuple]) -> str:
-    return " ".join(str(list(shape)) for shape in shapes)
-
-
-def _run_in_batches(model, inputs: list[np.ndarray], states: dict[str, list[np.ndarray]],
-                    batch_size: int | None, precision: str) -> list[np.ndarray]:
-    """Outputs for `inputs` computed `batch_size` samples at a time and joined along axis 0.
-
-    Stateful layers carry their states from one batch to the next, as in Keras's
-    `predict(x, batch_size=...)`, so every batch must be the size they were built for.
-    """
-    from .progress import Progress
-    from .runtime.engine import Runner
-
-    samples = {len(array) for array in inputs}
-    if batch_size is None or not inputs:
-        batch_size = max(samples, default=0) or 1
-    if len(samples) > 1:
-        raise InputError(f"the inputs hold different numbers of samples: {sorted(samples)}")
-    count = samples.pop() if samples else 0
-    declared = model.layers[model.inputs[0].layer].batch_input_shape if model.inputs else None
-    for name, config in model.layers.items():
-        built = (getattr(config, "batch_input_shape", None) or declared or (None,))[0]
-        if getattr(config, "stateful", False) and (batch_size != (built or batch_size)
-                                                   or count % batch_size):
-            raise InputError(f"stateful layer '{name}' carries its states from batch to batch, "
-                             f"so every batch must hold {built or batch_size} samples (got "
-                             f"{count} samples in batches of {batch_size}): use --batch-size")
-    runner = Runner(model, precision=precision)
-    starts = range(0, max(count, 1), batch_size)
-    pieces = []
-    with Progress("run", unit="batches", minimum=2) as bar:
-        for number, start in enumerate(starts, 1):
-            chunk = [array[start:start + batch_size] for array in inputs]
-            chunk_states = {layer: [s[start:start + batch_size] for s in arrays]
-                            for layer, arrays in states.items()}
-            pieces.append(runner.predict(chunk, initial_states=chunk_states))
-            bar.update(number, len(starts))
-    return [np.concatenate(parts) for parts in zip(*pieces, strict=True)]
+    files = paths.split(",")
+    arrays = [load_npy(path) for path in files]
+    return layer, checked_initial_states(model, layer, arrays, inputs, files)
 
 
 def _cmd_golden_make(args: argparse.Namespace) -> int:
