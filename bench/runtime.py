@@ -35,7 +35,6 @@ anything; `--case BxTxU` (repeatable) runs only the cases named.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import json
 import os
@@ -53,8 +52,7 @@ import numpy as np
 
 from tfjs_lstm.activations import ACTIVATIONS
 from tfjs_lstm.runtime import gru_forward, lstm_forward, scan, simple_rnn_forward
-from tfjs_lstm.runtime.blas import one_blas_thread
-from tfjs_lstm.runtime.scan import ONE_BLAS_THREAD_BELOW, THREADS_VARIABLE, projections
+from tfjs_lstm.runtime.scan import THREADS_VARIABLE, projections
 
 FEATURES = 64
 FULL = {"batch": (1, 32, 256), "timesteps": (10, 100, 1000), "units": (64, 256, 1024)}
@@ -260,7 +258,7 @@ def products_alone(layer: str, arrays: dict[str, np.ndarray]) -> Callable[[], np
     """The case's matrix products alone, as our forward lays them out: the input projection
     (bias as a last row) by chunks of steps, then one [G*U, U] @ [U, B] product per step (a
     vector-matrix product at batch 1), on BLAS's default threads or on one where our loop holds
-    it there (its step is small: two threads lose; see `scan.ONE_BLAS_THREAD_BELOW`)."""
+    it there (`scan.step_blas_threads`, as our loop chooses)."""
     x, kernel, recurrent = arrays["x"], arrays["kernel"], arrays["recurrent"]
     batch, units = x.shape[0], recurrent.shape[0]
     bias = arrays["bias"][0] if arrays["bias"].ndim == 2 else arrays["bias"]
@@ -278,10 +276,8 @@ def products_alone(layer: str, arrays: dict[str, np.ndarray]) -> Callable[[], np
         def step() -> None:
             np.matmul(step_weights, h, out=z)
 
-    small = recurrent.size * batch < ONE_BLAS_THREAD_BELOW
-
     def run() -> np.ndarray:
-        with one_blas_thread() if small else contextlib.nullcontext():
+        with scan.step_blas_threads(recurrent.size * batch):
             for _ in projections(x, weights, go_backwards=False):
                 step()
         return z

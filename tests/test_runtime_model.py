@@ -138,7 +138,7 @@ def test_runner_prepares_weights_and_checks_memory_once_per_layout(keras3, tmp_p
 
 def test_predict_in_batches_carries_stateful_states_as_keras3_predict_does(keras3, tmp_path):
     """The Python API of `run --batch-size`: a stateful LSTM over three batches of two gives
-    Keras 3's `predict(x, batch_size=2)`; an initial state of the wrong shape is refused."""
+    Keras 3's `predict(x, batch_size=2)`; batches of another size are refused."""
     import tfjs_lstm
 
     L = keras3.layers

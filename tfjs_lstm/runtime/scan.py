@@ -80,6 +80,13 @@ def threads() -> int:
     return min(cpus, DEFAULT_MAX_THREADS)
 
 
+def step_blas_threads(multiply_adds: int) -> contextlib.AbstractContextManager:
+    """The BLAS threads of a loop whose step product has `multiply_adds`: one thread below
+    ONE_BLAS_THREAD_BELOW or where one thread is all the loop may use, else BLAS's own."""
+    small = multiply_adds < ONE_BLAS_THREAD_BELOW or threads() == 1
+    return one_blas_thread() if small else contextlib.nullcontext()
+
+
 def unit_parts(units: int, batch: int, gates: int) -> list[slice]:
     """How a layer's units split over threads: one slice (no split) for small steps or one
     thread."""
@@ -137,8 +144,7 @@ def scan(
     """
     batch, time = x.shape[:2]
     width = projection.shape[1 if batch == 1 else 0]  # the gate columns: [G, rows] or [rows, G]
-    small = width * states[0].shape[0] * batch < ONE_BLAS_THREAD_BELOW or threads() == 1
-    with one_blas_thread() if small else contextlib.nullcontext():
+    with step_blas_threads(width * states[0].shape[0] * batch):
         xw = projections(x, projection, go_backwards)
         units = states[0].shape[0]
         seq = np.empty((batch, time, units), x.dtype) if return_sequences else None
